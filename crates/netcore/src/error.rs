@@ -1,0 +1,166 @@
+//! One-line errors with a hint, for the failures a learner actually meets.
+//!
+//! A lesson returns `Result<(), Error>` from its `run` function and hands it
+//! to [`crate::report`], which prints `lesson-NN: error: ...` on one line and
+//! exits with 1. No panics, no backtraces.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+/// An error a lesson reports to the learner: what it was doing, what the OS
+/// said, and where useful a hint for what to try next.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    kind: Option<io::ErrorKind>,
+    hint: Option<String>,
+}
+
+impl Error {
+    /// An error with a message of its own (no OS error behind it).
+    pub fn msg(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            kind: None,
+            hint: None,
+        }
+    }
+
+    /// `doing: what the OS said`, e.g. `cannot connect to 127.0.0.1:8080:
+    /// connection refused (os error 111)`.
+    pub fn io(doing: impl fmt::Display, err: &io::Error) -> Self {
+        Error {
+            message: format!("{doing}: {}", describe(err)),
+            kind: Some(err.kind()),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint, printed after the message on the same line.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The kind of the OS error behind this one, if any.
+    pub fn kind(&self) -> Option<io::ErrorKind> {
+        self.kind
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, ". Hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::text::EncodeError> for Error {
+    fn from(err: crate::text::EncodeError) -> Self {
+        Error::msg(err.to_string())
+    }
+}
+
+/// What the OS said, as a clause: `connection refused (os error 111)`.
+pub fn describe(err: &io::Error) -> String {
+    let text = err.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => format!("{:?}", err.kind()),
+    }
+}
+
+/// Adds what the program was doing to an I/O error.
+///
+/// ```
+/// use netcore::Context;
+/// let err = std::fs::read("/no/such/file").context(|| "cannot read /no/such/file").unwrap_err();
+/// assert!(err.to_string().starts_with("cannot read /no/such/file: no such file"));
+/// ```
+pub trait Context<T> {
+    /// Wraps the error with `doing()`, evaluated only on failure.
+    fn context<D: fmt::Display>(self, doing: impl FnOnce() -> D) -> Result<T, Error>;
+}
+
+impl<T> Context<T> for io::Result<T> {
+    fn context<D: fmt::Display>(self, doing: impl FnOnce() -> D) -> Result<T, Error> {
+        self.map_err(|err| Error::io(doing(), &err))
+    }
+}
+
+/// The error for a failed `connect` to `addr`, with a hint when nothing is
+/// listening there. `start` is the command that starts a matching server.
+pub fn connect_failed(addr: SocketAddr, err: &io::Error, start: &str) -> Error {
+    let error = Error::io(format_args!("cannot connect to {addr}"), err);
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => error.hint(format!(
+            "nothing is listening on port {}; start the server first with `{start}`, or check --host and --port",
+            addr.port()
+        )),
+        io::ErrorKind::TimedOut => error.hint("the host did not answer; check --host"),
+        _ => error,
+    }
+}
+
+/// The error for a failed `bind` to `addr`, with a hint for a port in use
+/// and for the ports below 1024 that need privileges.
+pub fn bind_failed(addr: SocketAddr, err: &io::Error) -> Error {
+    let error = Error::io(format_args!("cannot bind {addr}"), err);
+    match err.kind() {
+        io::ErrorKind::AddrInUse => error.hint(format!(
+            "port {} is already in use, perhaps by another server of this course; stop it, or choose another port with --port (--port 0 lets the OS pick)",
+            addr.port()
+        )),
+        io::ErrorKind::PermissionDenied if addr.port() < 1024 => error.hint(format!(
+            "ports below 1024 need administrator rights; use a higher --port such as 8080 instead of {}",
+            addr.port()
+        )),
+        io::ErrorKind::AddrNotAvailable => {
+            error.hint("that IP address is not one of this machine's; check --host")
+        }
+        _ => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_line_with_hint() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let err = connect_failed(
+            addr,
+            &io::Error::from(io::ErrorKind::ConnectionRefused),
+            "cargo run -p lesson-03",
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("cannot connect to 127.0.0.1:9: connection refused"));
+        assert!(text.contains("cargo run -p lesson-03"));
+        assert!(!text.contains('\n'));
+        assert_eq!(err.kind(), Some(io::ErrorKind::ConnectionRefused));
+    }
+
+    #[test]
+    fn port_in_use_names_the_port_and_the_flag() {
+        let addr: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let text = bind_failed(addr, &io::Error::from(io::ErrorKind::AddrInUse)).to_string();
+        assert!(text.contains("port 8080 is already in use"), "{text}");
+        assert!(text.contains("--port"), "{text}");
+    }
+
+    #[test]
+    fn describe_lowercases_the_os_message() {
+        let err = io::Error::from_raw_os_error(111);
+        if cfg!(target_os = "linux") {
+            assert_eq!(describe(&err), "connection refused (os error 111)");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `netcore`: the shared plumbing of the socket-lessons course.
+//!
+//! Everything here is what a lesson needs but does not teach. The socket
+//! calls themselves (`socket`, `bind`, `listen`, `accept`, `connect`, `send`,
+//! `recv`, `close`) stay in each lesson's `main.rs`, in the tutorial's order;
+//! this crate only keeps the noise out of the way:
+//!
+//! - [`text`]: GBK / UTF-8 encoding that refuses what it cannot represent,
+//!   and a streaming decoder that survives a character split across two
+//!   `recv` calls;
+//! - [`pyrepr`]: bytes and addresses printed the way Python prints them
+//!   (`b'\xc4\xe3'`, `('127.0.0.1', 8080)`), so output can be held side by
+//!   side with the tutorial's;
+//! - [`cli`]: the course's common flags (`--host`, `--port`, `--message`,
+//!   `--encoding`), `--help`, and one-line usage errors with exit code 2;
+//! - [`error`]: one-line errors with a hint, for the failures a learner meets
+//!   (connection refused, port in use, ...);
+//! - [`listener`]: a listener builder on socket2 for the places where
+//!   listening is *not* the lesson (experiments, fake peers in tests);
+//! - [`testing`]: support for the lessons' integration tests: spawn a lesson
+//!   binary, wait for its `listening on IP:PORT` line, kill it in `Drop`.
+
+pub mod cli;
+pub mod error;
+pub mod listener;
+pub mod pyrepr;
+pub mod testing;
+pub mod text;
+
+pub use error::{Context, Error};
+
+use std::process::ExitCode;
+
+/// Turns a lesson's result into its exit code, printing an error as one line
+/// on stderr, prefixed with the program's name.
+///
+/// Exit code 1 means "the program ran but something failed" (a refused
+/// connection, a port in use); usage errors exit with 2 earlier, in [`cli`].
+pub fn report(program: &str, result: Result<(), Error>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{program}: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Values printed the way Python prints them.
+//!
+//! The tutorial's output shows bytes as Python's `repr` does
+//! (`b'\xc4\xe3\xba\xc3'`) and addresses as Python's `(host, port)` tuples.
+//! Printing ours the same way lets a learner hold the two outputs side by
+//! side and compare them character for character.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Bytes in Python's `b'...'` notation, exactly as `repr(bytes)` writes them.
+///
+/// Printable ASCII stands for itself, `\t`, `\n`, `\r` and `\\` are escaped,
+/// every other byte is `\xNN` in lower-case hex. Like Python, it quotes with
+/// `"` when the bytes contain `'` but no `"`.
+///
+/// ```
+/// use netcore::pyrepr::PyBytes;
+/// assert_eq!(PyBytes(b"\xce\xd2ok!\n").to_string(), r"b'\xce\xd2ok!\n'");
+/// assert_eq!(PyBytes(b"it's").to_string(), r#"b"it's""#);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct PyBytes<'a>(pub &'a [u8]);
+
+impl fmt::Display for PyBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = self.0;
+        let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+            b'"'
+        } else {
+            b'\''
+        };
+        let mut out = String::with_capacity(bytes.len() * 4 + 3);
+        out.push('b');
+        out.push(char::from(quote));
+        for &byte in bytes {
+            match byte {
+                b'\\' => out.push_str("\\\\"),
+                b'\t' => out.push_str("\\t"),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                _ if byte == quote => {
+                    out.push('\\');
+                    out.push(char::from(byte));
+                }
+                0x20..=0x7e => out.push(char::from(byte)),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.push_str("\\x");
+                    out.push(char::from(HEX[usize::from(byte >> 4)]));
+                    out.push(char::from(HEX[usize::from(byte & 0xf)]));
+                }
+            }
+        }
+        out.push(char::from(quote));
+        f.write_str(&out)
+    }
+}
+
+/// A socket address as Python prints the `address` that `accept()` returns:
+/// `('127.0.0.1', 54600)` for IPv4, `('::1', 54600, 0, 0)` for IPv6
+/// (host, port, flow info, scope id).
+///
+/// ```
+/// use netcore::pyrepr::PyAddr;
+/// let addr = "127.0.0.1:54600".parse().unwrap();
+/// assert_eq!(PyAddr(addr).to_string(), "('127.0.0.1', 54600)");
+/// let addr = "[::1]:8080".parse().unwrap();
+/// assert_eq!(PyAddr(addr).to_string(), "('::1', 8080, 0, 0)");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct PyAddr(pub SocketAddr);
+
+impl fmt::Display for PyAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SocketAddr::V4(v4) => write!(f, "('{}', {})", v4.ip(), v4.port()),
+            SocketAddr::V6(v6) => write!(
+                f,
+                "('{}', {}, {}, {})",
+                v6.ip(),
+                v6.port(),
+                v6.flowinfo(),
+                v6.scope_id()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_tutorials_output() {
+        let sent = b"\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!";
+        assert_eq!(
+            PyBytes(sent).to_string(),
+            r"b'\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!'"
+        );
+    }
+
+    #[test]
+    fn escapes_like_python() {
+        // Each expected value was printed by CPython 3.11's repr(bytes).
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "b''"),
+            (b"\x00\x1f\x7f\x80\xff", r"b'\x00\x1f\x7f\x80\xff'"),
+            (b"a\\b", r"b'a\\b'"),
+            (b"\t\r\n", r"b'\t\r\n'"),
+            (b"'", r#"b"'""#),
+            (b"\"", r#"b'"'"#),
+            (b"'\"", r#"b'\'"'"#),
+            (b" ~", "b' ~'"),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(PyBytes(bytes).to_string(), *expected, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_python_on_every_byte() {
+        let Some(python) = crate::testing::python3() else {
+            return;
+        };
+        let all: Vec<u8> = (0..=255).collect();
+        let output = std::process::Command::new(python)
+            .args(["-c", "print(repr(bytes(range(256))), end='')"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        assert_eq!(
+            PyBytes(&all).to_string(),
+            String::from_utf8(output.stdout).unwrap()
+        );
+    }
+}

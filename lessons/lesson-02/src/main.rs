@@ -1,0 +1,115 @@
+//! Lesson 02: the TCP client (tutorial section 2, "TCP客户端").
+//!
+//! The tutorial's client, call for call: create a socket, connect to the
+//! server, send a message encoded as GBK, receive up to 1024 bytes of reply,
+//! decode it, close. Run a server first (`cargo run -p lesson-03`), then
+//! `cargo run -p lesson-02` in a second terminal. The walkthrough is
+//! `lessons/lesson-02/README.md`.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use netcore::cli::ClientOptions;
+use netcore::error::connect_failed;
+use netcore::pyrepr::PyBytes;
+use netcore::{Context, Error};
+use socket2::{Domain, Protocol, Socket, Type};
+
+const NAME: &str = "lesson-02";
+const ABOUT: &str = "the tutorial's TCP client: connect, send a message in GBK, print the reply";
+/// The tutorial's message: "Hello server, I am the client Xiaohei!"
+const MESSAGE: &str = "你好服务端，我是客户端小黑!";
+
+fn main() -> ExitCode {
+    let options = ClientOptions::parse(NAME, ABOUT, MESSAGE);
+    netcore::report(NAME, run(&options))
+}
+
+fn run(options: &ClientOptions) -> Result<(), Error> {
+    let server = options.addr()?;
+
+    // ANCHOR: socket
+    // socket.socket(AF_INET, SOCK_STREAM): a TCP socket of the server
+    // address's family (AF_INET for IPv4, AF_INET6 for IPv6).
+    let client = Socket::new(
+        Domain::for_address(server),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .context(|| "cannot create a socket")?;
+    // ANCHOR_END: socket
+
+    // ANCHOR: connect
+    // connect((host, port)): the kernel picks a free local port for this
+    // socket and runs TCP's handshake with the server. It returns once the
+    // server's kernel has completed the connection, even before the server
+    // program calls accept().
+    client
+        .connect(&server.into())
+        .map_err(|err| connect_failed(server, &err, "cargo run -p lesson-03"))?;
+    let local = client
+        .local_addr()
+        .context(|| "cannot read the local address")?;
+    if let Some(local) = local.as_socket() {
+        println!("connected to {server} from {local}");
+    }
+    // ANCHOR_END: connect
+
+    // ANCHOR: encode
+    // "...".encode("gbk"): a socket carries bytes, not text. Text GBK cannot
+    // represent (an emoji) was already refused when the flags were read.
+    let send_data = options.encoding.encode(&options.message)?;
+    println!("sending ({}): {}", options.encoding, PyBytes(&send_data));
+    // ANCHOR_END: encode
+
+    // ANCHOR: send
+    // send(data) copies bytes into the kernel's send buffer and returns how
+    // many it took, which may be fewer than offered. Loop until all are sent,
+    // as Python's sendall() does; the tutorial's single send() assumes
+    // everything fits at once.
+    let mut sent = 0;
+    while sent < send_data.len() {
+        sent += client
+            .send(&send_data[sent..])
+            .context(|| format!("cannot send to {server}"))?;
+    }
+    // ANCHOR_END: send
+
+    // ANCHOR: recv
+    // recv(1024): wait until some reply has arrived and take at most 1024
+    // bytes of it. (socket2's own `recv` wants an uninitialised buffer;
+    // `read` is the same recv(2) call on an ordinary one.) 0 bytes means the
+    // server closed the connection without a word.
+    let mut buffer = [0u8; 1024];
+    let n = (&client)
+        .read(&mut buffer)
+        .context(|| format!("cannot receive from {server}"))?;
+    if n == 0 {
+        return Err(Error::msg(format!(
+            "the server at {server} closed the connection without replying"
+        )));
+    }
+    let recv_data = &buffer[..n];
+    println!("received: {}", PyBytes(recv_data));
+    // ANCHOR_END: recv
+
+    // ANCHOR: decode
+    // recv_data.decode("gbk"): bytes back to text. Invalid bytes become
+    // U+FFFD (�) with a warning, where Python would raise UnicodeDecodeError.
+    let reply = options.encoding.decode(recv_data);
+    println!("decoded: {}", reply.text);
+    if reply.has_invalid() {
+        eprintln!(
+            "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {}, shown as �",
+            reply.invalid, options.encoding
+        );
+    }
+    // ANCHOR_END: decode
+
+    // ANCHOR: close
+    // close(): dropping the socket closes it. The kernel sends FIN, and the
+    // server's next recv() returns 0 bytes.
+    drop(client);
+    // ANCHOR_END: close
+    Ok(())
+}

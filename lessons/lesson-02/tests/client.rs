@@ -1,0 +1,212 @@
+//! lesson-02 against a fake server played by the test, over loopback.
+//!
+//! Output is compared as bytes; the client's stdout is UTF-8 text holding
+//! the GBK bytes in Python's `b'...'` form, exactly as the tutorial prints.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::thread;
+
+use assert_cmd::Command;
+use netcore::testing::{TIMEOUT, accept, contains, fake_server, read_to_end};
+
+/// The tutorial's message, as its output shows it.
+const SENT_LINE: &[u8] = br"sending (gbk): b'\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!'";
+const MESSAGE_GBK: &[u8] = b"\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!";
+/// The tutorial's server reply, "我是服务器", in GBK.
+const REPLY_GBK: &[u8] = b"\xce\xd2\xca\xc7\xb7\xfe\xce\xf1\xc6\xf7";
+
+fn client(addr: SocketAddr) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lesson-02"));
+    command
+        .args(["--host", "127.0.0.1", "--port", &addr.port().to_string()])
+        .timeout(TIMEOUT);
+    command
+}
+
+/// Plays the tutorial's server: reads `expect_len` bytes, replies, then reads
+/// until the client closes. Returns what it received before and after.
+fn serve_once(
+    listener: TcpListener,
+    expect_len: usize,
+    reply: &'static [u8],
+) -> thread::JoinHandle<(Vec<u8>, Vec<u8>)> {
+    thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        let mut message = vec![0; expect_len];
+        conn.read_exact(&mut message).unwrap();
+        conn.write_all(reply).unwrap();
+        let after = read_to_end(&mut conn);
+        (message, after)
+    })
+}
+
+#[test]
+fn prints_the_tutorials_bytes_and_the_decoded_reply_then_closes() {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    let server = serve_once(listener, MESSAGE_GBK.len(), REPLY_GBK);
+
+    let output = client(addr).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = output.stdout;
+    assert!(
+        contains(&stdout, SENT_LINE),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+    assert!(contains(
+        &stdout,
+        br"received: b'\xce\xd2\xca\xc7\xb7\xfe\xce\xf1\xc6\xf7'"
+    ));
+    assert!(contains(&stdout, "decoded: 我是服务器\n".as_bytes()));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // The server got exactly the GBK bytes, then end of stream: the client closed.
+    let (message, after) = server.join().unwrap();
+    assert_eq!(message, MESSAGE_GBK);
+    assert_eq!(after, b"");
+}
+
+#[test]
+fn sends_utf8_when_asked() {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    let text = "我是客户端";
+    let server = serve_once(listener, text.len(), "好的".as_bytes());
+
+    let output = client(addr)
+        .args(["--encoding", "utf-8", "--message", text])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(contains(&output.stdout, "decoded: 好的\n".as_bytes()));
+    let (message, _) = server.join().unwrap();
+    assert_eq!(message, text.as_bytes());
+}
+
+#[test]
+fn connection_refused_names_the_address_and_how_to_start_a_server() {
+    // A port that was free a moment ago and that nothing listens on now.
+    let port = fake_server().local_addr().unwrap().port();
+    let output = client(SocketAddr::from(([127, 0, 0, 1], port)))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("lesson-02: error: cannot connect to 127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    assert!(stderr.contains(&format!(":{port}")), "{stderr}");
+    assert!(stderr.contains("cargo run -p lesson-03"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_server_that_closes_without_replying_is_reported() {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        let mut message = vec![0; MESSAGE_GBK.len()];
+        conn.read_exact(&mut message).unwrap();
+        // Close without a word.
+    });
+    let output = client(addr).output().unwrap();
+    server.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("closed the connection without replying"),
+        "{stderr}"
+    );
+    // What happened before is still shown.
+    assert!(contains(&output.stdout, SENT_LINE));
+}
+
+#[test]
+fn an_invalid_gbk_reply_is_shown_with_replacement_characters_and_a_warning() {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    let server = serve_once(listener, MESSAGE_GBK.len(), b"ok \xff\xfe!");
+    let output = client(addr).output().unwrap();
+    server.join().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    // The raw bytes are printed in full: nothing is lost.
+    assert!(contains(&output.stdout, br"received: b'ok \xff\xfe!'"));
+    assert!(contains(
+        &output.stdout,
+        "decoded: ok \u{FFFD}\u{FFFD}!\n".as_bytes()
+    ));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("warning") && stderr.contains("not valid gbk"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_message_gbk_cannot_encode_is_refused_before_connecting() {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    let output = client(addr).args(["--message", "你好😀"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("'😀'") && stderr.contains("U+1F600"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("&#"), "{stderr}");
+    // Nothing connected.
+    assert!(accept(&listener, std::time::Duration::from_millis(100)).is_err());
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    for args in [
+        &["--port", "70000"][..],
+        &["--port", "abc"],
+        &["--encoding", "latin9"],
+        &["--bogus"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("lesson-02: error: "), "{stderr}");
+    }
+}
+
+#[test]
+fn help_describes_the_flags() {
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
+        .arg("--help")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--host",
+        "--port",
+        "--message",
+        "--encoding",
+        "你好服务端，我是客户端小黑!",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+}

@@ -1,0 +1,188 @@
+//! The lessons talk to each other, and to Python peers written as the
+//! tutorial writes them, across processes over loopback. Each side must see
+//! the other's exact bytes and text.
+//!
+//! The Python tests need `python3`. Without it they say so and skip, except
+//! where `SOCKET_LESSONS_REQUIRE_PYTHON` is set (`.ci/run` sets it), where a
+//! missing `python3` fails them.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use netcore::testing::{Process, TIMEOUT, cargo_bin, contains, python3_or_skip};
+
+const TUTORIAL_MESSAGE_REPR: &[u8] = br"b'\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!'";
+const TUTORIAL_REPLY_REPR: &[u8] =
+    br"b'ok, \xce\xca\xcc\xe2\xd5\xfd\xd4\xda\xb4\xa6\xc0\xed\xd6\xd0...'";
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python")
+        .join(name)
+}
+
+fn python(python: PathBuf, script_name: &str, args: &[String]) -> Command {
+    let mut command = Command::new(python);
+    command.arg(script(script_name)).args(args);
+    // Print Chinese text as UTF-8 whatever the machine's locale.
+    command.env("PYTHONIOENCODING", "utf-8");
+    command
+}
+
+fn lesson_03() -> Process {
+    let mut command = Command::new(cargo_bin("lesson-03"));
+    command.args(["--host", "127.0.0.1", "--port", "0"]);
+    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
+}
+
+fn lesson_02(port: u16) -> Process {
+    let mut command = Command::new(cargo_bin("lesson-02"));
+    command.args(["--port", &port.to_string()]);
+    Process::spawn(command).unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn lesson_02_talks_to_lesson_03() {
+    let mut server = lesson_03();
+    let mut client = lesson_02(server.addr().port());
+    assert!(
+        client.wait(TIMEOUT).unwrap().success(),
+        "{}",
+        text(&client.stderr())
+    );
+    assert!(
+        server.wait(TIMEOUT).unwrap().success(),
+        "{}",
+        text(&server.stderr())
+    );
+
+    let client_out = client.stdout().to_vec();
+    let server_out = server.stdout().to_vec();
+    // What the client sent is what the server received, byte for byte.
+    assert!(contains(
+        &client_out,
+        &[b"sending (gbk): ", TUTORIAL_MESSAGE_REPR].concat()
+    ));
+    assert!(contains(
+        &server_out,
+        &[b"received: ", TUTORIAL_MESSAGE_REPR].concat()
+    ));
+    assert!(contains(
+        &server_out,
+        "decoded: 你好服务端，我是客户端小黑!\n".as_bytes()
+    ));
+    // And the other way.
+    assert!(contains(
+        &server_out,
+        &[b"sending (gbk): ", TUTORIAL_REPLY_REPR].concat()
+    ));
+    assert!(contains(
+        &client_out,
+        &[b"received: ", TUTORIAL_REPLY_REPR].concat()
+    ));
+    assert!(contains(
+        &client_out,
+        "decoded: ok, 问题正在处理中...\n".as_bytes()
+    ));
+}
+
+#[test]
+fn rust_client_talks_to_the_tutorials_python_server() {
+    let Some(py) = python3_or_skip("rust_client_talks_to_the_tutorials_python_server") else {
+        return;
+    };
+    let mut server = Process::start_server(python(
+        py,
+        "tutorial_server.py",
+        &["0".into(), "127.0.0.1".into()],
+    ))
+    .unwrap_or_else(|err| panic!("{err}"));
+    let mut client = lesson_02(server.addr().port());
+    assert!(
+        client.wait(TIMEOUT).unwrap().success(),
+        "{}",
+        text(&client.stderr())
+    );
+    assert!(
+        server.wait(TIMEOUT).unwrap().success(),
+        "{}",
+        text(&server.stderr())
+    );
+
+    let client_out = client.stdout().to_vec();
+    let server_out = server.stdout().to_vec();
+    assert!(
+        contains(
+            &server_out,
+            "接收客户端的数据为: 你好服务端，我是客户端小黑!\n".as_bytes()
+        ),
+        "{}",
+        text(&server_out)
+    );
+    assert!(contains(
+        &client_out,
+        &[b"received: ", TUTORIAL_REPLY_REPR].concat()
+    ));
+    assert!(contains(
+        &client_out,
+        "decoded: ok, 问题正在处理中...\n".as_bytes()
+    ));
+}
+
+#[test]
+fn the_tutorials_python_client_talks_to_the_rust_server() {
+    let Some(py) = python3_or_skip("the_tutorials_python_client_talks_to_the_rust_server") else {
+        return;
+    };
+    let mut server = lesson_03();
+    let port = server.addr().port().to_string();
+    let mut client = Process::spawn(python(
+        py,
+        "tutorial_client.py",
+        &["127.0.0.1".into(), port],
+    ))
+    .unwrap();
+    assert!(
+        client.wait(TIMEOUT).unwrap().success(),
+        "{}",
+        text(&client.stderr())
+    );
+    assert!(
+        server.wait(TIMEOUT).unwrap().success(),
+        "{}",
+        text(&server.stderr())
+    );
+
+    let client_out = client.stdout().to_vec();
+    let server_out = server.stdout().to_vec();
+    // Python's own repr of what it sent matches the b'...' the Rust side
+    // printed for what it received: the printers agree.
+    let python_sent = [
+        "将要发送已编码成gbk的数据： ".as_bytes(),
+        TUTORIAL_MESSAGE_REPR,
+    ]
+    .concat();
+    assert!(contains(&client_out, &python_sent), "{}", text(&client_out));
+    assert!(contains(
+        &server_out,
+        &[b"received: ", TUTORIAL_MESSAGE_REPR].concat()
+    ));
+    assert!(contains(
+        &server_out,
+        "decoded: 你好服务端，我是客户端小黑!\n".as_bytes()
+    ));
+    let python_received = ["服务端返回的数据 ".as_bytes(), TUTORIAL_REPLY_REPR].concat();
+    assert!(
+        contains(&client_out, &python_received),
+        "{}",
+        text(&client_out)
+    );
+    assert!(contains(
+        &client_out,
+        "接收服务端解码后的数据为: ok, 问题正在处理中...\n".as_bytes()
+    ));
+}

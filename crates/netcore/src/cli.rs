@@ -136,11 +136,18 @@ impl Command {
         })
     }
 
-    /// `--NAME N`: a whole number, optional (no default) unless `default` is given.
-    pub fn count(self, name: &'static str, help: &str, default: Option<u64>) -> Self {
+    /// `--NAME N`: a whole number, optional (no default) unless `default`
+    /// is given. `value_name` names it in the help (`N`, `SECS`, ...).
+    pub fn count(
+        self,
+        name: &'static str,
+        value_name: &'static str,
+        help: &str,
+        default: Option<u64>,
+    ) -> Self {
         self.push(Opt {
             name,
-            value_name: "N",
+            value_name,
             help: help.to_owned(),
             default: default.map(|n| n.to_string()),
             kind: Kind::Count,
@@ -185,8 +192,10 @@ impl Command {
                 format!("--{} {}", opt.name, opt.value_name)
             };
             let help = match &opt.default {
-                Some(default) => format!("{} [default: {}]", opt.help, shown(default)),
-                None => opt.help.clone(),
+                Some(default) if !default.is_empty() => {
+                    format!("{} [default: {}]", opt.help, shown(default))
+                }
+                _ => opt.help.clone(),
             };
             rows.push((flag, help));
         }
@@ -287,6 +296,14 @@ impl Command {
         }
     }
 
+    /// Reports a usage error found after parsing (a value the program
+    /// checks itself) and exits with 2.
+    pub fn exit_usage(&self, message: impl AsRef<str>) -> ! {
+        match self.usage(message) {
+            CliError::Usage(line) | CliError::Help(line) => exit_usage(&line),
+        }
+    }
+
     /// A usage error for this program, as one line.
     pub fn usage(&self, message: impl AsRef<str>) -> CliError {
         CliError::Usage(format!(
@@ -321,7 +338,7 @@ impl Command {
 }
 
 fn shown(default: &str) -> String {
-    if default.is_empty() || default.contains(' ') {
+    if default.contains(' ') {
         format!("{default:?}")
     } else {
         default.to_owned()
@@ -485,10 +502,16 @@ impl ClientOptions {
 
     /// Parses the process's arguments as a plain client's.
     pub fn parse(program: &'static str, about: &'static str, default_message: &str) -> Self {
-        let command = Self::command(program, about, default_message);
+        Self::parse_command(&Self::command(program, about, default_message)).0
+    }
+
+    /// Parses the process's arguments with `command` (a client
+    /// [`command`](Self::command) extended with options of its own), exiting
+    /// as [`Command::parse_or_exit`] does on help or a usage error.
+    pub fn parse_command(command: &Command) -> (Self, Matches) {
         let matches = command.parse_or_exit();
-        match Self::from_matches(&command, &matches) {
-            Ok(options) => options,
+        match Self::from_matches(command, &matches) {
+            Ok(options) => (options, matches),
             Err(CliError::Usage(line) | CliError::Help(line)) => exit_usage(&line),
         }
     }
@@ -625,8 +648,8 @@ mod tests {
     fn switches_counts_and_positionals() {
         let command = Command::new("x", "y")
             .switch("interactive", "ask")
-            .count("repeat", "times", Some(1))
-            .count("max-clients", "limit", None)
+            .count("repeat", "N", "times", Some(1))
+            .count("max-clients", "N", "limit", None)
             .positional("EXPERIMENT", "which one");
         let m = command
             .parse_from(["3", "--interactive", "--repeat", "5"])

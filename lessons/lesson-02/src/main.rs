@@ -3,15 +3,19 @@
 //! The tutorial's client, call for call: create a socket, connect to the
 //! server, send a message encoded as GBK, receive up to 1024 bytes of reply,
 //! decode it, close. Run a server first (`cargo run -p lesson-03`), then
-//! `cargo run -p lesson-02` in a second terminal. The walkthrough is
+//! `cargo run -p lesson-02` in a second terminal. With `--repeat N` or
+//! `--interactive` it sends several messages on one connection, for the
+//! threaded server of lesson 05. The walkthrough is
 //! `lessons/lesson-02/README.md`.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use netcore::cli::ClientOptions;
 use netcore::error::connect_failed;
 use netcore::pyrepr::PyBytes;
+use netcore::text::{Encoding, StreamDecoder};
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -20,12 +24,36 @@ const ABOUT: &str = "the tutorial's TCP client: connect, send a message in GBK, 
 /// The tutorial's message: "Hello server, I am the client Xiaohei!"
 const MESSAGE: &str = "你好服务端，我是客户端小黑!";
 
-fn main() -> ExitCode {
-    let options = ClientOptions::parse(NAME, ABOUT, MESSAGE);
-    netcore::report(NAME, run(&options))
+/// What to send on the connection.
+enum Mode {
+    /// The `--message`, this many times (the tutorial: once).
+    Repeat(u64),
+    /// Each line typed on stdin, until end of input.
+    Interactive,
 }
 
-fn run(options: &ClientOptions) -> Result<(), Error> {
+fn main() -> ExitCode {
+    let command = ClientOptions::command(NAME, ABOUT, MESSAGE)
+        .count(
+            "repeat",
+            "N",
+            "send the message N times on one connection, one reply each",
+            Some(1),
+        )
+        .switch(
+            "interactive",
+            "send each line typed on stdin and print each reply; Ctrl+D closes",
+        );
+    let (options, matches) = ClientOptions::parse_command(&command);
+    let mode = if matches.switch("interactive") {
+        Mode::Interactive
+    } else {
+        Mode::Repeat(matches.count("repeat").unwrap_or(1))
+    };
+    netcore::report(NAME, run(&options, mode))
+}
+
+fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
     let server = options.addr()?;
 
     // ANCHOR: socket
@@ -55,18 +83,62 @@ fn run(options: &ClientOptions) -> Result<(), Error> {
     }
     // ANCHOR_END: connect
 
-    // ANCHOR: encode
-    // "...".encode("gbk"): a socket carries bytes, not text. Text GBK cannot
-    // represent (an emoji) was already refused when the flags were read.
-    let send_data = options.encoding.encode(&options.message)?;
-    println!("sending ({}): {}", options.encoding, PyBytes(&send_data));
-    // ANCHOR_END: encode
+    // ANCHOR: conversation
+    // One decoder for the whole connection: a character split between two
+    // replies is decoded when its second half arrives.
+    let mut decoder = options.encoding.decoder();
+    match mode {
+        Mode::Repeat(times) => {
+            // "...".encode("gbk"). Text GBK cannot represent (an emoji) was
+            // already refused when the flags were read.
+            let send_data = options.encoding.encode(&options.message)?;
+            for _ in 0..times {
+                exchange(&client, server, &send_data, options.encoding, &mut decoder)?;
+            }
+        }
+        Mode::Interactive => {
+            eprintln!(
+                "type a message and press Enter; Ctrl+D (end of input) closes the connection"
+            );
+            for line in std::io::stdin().lock().lines() {
+                let line = line.context(|| "cannot read the terminal")?;
+                match options.encoding.encode(&line) {
+                    Ok(send_data) => {
+                        exchange(&client, server, &send_data, options.encoding, &mut decoder)?
+                    }
+                    Err(err) => eprintln!("{NAME}: not sent: {err}"),
+                }
+            }
+        }
+    }
+    // ANCHOR_END: conversation
 
+    // ANCHOR: close
+    // close(): dropping the socket closes it. The kernel sends FIN, and the
+    // server's next recv() returns 0 bytes.
+    drop(client);
+    if decoder.finish().has_invalid() {
+        eprintln!("{NAME}: warning: the reply ended in the middle of a character");
+    }
+    // ANCHOR_END: close
+    Ok(())
+}
+
+/// Sends one message and prints the reply: one send, one recv(1024), as in
+/// the tutorial.
+fn exchange(
+    client: &Socket,
+    server: SocketAddr,
+    send_data: &[u8],
+    encoding: Encoding,
+    decoder: &mut StreamDecoder,
+) -> Result<(), Error> {
     // ANCHOR: send
     // send(data) copies bytes into the kernel's send buffer and returns how
     // many it took, which may be fewer than offered. Loop until all are sent,
     // as Python's sendall() does; the tutorial's single send() assumes
     // everything fits at once.
+    println!("sending ({encoding}): {}", PyBytes(send_data));
     let mut sent = 0;
     while sent < send_data.len() {
         sent += client
@@ -81,7 +153,7 @@ fn run(options: &ClientOptions) -> Result<(), Error> {
     // `read` is the same recv(2) call on an ordinary one.) 0 bytes means the
     // server closed the connection without a word.
     let mut buffer = [0u8; 1024];
-    let n = (&client)
+    let n = (&*client)
         .read(&mut buffer)
         .context(|| format!("cannot receive from {server}"))?;
     if n == 0 {
@@ -96,20 +168,14 @@ fn run(options: &ClientOptions) -> Result<(), Error> {
     // ANCHOR: decode
     // recv_data.decode("gbk"): bytes back to text. Invalid bytes become
     // U+FFFD (�) with a warning, where Python would raise UnicodeDecodeError.
-    let reply = options.encoding.decode(recv_data);
+    let reply = decoder.feed(recv_data);
     println!("decoded: {}", reply.text);
     if reply.has_invalid() {
         eprintln!(
-            "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {}, shown as �",
-            reply.invalid, options.encoding
+            "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �",
+            reply.invalid
         );
     }
     // ANCHOR_END: decode
-
-    // ANCHOR: close
-    // close(): dropping the socket closes it. The kernel sends FIN, and the
-    // server's next recv() returns 0 bytes.
-    drop(client);
-    // ANCHOR_END: close
     Ok(())
 }

@@ -1,0 +1,386 @@
+//! Lesson 04: the tutorial's notes (section 4, "TCP网络应用程序的注意点"),
+//! as experiments you can run.
+//!
+//! Each note becomes a small experiment over loopback that makes the calls
+//! and prints what the operating system really answered:
+//!
+//! 1. the listening socket is passive: it cannot send or receive;
+//! 2. sending and receiving happen on the socket that `accept` returns;
+//! 3. when the client closes, the server's `recv` returns 0 bytes;
+//! 4. when the server closes, the client's `recv` returns 0 bytes;
+//! 5. (beyond the tutorial) `close` against `shutdown(Write)`.
+//!
+//! `cargo run -p lesson-04` runs them all, `cargo run -p lesson-04 -- 3`
+//! one of them, and `server` / `client` let you play one side by hand in
+//! two terminals. The walkthrough is `lessons/lesson-04/README.md`.
+
+use std::io::{BufRead, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use netcore::cli::{Command, DEFAULT_PORT, resolve};
+use netcore::error::{bind_failed, connect_failed, describe};
+use netcore::pyrepr::{PyAddr, PyBytes};
+use netcore::text::Encoding;
+use netcore::{Context, Error};
+use socket2::{Domain, Protocol, Socket, Type};
+
+const NAME: &str = "lesson-04";
+const ABOUT: &str = "the tutorial's notes as experiments: passive sockets, recv returning 0, close against shutdown";
+/// The reply of `server` mode: "ok, got it".
+const REPLY: &str = "ok, 收到了";
+/// No experiment waits longer than this for the other side.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+fn main() -> ExitCode {
+    let command = Command::new(NAME, ABOUT)
+        .positional(
+            "WHAT",
+            "1 to 5 runs one experiment; `server` or `client` plays one side by hand; nothing runs all five",
+        )
+        .host("", "server: address to listen on [0.0.0.0]; client: server to connect to [127.0.0.1]")
+        .port(DEFAULT_PORT, "server: port to listen on (0: any free port); client: server's port")
+        .encoding("server and client: how text is encoded on the wire");
+    let matches = command.parse_or_exit();
+    let port = matches.port("port");
+    let encoding = matches.encoding("encoding");
+    let result = match matches.positional() {
+        None => (1..=5).try_for_each(experiment),
+        Some("server") => server(matches.text("host"), port, encoding),
+        Some("client") => client(matches.text("host"), port, encoding),
+        Some(which) => match which.parse::<u8>() {
+            Ok(n @ 1..=5) => experiment(n),
+            _ => command.exit_usage(format!(
+                "unknown experiment '{which}': expected 1 to 5, server or client"
+            )),
+        },
+    };
+    netcore::report(NAME, result)
+}
+
+fn experiment(n: u8) -> Result<(), Error> {
+    match n {
+        1 => note_1_listening_socket_is_passive(),
+        2 => note_2_talk_on_the_accepted_socket(),
+        3 => note_3_client_closes(),
+        4 => note_4_server_closes(),
+        _ => note_5_close_or_shutdown(),
+    }
+}
+
+// ANCHOR: note_1
+/// Note 1: "调用listen的套接字对象属于被动套接字，只负责接收新的客户端的连接请求，
+/// 不能收发消息" (the listening socket is passive: it only takes new
+/// connections, it cannot send or receive).
+fn note_1_listening_socket_is_passive() -> Result<(), Error> {
+    println!("Note 1: the listening socket is passive; it cannot send or receive.");
+    let listener = listen()?;
+    let addr = local(&listener);
+    println!("  listener: socket(), bind(), listen(128)  -> listening on {addr}");
+
+    // Try to use it like a connected socket. The OS refuses: it has no peer.
+    match listener.send(b"hello") {
+        Ok(n) => println!("  listener.send(b'hello')  -> {n} bytes (unexpected!)"),
+        Err(err) => println!("  listener.send(b'hello')  -> error: {err}"),
+    }
+    let mut buffer = [0u8; 1024];
+    match (&listener).read(&mut buffer) {
+        Ok(n) => println!("  listener.recv(1024)      -> {n} bytes (unexpected!)"),
+        Err(err) => println!("  listener.recv(1024)      -> error: {err}"),
+    }
+    println!("  It only hands out new, connected sockets through accept().");
+    println!();
+    Ok(())
+}
+// ANCHOR_END: note_1
+
+// ANCHOR: note_2
+/// Note 2: "收发信息交由accept返回的新的套接字对象" (sending and receiving are
+/// done by the new socket that accept returns).
+fn note_2_talk_on_the_accepted_socket() -> Result<(), Error> {
+    println!("Note 2: messages go through the socket that accept() returns.");
+    let listener = listen()?;
+    let (client, conn) = connect_and_accept(&listener)?;
+    println!(
+        "  accept() returned a new socket: {} <-> {}",
+        local(&conn),
+        peer(&conn)
+    );
+    send_and_show("client.send(b'ping')", &client, b"ping")?;
+    recv_and_show("conn.recv(1024)     ", &conn)?;
+    send_and_show("conn.send(b'pong')  ", &conn, b"pong")?;
+    recv_and_show("client.recv(1024)   ", &client)?;
+
+    // The listener was not involved, and is still free for more clients.
+    let (_second, conn2) = connect_and_accept(&listener)?;
+    println!(
+        "  a second client gets a second socket:  {} <-> {}",
+        local(&conn2),
+        peer(&conn2)
+    );
+    println!("  Same local (IP, port) on the server's side; the peer tells them apart.");
+    println!();
+    Ok(())
+}
+// ANCHOR_END: note_2
+
+// ANCHOR: note_3
+/// Note 3: "客户端那边调用close，服务端的recv会解阻塞，返回的数据长度为0" (when
+/// the client calls close, the server's recv wakes up and returns 0 bytes).
+fn note_3_client_closes() -> Result<(), Error> {
+    println!("Note 3: the client closes; the server's recv() returns 0 bytes.");
+    let listener = listen()?;
+    let (client, conn) = connect_and_accept(&listener)?;
+    let client_addr = local(&client);
+    drop(client);
+    println!("  client.close()");
+    let n = recv_and_show("conn.recv(1024)     ", &conn)?;
+    if n == 0 {
+        println!(
+            "  0 bytes: the client {} is offline (客户端下线).",
+            PyAddr(client_addr)
+        );
+    }
+    // End of stream is not a one-time event: every later recv returns 0 at
+    // once. A loop that does not stop on 0 spins, burning a CPU core.
+    recv_and_show("conn.recv(1024) again", &conn)?;
+    println!("  Every further recv() returns 0 at once: stop reading, or spin forever.");
+    println!();
+    Ok(())
+}
+// ANCHOR_END: note_3
+
+// ANCHOR: note_4
+/// Note 4: "服务端关闭套接字，客户端的 recv 也会解阻塞，返回的数据长度也为0" (when
+/// the server closes the socket, the client's recv also returns 0 bytes).
+fn note_4_server_closes() -> Result<(), Error> {
+    println!("Note 4: the server closes; the client's recv() returns 0 bytes.");
+    let listener = listen()?;
+    let (client, conn) = connect_and_accept(&listener)?;
+    drop(conn);
+    println!("  conn.close()");
+    let n = recv_and_show("client.recv(1024)   ", &client)?;
+    if n == 0 {
+        println!("  0 bytes: the server has closed the connection.");
+    }
+    println!();
+    Ok(())
+}
+// ANCHOR_END: note_4
+
+// ANCHOR: note_5
+/// Beyond the tutorial: `shutdown(Write)` closes only the sending half, so
+/// the other side sees end of stream and can still answer; `close` gives up
+/// both halves, and an answer then meets a reset.
+fn note_5_close_or_shutdown() -> Result<(), Error> {
+    println!("Note 5: close() against shutdown(Write), a half-close.");
+    let listener = listen()?;
+
+    println!("  With shutdown(Write):");
+    let (client, conn) = connect_and_accept(&listener)?;
+    send_and_show("client.send(b'request')    ", &client, b"request")?;
+    client
+        .shutdown(Shutdown::Write)
+        .context(|| "shutdown(Write) failed")?;
+    println!("    client.shutdown(SHUT_WR)");
+    recv_and_show("conn.recv(1024)            ", &conn)?;
+    recv_and_show("conn.recv(1024)            ", &conn)?;
+    send_and_show("conn.send(b'reply')        ", &conn, b"reply")?;
+    recv_and_show("client.recv(1024)          ", &client)?;
+    println!("    The client said \"that is all\" and still got its answer.");
+
+    println!("  With close():");
+    let (client, conn) = connect_and_accept(&listener)?;
+    send_and_show("client.send(b'request')    ", &client, b"request")?;
+    drop(client);
+    println!("    client.close()");
+    recv_and_show("conn.recv(1024)            ", &conn)?;
+    recv_and_show("conn.recv(1024)            ", &conn)?;
+    // The first send succeeds: it only copies into the kernel's buffer. The
+    // client's kernel answers the data with a reset (nobody will read it),
+    // and a later send then fails.
+    let deadline = Instant::now() + PATIENCE;
+    let mut attempt = 1;
+    loop {
+        match conn.send(b"reply") {
+            Ok(n) => println!("    conn.send(b'reply')  #{attempt}    -> {n} bytes"),
+            Err(err) => {
+                println!("    conn.send(b'reply')  #{attempt}    -> error: {err}");
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            println!("    (no reset seen within {PATIENCE:?})");
+            break;
+        }
+        attempt += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "    After close() the client can no longer receive; its kernel resets the connection."
+    );
+    println!();
+    Ok(())
+}
+// ANCHOR_END: note_5
+
+// ANCHOR: server
+/// `server` mode: accept clients one after another, print each message,
+/// reply, and report the client offline when recv returns 0. A message
+/// `close` makes the server close the connection itself (note 4).
+fn server(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
+    let addr = resolve(host, port)?;
+    let listener = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .context(|| "cannot create a socket")?;
+    #[cfg(not(windows))]
+    listener
+        .set_reuse_address(true)
+        .context(|| "cannot set SO_REUSEADDR")?;
+    listener
+        .bind(&addr.into())
+        .map_err(|err| bind_failed(addr, &err))?;
+    listener.listen(128).context(|| "cannot listen")?;
+    println!("listening on {}", local(&listener));
+    let _ = std::io::stdout().flush();
+    let reply = encoding.encode(REPLY)?;
+    loop {
+        let (conn, ip_port) = listener.accept().context(|| "accept failed")?;
+        let ip_port = PyAddr(ip_port.as_socket().unwrap_or(addr));
+        println!("client connected: {ip_port}");
+        let mut decoder = encoding.decoder();
+        let mut buffer = [0u8; 1024];
+        loop {
+            let n = match (&conn).read(&mut buffer) {
+                Ok(n) => n,
+                Err(err) => {
+                    println!("client {ip_port} dropped: {}", describe(&err));
+                    break;
+                }
+            };
+            if n == 0 {
+                println!("recv returned 0: client {ip_port} is offline");
+                break;
+            }
+            let text = decoder.feed(&buffer[..n]).text;
+            println!("received: {text} {ip_port}");
+            if text.trim() == "close" {
+                println!("closing the connection to {ip_port}: its recv will return 0");
+                break;
+            }
+            if let Err(err) = conn.send(&reply) {
+                println!("cannot reply to {ip_port}: {}", describe(&err));
+                break;
+            }
+        }
+        drop(conn);
+    }
+}
+// ANCHOR_END: server
+
+// ANCHOR: client
+/// `client` mode: send each line typed, print each reply. End of input
+/// (Ctrl+D) closes the connection (note 3 on the server's side); a server
+/// that closes is noticed by recv returning 0 (note 4).
+fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
+    let addr = resolve(if host.is_empty() { "127.0.0.1" } else { host }, port)?;
+    let client = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .context(|| "cannot create a socket")?;
+    client
+        .connect(&addr.into())
+        .map_err(|err| connect_failed(addr, &err, "cargo run -p lesson-04 -- server"))?;
+    println!(
+        "connected to {addr}; type a message and press Enter, `close` asks the server to close, Ctrl+D closes"
+    );
+    let mut decoder = encoding.decoder();
+    let mut buffer = [0u8; 1024];
+    for line in std::io::stdin().lock().lines() {
+        let line = line.context(|| "cannot read the terminal")?;
+        let data = match encoding.encode(&line) {
+            Ok(data) => data,
+            Err(err) => {
+                eprintln!("{NAME}: not sent: {err}");
+                continue;
+            }
+        };
+        let mut sent = 0;
+        while sent < data.len() {
+            sent += client
+                .send(&data[sent..])
+                .context(|| format!("cannot send to {addr}"))?;
+        }
+        let n = (&client)
+            .read(&mut buffer)
+            .context(|| format!("cannot receive from {addr}"))?;
+        if n == 0 {
+            println!("recv returned 0: the server closed the connection");
+            return Ok(());
+        }
+        println!("received: {}", decoder.feed(&buffer[..n]).text);
+    }
+    println!("end of input: closing; the server's recv will return 0");
+    Ok(())
+}
+// ANCHOR_END: client
+
+/// A listening socket on a free loopback port: socket, bind, listen.
+fn listen() -> Result<Socket, Error> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+        .context(|| "cannot create a socket")?;
+    listener
+        .bind(&addr.into())
+        .map_err(|err| bind_failed(addr, &err))?;
+    listener.listen(128).context(|| "cannot listen")?;
+    Ok(listener)
+}
+
+/// A client connected to `listener`, and the server's side of that
+/// connection. Both wait at most [`PATIENCE`] in any recv, so no experiment
+/// can hang.
+fn connect_and_accept(listener: &Socket) -> Result<(Socket, Socket), Error> {
+    let addr = local(listener);
+    let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+        .context(|| "cannot create a socket")?;
+    client
+        .connect(&addr.into())
+        .context(|| format!("cannot connect to {addr}"))?;
+    let (conn, _) = listener.accept().context(|| "accept failed")?;
+    for socket in [&client, &conn] {
+        socket
+            .set_read_timeout(Some(PATIENCE))
+            .context(|| "cannot set a timeout")?;
+    }
+    Ok((client, conn))
+}
+
+fn send_and_show(what: &str, socket: &Socket, data: &[u8]) -> Result<usize, Error> {
+    let n = socket
+        .send(data)
+        .context(|| format!("{} failed", what.trim()))?;
+    println!("    {what} -> {n} bytes");
+    Ok(n)
+}
+
+fn recv_and_show(what: &str, socket: &Socket) -> Result<usize, Error> {
+    let mut buffer = [0u8; 1024];
+    let n = (&*socket)
+        .read(&mut buffer)
+        .context(|| format!("{} failed", what.trim()))?;
+    println!("    {what} -> {} ({n} bytes)", PyBytes(&buffer[..n]));
+    Ok(n)
+}
+
+fn local(socket: &Socket) -> SocketAddr {
+    address(socket.local_addr())
+}
+
+fn peer(socket: &Socket) -> SocketAddr {
+    address(socket.peer_addr())
+}
+
+fn address(addr: std::io::Result<socket2::SockAddr>) -> SocketAddr {
+    addr.ok()
+        .and_then(|a| a.as_socket())
+        .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
+}

@@ -1,0 +1,219 @@
+//! lesson-04's experiments print what the OS answered; these tests check
+//! that each experiment shows what its note says, and drive the `server`
+//! and `client` modes over loopback.
+
+use std::io::{Read, Write};
+use std::process::Command as StdCommand;
+use std::thread;
+
+use assert_cmd::Command;
+use netcore::testing::{Process, TIMEOUT, accept, connect, contains, fake_server, read_to_end};
+
+fn run(args: &[&str]) -> (String, i32) {
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn note_1_the_listening_socket_cannot_send_or_receive() {
+    let (out, code) = run(&["1"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("listener.send(b'hello')  -> error: "), "{out}");
+    assert!(out.contains("listener.recv(1024)      -> error: "), "{out}");
+    if cfg!(target_os = "linux") {
+        assert!(out.contains("Transport endpoint is not connected"), "{out}");
+    }
+    assert!(!out.contains("Note 2"), "one experiment only: {out}");
+}
+
+#[test]
+fn note_2_messages_go_through_the_accepted_socket() {
+    let (out, code) = run(&["2"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("conn.recv(1024)      -> b'ping' (4 bytes)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("client.recv(1024)    -> b'pong' (4 bytes)"),
+        "{out}"
+    );
+    // Both accepted sockets share the server's (IP, port).
+    let local_of = |label: &str| {
+        let line = out.lines().find(|l| l.contains(label)).unwrap();
+        line.split(": ")
+            .nth(1)
+            .unwrap()
+            .split(" <-> ")
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(local_of("returned a new socket"), local_of("second socket"));
+}
+
+#[test]
+fn note_3_recv_returns_zero_when_the_client_closes() {
+    let (out, code) = run(&["3"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("client.close()\n    conn.recv(1024)      -> b'' (0 bytes)"),
+        "{out}"
+    );
+    assert!(out.contains("is offline (客户端下线)"), "{out}");
+    assert!(
+        out.contains("conn.recv(1024) again -> b'' (0 bytes)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn note_4_recv_returns_zero_when_the_server_closes() {
+    let (out, code) = run(&["4"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("conn.close()\n    client.recv(1024)    -> b'' (0 bytes)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn note_5_half_close_still_receives_and_close_meets_a_reset() {
+    let (out, code) = run(&["5"]);
+    assert_eq!(code, 0, "{out}");
+    let (half, full) = out.split_once("With close():").unwrap();
+    assert!(
+        half.contains("client.recv(1024)           -> b'reply' (5 bytes)"),
+        "{out}"
+    );
+    assert!(full.contains("#1    -> 5 bytes"), "{out}");
+    assert!(
+        full.contains("Broken pipe") || full.contains("reset"),
+        "the second send should fail: {out}"
+    );
+}
+
+#[test]
+fn without_an_argument_every_note_runs() {
+    let (out, code) = run(&[]);
+    assert_eq!(code, 0, "{out}");
+    for note in ["Note 1", "Note 2", "Note 3", "Note 4", "Note 5"] {
+        assert!(out.contains(note), "{note} missing");
+    }
+}
+
+#[test]
+fn an_unknown_experiment_is_a_usage_error() {
+    for arg in ["9", "0", "servr"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+            .arg(arg)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("'{arg}'")), "{stderr}");
+    }
+}
+
+fn server() -> Process {
+    let mut command = StdCommand::new(env!("CARGO_BIN_EXE_lesson-04"));
+    command.args(["server", "--host", "127.0.0.1", "--port", "0"]);
+    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
+}
+
+#[test]
+fn server_mode_reports_a_client_offline_and_takes_the_next() {
+    let mut server = server();
+    for round in 0..2 {
+        let mut client = connect(server.addr());
+        client.write_all(b"hi").unwrap();
+        let mut reply = [0u8; 10];
+        client.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, b"ok, \xca\xd5\xb5\xbd\xc1\xcb");
+        let port = client.local_addr().unwrap().port();
+        drop(client);
+        let line = server
+            .expect_line("recv returned 0", TIMEOUT)
+            .unwrap_or_else(|err| panic!("round {round}: {err}"));
+        assert!(contains(
+            &line,
+            format!("('127.0.0.1', {port}) is offline").as_bytes()
+        ));
+    }
+}
+
+#[test]
+fn server_mode_closes_on_request_and_the_client_reads_end_of_stream() {
+    let mut server = server();
+    let mut client = connect(server.addr());
+    client.write_all(b"close").unwrap();
+    assert_eq!(read_to_end(&mut client), b"");
+    server
+        .expect_line("closing the connection", TIMEOUT)
+        .unwrap();
+}
+
+#[test]
+fn client_mode_notices_the_server_closing() {
+    let listener = fake_server();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        let mut message = [0u8; 5];
+        conn.read_exact(&mut message).unwrap();
+        message
+        // conn is dropped here: the server closes without replying.
+    });
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+        .args(["client", "--port", &port])
+        .write_stdin("hello\nnever sent\n")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(&server.join().unwrap(), b"hello");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("recv returned 0: the server closed the connection"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn client_mode_closes_at_end_of_input() {
+    let listener = fake_server();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        let mut message = [0u8; 2];
+        conn.read_exact(&mut message).unwrap();
+        conn.write_all(b"ok").unwrap();
+        read_to_end(&mut conn)
+    });
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+        .args(["client", "--port", &port])
+        .write_stdin("hi\n")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    // The server's read ended with end of stream: the client closed.
+    assert_eq!(server.join().unwrap(), b"");
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("received: ok")
+    );
+}

@@ -1,0 +1,349 @@
+//! lesson-05 driven by many test clients at once, over loopback: the real
+//! binary, on a port the OS chose, found from its `listening on` line.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use netcore::testing::{Process, TIMEOUT, connect, contains, fake_server, read_to_end};
+
+/// The tutorial's reply, "ok, 收到了", in GBK.
+const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
+/// "服务器忙，请稍后再试" in GBK.
+const BUSY_GBK: &[u8] =
+    b"\xb7\xfe\xce\xf1\xc6\xf7\xc3\xa6\xa3\xac\xc7\xeb\xc9\xd4\xba\xf3\xd4\xd9\xca\xd4";
+
+fn start(extra: &[&str]) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lesson-05"));
+    command
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .args(extra);
+    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Sends `message` and reads exactly one reply.
+fn ask(client: &mut TcpStream, message: &[u8]) -> Vec<u8> {
+    client.write_all(message).unwrap();
+    let mut reply = vec![0; REPLY_GBK.len()];
+    client.read_exact(&mut reply).unwrap();
+    reply
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    netcore::text::Encoding::Gbk.encode(text).unwrap()
+}
+
+/// Stops the server with SIGINT and returns everything it printed.
+fn stop(mut server: Process) -> (Vec<u8>, String) {
+    server.signal("INT").unwrap();
+    let status = server.wait(TIMEOUT).unwrap();
+    let stderr = String::from_utf8_lossy(&server.stderr()).into_owned();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (server.stdout().to_vec(), stderr)
+}
+
+#[test]
+fn a_silent_client_does_not_block_the_next_one() {
+    let server = start(&[]);
+    // The first client connects and says nothing. A server that serves one
+    // client at a time would now wait for it forever.
+    let _silent = connect(server.addr());
+    let mut second = connect(server.addr());
+    assert_eq!(ask(&mut second, &gbk("我是客户端2")), REPLY_GBK);
+    let (stdout, _) = stop(server);
+    let port = second.local_addr().unwrap().port();
+    let line = format!("received: 我是客户端2 ('127.0.0.1', {port})\n");
+    assert!(
+        contains(&stdout, line.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+}
+
+#[test]
+fn two_hundred_clients_fifty_messages_each_nothing_lost_or_mixed() {
+    const CLIENTS: usize = 200;
+    const MESSAGES: usize = 50;
+    let mut server = start(&[]);
+    let addr = server.addr();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            thread::spawn(move || {
+                let mut client = connect(addr);
+                for m in 0..MESSAGES {
+                    let reply = ask(&mut client, &gbk(&format!("客户端{c}消息{m}")));
+                    assert_eq!(reply, REPLY_GBK, "client {c} message {m}");
+                }
+                client.local_addr().unwrap().port()
+            })
+        })
+        .collect();
+    let ports: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    for _ in 0..CLIENTS {
+        server.expect_line("client offline", TIMEOUT).unwrap();
+    }
+    let (stdout, _) = stop(server);
+    // Every message was printed once, with the address of the client that
+    // sent it.
+    let text = String::from_utf8_lossy(&stdout);
+    let received: std::collections::HashSet<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("received: "))
+        .collect();
+    for (c, port) in ports.iter().enumerate() {
+        for m in 0..MESSAGES {
+            let line = format!("received: 客户端{c}消息{m} ('127.0.0.1', {port})");
+            assert!(received.contains(line.as_str()), "missing {line:?}");
+        }
+    }
+    assert_eq!(received.len(), CLIENTS * MESSAGES);
+    let summary = format!("{CLIENTS} clients served, {} messages", CLIENTS * MESSAGES);
+    assert!(
+        contains(&stdout, summary.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+}
+
+#[test]
+fn holds_a_thousand_clients_at_once() {
+    const CLIENTS: usize = 1000;
+    let mut server = start(&[]);
+    let addr = server.addr();
+    // All connected before any speaks: a thousand threads wait in recv().
+    // Connect in batches smaller than the backlog of 128, each accepted
+    // before the next, so that no handshake is dropped and retried.
+    let mut clients: Vec<TcpStream> = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS / 100 {
+        clients.extend((0..100).map(|_| connect(addr)));
+        for _ in 0..100 {
+            server.expect_line("client connected: ", TIMEOUT).unwrap();
+        }
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        assert_eq!(
+            ask(client, format!("{i}").as_bytes()),
+            REPLY_GBK,
+            "client {i}"
+        );
+    }
+    drop(clients);
+    let (stdout, _) = stop(server);
+    let summary = format!("{CLIENTS} clients served, {CLIENTS} messages");
+    assert!(contains(&stdout, summary.as_bytes()));
+}
+
+#[test]
+fn misbehaving_clients_do_not_stop_anyone_else() {
+    let mut server = start(&[]);
+    let addr = server.addr();
+
+    // Sends bytes that are not GBK.
+    let mut garbage = connect(addr);
+    assert_eq!(ask(&mut garbage, b"\xff\xfe bad"), REPLY_GBK);
+
+    // Splits 你好 after its first byte, in two writes.
+    let mut split = connect(addr);
+    split.write_all(b"\xc4").unwrap();
+    server.expect_line("received:  ", TIMEOUT).unwrap();
+    split.write_all(b"\xe3\xba\xc3").unwrap();
+    server.expect_line("received: 你好", TIMEOUT).unwrap();
+
+    // Resets in the middle of a character.
+    let reset = socket2::Socket::from(connect(addr));
+    let reset_port = reset.local_addr().unwrap().as_socket().unwrap().port();
+    reset.send(b"\xc4\xe3\xba").unwrap();
+    reset.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(reset);
+
+    // Sends 8 MiB without reading a single reply, then closes its side.
+    let flood = thread::spawn(move || {
+        let mut flood = connect(addr);
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..128 {
+            flood.write_all(&chunk).unwrap();
+        }
+        flood.shutdown(std::net::Shutdown::Write).unwrap();
+        flood
+    });
+
+    // Never sends anything.
+    let _silent = connect(addr);
+
+    // Meanwhile a well-behaved client is served as usual, repeatedly.
+    let mut good = connect(addr);
+    for round in 0..20 {
+        assert_eq!(ask(&mut good, &gbk(&format!("第{round}轮"))), REPLY_GBK);
+    }
+    let flood = flood.join().unwrap();
+    // The server read all 8 MiB (its replies wait unread in the flooder's
+    // receive buffer) and saw the end of the stream.
+    let offline = format!(
+        "client offline: ('127.0.0.1', {})",
+        flood.local_addr().unwrap().port()
+    );
+    server.expect_line(&offline, TIMEOUT).unwrap();
+    assert_eq!(ask(&mut good, &gbk("最后一轮")), REPLY_GBK);
+    drop(flood);
+
+    let (stdout, stderr) = stop(server);
+    let text = String::from_utf8_lossy(&stdout);
+    let port = |s: &TcpStream| s.local_addr().unwrap().port();
+    assert!(
+        text.contains(&format!(
+            "received: \u{FFFD}\u{FFFD} bad ('127.0.0.1', {})",
+            port(&garbage)
+        )),
+        "{text}"
+    );
+    assert!(stderr.contains("not valid gbk"), "{stderr}");
+    assert!(
+        text.contains(&format!("received: 你好 ('127.0.0.1', {})", port(&split))),
+        "{text}"
+    );
+    // The client that reset: its thread ended with a one-line account,
+    // whether the reset reached recv() or the reply's send().
+    let reset_port = format!("('127.0.0.1', {reset_port})");
+    assert!(
+        text.lines().any(|l| l.contains(&reset_port)
+            && (l.starts_with("client dropped: ") || l.starts_with("cannot reply to "))),
+        "{text}"
+    );
+    assert!(text.contains("received: 最后一轮"), "{text}");
+    let bytes: u64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.split(" messages, ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(bytes >= 8 * 1024 * 1024, "{bytes} bytes received");
+}
+
+#[test]
+fn max_clients_turns_the_third_away_and_leaves_the_first_two_alone() {
+    let mut server = start(&["--max-clients", "2"]);
+    let addr = server.addr();
+    let mut first = connect(addr);
+    let mut second = connect(addr);
+    assert_eq!(ask(&mut first, b"1"), REPLY_GBK);
+    assert_eq!(ask(&mut second, b"2"), REPLY_GBK);
+
+    let mut third = connect(addr);
+    assert_eq!(read_to_end(&mut third), BUSY_GBK);
+    server.expect_line("server busy: refused", TIMEOUT).unwrap();
+
+    assert_eq!(ask(&mut first, b"1 again"), REPLY_GBK);
+    assert_eq!(ask(&mut second, b"2 again"), REPLY_GBK);
+
+    // When one leaves, there is room again.
+    drop(first);
+    server.expect_line("client offline", TIMEOUT).unwrap();
+    let mut fourth = connect(addr);
+    assert_eq!(ask(&mut fourth, b"4"), REPLY_GBK);
+    stop(server);
+}
+
+#[test]
+fn idle_timeout_closes_a_silent_client() {
+    let mut server = start(&["--idle-timeout", "1"]);
+    let mut silent = connect(server.addr());
+    let started = Instant::now();
+    assert_eq!(
+        read_to_end(&mut silent),
+        b"",
+        "the server should close, not reply"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    server.expect_line("client idle, closing", TIMEOUT).unwrap();
+    stop(server);
+}
+
+#[test]
+fn sigint_under_load_exits_cleanly_with_a_summary() {
+    let mut server = start(&[]);
+    let addr = server.addr();
+    let deadline = Instant::now() + TIMEOUT;
+    let load: Vec<_> = (0..20)
+        .map(|_| {
+            thread::spawn(move || {
+                let mut client = connect(addr);
+                // Bounded: stops at the deadline, or when the server is gone.
+                for _ in 0..100_000 {
+                    if Instant::now() > deadline || client.write_all(b"load").is_err() {
+                        break;
+                    }
+                    let mut reply = [0; REPLY_GBK.len()];
+                    if client.read_exact(&mut reply).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    for _ in 0..50 {
+        server.expect_line("received: load", TIMEOUT).unwrap();
+    }
+    let (stdout, _) = stop(server);
+    for client in load {
+        client.join().unwrap();
+    }
+    let text = String::from_utf8_lossy(&stdout);
+    let last = text.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("SIGINT: server stopped; 20 clients served, "),
+        "{last}"
+    );
+    assert!(last.ends_with(" bytes received"), "{last}");
+}
+
+#[test]
+fn sigterm_ends_it_too() {
+    let mut server = start(&[]);
+    let mut client = connect(server.addr());
+    assert_eq!(ask(&mut client, b"hi"), REPLY_GBK);
+    server.signal("TERM").unwrap();
+    assert!(server.wait(TIMEOUT).unwrap().success());
+    assert!(contains(
+        server.stdout(),
+        b"SIGTERM: server stopped; 1 clients served, 1 messages, 2 bytes received\n"
+    ));
+}
+
+#[test]
+fn a_port_in_use_is_named_with_a_hint() {
+    let holder = fake_server();
+    let port = holder.local_addr().unwrap().port().to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lesson-05"));
+    command.args(["--host", "127.0.0.1", "--port", &port]);
+    let mut server = Process::spawn(command).unwrap();
+    assert_eq!(server.wait(TIMEOUT).unwrap().code(), Some(1));
+    let stderr = String::from_utf8(server.stderr()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("port {port} is already in use")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    for args in [
+        &["--max-clients", "many"][..],
+        &["--idle-timeout", "-1"],
+        &["--port", "70000"],
+    ] {
+        let mut process = Process::spawn({
+            let mut c = Command::new(env!("CARGO_BIN_EXE_lesson-05"));
+            c.args(args);
+            c
+        })
+        .unwrap();
+        assert_eq!(process.wait(TIMEOUT).unwrap().code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(process.stderr()).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}

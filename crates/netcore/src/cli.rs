@@ -5,17 +5,23 @@
 //! - Clients: `--host` (default `127.0.0.1`), `--port` (default `8080`),
 //!   `--message TEXT`, `--encoding gbk|utf-8` (default `gbk`).
 //! - `--help` on every binary. A bad flag or value is a usage error: one
-//!   line on stderr and exit code 2.
+//!   line on stderr and exit code 2. So is a value out of a count's range
+//!   ([`Command::count_in`]), and a client's `--port 0` or empty
+//!   `--message`.
+//! - [`typed_lines`]: the lines an interactive mode reads from stdin, with
+//!   empty lines and lines that are not UTF-8 skipped with a note.
 //!
 //! This is a deliberately small parser (long options only, `--name value`
 //! or `--name=value`, at most one positional argument): a learner's first
 //! build should not wait for a full argument-parsing crate, and the lessons
 //! need nothing more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fmt::Write as _;
+use std::io::{self, BufRead};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::ops::RangeInclusive;
 
 use crate::error::Error;
 use crate::text::Encoding;
@@ -45,6 +51,8 @@ struct Opt {
     help: String,
     default: Option<String>,
     kind: Kind,
+    /// The values a count accepts; every `u64` unless narrowed.
+    range: RangeInclusive<u64>,
 }
 
 /// A parsed option value.
@@ -105,6 +113,7 @@ impl Command {
             help: help.to_owned(),
             default: Some(default.to_string()),
             kind: Kind::Port,
+            range: ANY,
         })
     }
 
@@ -116,6 +125,7 @@ impl Command {
             help: help.to_owned(),
             default: Some(Encoding::Gbk.name().to_owned()),
             kind: Kind::Encoding,
+            range: ANY,
         })
     }
 
@@ -133,6 +143,7 @@ impl Command {
             help: help.to_owned(),
             default: Some(default.to_owned()),
             kind: Kind::Text,
+            range: ANY,
         })
     }
 
@@ -145,12 +156,38 @@ impl Command {
         help: &str,
         default: Option<u64>,
     ) -> Self {
+        self.count_in(name, value_name, help, default, ANY)
+    }
+
+    /// `--NAME N`: a whole number within `range`, as [`count`](Self::count).
+    /// A value outside the range is a usage error that names the range
+    /// (`--runs 0`: "expected a whole number from 1 to 100").
+    ///
+    /// ```
+    /// use netcore::cli::{CliError, Command};
+    /// let command = Command::new("x", "y").count_in("runs", "N", "runs", Some(3), 1..=100);
+    /// assert_eq!(command.parse_from(["--runs", "100"]).unwrap().count("runs"), Some(100));
+    /// assert!(matches!(command.parse_from(["--runs", "0"]), Err(CliError::Usage(_))));
+    /// ```
+    pub fn count_in(
+        self,
+        name: &'static str,
+        value_name: &'static str,
+        help: &str,
+        default: Option<u64>,
+        range: RangeInclusive<u64>,
+    ) -> Self {
+        debug_assert!(
+            default.is_none_or(|n| range.contains(&n)),
+            "--{name}: the default is outside the range"
+        );
         self.push(Opt {
             name,
             value_name,
             help: help.to_owned(),
             default: default.map(|n| n.to_string()),
             kind: Kind::Count,
+            range,
         })
     }
 
@@ -162,6 +199,7 @@ impl Command {
             help: help.to_owned(),
             default: None,
             kind: Kind::Switch,
+            range: ANY,
         })
     }
 
@@ -233,6 +271,7 @@ impl Command {
                 values.insert(opt.name, value);
             }
         }
+        let mut given = BTreeSet::new();
         let mut positional = None;
         let mut args = args.into_iter().map(Into::into);
         while let Some(arg) = args.next() {
@@ -264,6 +303,7 @@ impl Command {
                     return Err(self.usage(format!("option --{name} takes no value")));
                 }
                 values.insert(opt.name, Value::Switch(true));
+                given.insert(opt.name);
                 continue;
             }
             let raw = match inline {
@@ -279,13 +319,28 @@ impl Command {
                     })?,
             };
             values.insert(opt.name, self.convert(opt, opt.kind, &raw)?);
+            given.insert(opt.name);
         }
-        Ok(Matches { values, positional })
+        Ok(Matches {
+            values,
+            given,
+            declared: self.options.iter().map(|o| o.name).collect(),
+            positional,
+        })
     }
 
     /// Parses the process's arguments; prints help and exits 0 on `--help`,
     /// prints a one-line error and exits 2 on a usage error.
+    ///
+    /// Every lesson calls this first, so it is also where the program is
+    /// set up to end quietly when its stdout is closed
+    /// ([`crate::sys::exit_quietly_on_closed_stdout`]): `lesson-01 | head -1`
+    /// then stops like any Unix tool, instead of `println!` panicking with a
+    /// backtrace (exit 101) on the "broken pipe" error. A `send` on a closed
+    /// socket is unaffected: it still fails with an error the lesson
+    /// reports, and the program goes on.
     pub fn parse_or_exit(&self) -> Matches {
+        crate::sys::exit_quietly_on_closed_stdout();
         match self.parse_from(std::env::args_os().skip(1)) {
             Ok(matches) => matches,
             Err(CliError::Help(text)) => {
@@ -327,13 +382,27 @@ impl Command {
                 .parse::<Encoding>()
                 .map(Value::Encoding)
                 .map_err(|why| self.usage(format!("invalid value for --{name}: {why}"))),
-            Kind::Count => raw.parse::<u64>().map(Value::Count).map_err(|_| {
-                self.usage(format!(
-                    "invalid value '{raw}' for --{name}: expected a whole number"
-                ))
-            }),
+            Kind::Count => match raw.parse::<u64>() {
+                Ok(n) if opt.range.contains(&n) => Ok(Value::Count(n)),
+                _ => Err(self.usage(format!(
+                    "invalid value '{raw}' for --{name}: expected {}",
+                    expected_count(&opt.range)
+                ))),
+            },
             Kind::Switch => Ok(Value::Switch(true)),
         }
+    }
+}
+
+/// Every `u64`: the range of a count that is not narrowed.
+const ANY: RangeInclusive<u64> = 0..=u64::MAX;
+
+/// What a count accepts, for a usage error: "a whole number from 1 to 100".
+fn expected_count(range: &RangeInclusive<u64>) -> String {
+    match (*range.start(), *range.end()) {
+        (0, u64::MAX) => "a whole number".to_owned(),
+        (min, u64::MAX) => format!("a whole number, at least {min}"),
+        (min, max) => format!("a whole number from {min} to {max}"),
     }
 }
 
@@ -358,6 +427,8 @@ pub fn exit_usage(line: &str) -> ! {
 #[derive(Clone, Debug)]
 pub struct Matches {
     values: BTreeMap<&'static str, Value>,
+    given: BTreeSet<&'static str>,
+    declared: Vec<&'static str>,
     positional: Option<String>,
 }
 
@@ -403,6 +474,17 @@ impl Matches {
     /// Whether a switch was given.
     pub fn switch(&self, name: &str) -> bool {
         matches!(self.get(name), Some(Value::Switch(true)))
+    }
+
+    /// Whether `--NAME` was given on the command line, as opposed to taking
+    /// its default: for options that only apply in some modes, so that the
+    /// others can refuse them instead of silently ignoring them.
+    pub fn given(&self, name: &str) -> bool {
+        assert!(
+            self.declared.contains(&name),
+            "netcore::cli: --{name} was not declared"
+        );
+        self.given.contains(name)
     }
 
     /// The positional argument, if one was given.
@@ -485,8 +567,9 @@ impl ClientOptions {
             .encoding("how to encode the message and decode the reply")
     }
 
-    /// Reads the client flags out of parsed matches, refusing (as a usage
-    /// error) a message the encoding cannot represent.
+    /// Reads the client flags out of parsed matches, refusing (as usage
+    /// errors) `--port 0`, an empty message, and a message the encoding
+    /// cannot represent.
     pub fn from_matches(command: &Command, matches: &Matches) -> Result<Self, CliError> {
         let options = ClientOptions {
             host: matches.text("host").to_owned(),
@@ -494,6 +577,16 @@ impl ClientOptions {
             message: matches.text("message").to_owned(),
             encoding: matches.encoding("encoding"),
         };
+        if options.port == 0 {
+            return Err(command.usage(
+                "--port 0: a client cannot connect to port 0; give the port the server listens on",
+            ));
+        }
+        if options.message.is_empty() {
+            // send() of 0 bytes sends nothing: the server would never see a
+            // message, never reply, and the client would wait forever.
+            return Err(command.usage("--message is empty: there would be nothing to send"));
+        }
         if let Err(err) = options.encoding.encode(&options.message) {
             return Err(command.usage(format!("--message: {err}")));
         }
@@ -547,6 +640,70 @@ pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, Error> {
         .or_else(|| addrs.first())
         .copied()
         .ok_or_else(|| Error::msg(format!("host '{host}' has no address")))
+}
+
+/// The lines an interactive mode reads from `input` (stdin), one message
+/// each, without their line ending (`\n` or `\r\n`).
+///
+/// Two kinds of line are skipped, each with a one-line note on stderr
+/// (`PROGRAM: ...`), so that a loop over them sees only text worth sending:
+///
+/// - an empty line: `send` of 0 bytes sends nothing, so the peer would
+///   never see a message and never answer, and the program would wait for
+///   that answer forever;
+/// - a line that is not valid UTF-8 (a terminal set to another encoding):
+///   the program could only guess at the text; it says so and goes on,
+///   instead of ending the conversation.
+///
+/// ```
+/// let input: &[u8] = b"hi\n\n\xff\xfe\r\nbye\r\n";
+/// let lines: Vec<String> = netcore::cli::typed_lines("doc", input)
+///     .collect::<Result<_, _>>()
+///     .unwrap();
+/// assert_eq!(lines, ["hi", "bye"]);
+/// ```
+pub fn typed_lines<R: BufRead>(program: &'static str, input: R) -> TypedLines<R> {
+    TypedLines { program, input }
+}
+
+/// The iterator of [`typed_lines`]: each item is a line to send, or the
+/// error that ended reading.
+#[derive(Debug)]
+pub struct TypedLines<R> {
+    program: &'static str,
+    input: R,
+}
+
+impl<R: BufRead> Iterator for TypedLines<R> {
+    type Item = io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let mut raw = Vec::new();
+            match self.input.read_until(b'\n', &mut raw) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Some(Err(err)),
+            }
+            if raw.last() == Some(&b'\n') {
+                raw.pop();
+                if raw.last() == Some(&b'\r') {
+                    raw.pop();
+                }
+            }
+            match String::from_utf8(raw) {
+                Ok(line) if line.is_empty() => {
+                    eprintln!("{}: empty line, nothing sent", self.program);
+                }
+                Ok(line) => return Some(Ok(line)),
+                Err(_) => eprintln!(
+                    "{}: not sent: that line is not valid UTF-8 (is the terminal set to UTF-8?)",
+                    self.program
+                ),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -660,6 +817,95 @@ mod tests {
         assert_eq!(m.positional(), Some("3"));
         assert!(usage(command.parse_from(["1", "2"])).contains("unexpected argument '2'"));
         assert!(usage(command.parse_from(["--interactive=yes"])).contains("takes no value"));
+    }
+
+    #[test]
+    fn counts_outside_their_range_are_usage_errors_naming_the_range() {
+        let command = Command::new("x", "y")
+            .count_in("runs", "N", "runs", Some(3), 1..=100)
+            .count_in("idle", "SECS", "idle", None, 1..=u64::MAX);
+        let m = command.parse_from(["--runs", "1", "--idle", "7"]).unwrap();
+        assert_eq!((m.count("runs"), m.count("idle")), (Some(1), Some(7)));
+        assert_eq!(
+            command.parse_from(["--runs=100"]).unwrap().count("runs"),
+            Some(100)
+        );
+        for (args, needle) in [
+            (
+                ["--runs", "0"],
+                "'0' for --runs: expected a whole number from 1 to 100",
+            ),
+            (
+                ["--runs", "101"],
+                "'101' for --runs: expected a whole number from 1 to 100",
+            ),
+            (
+                ["--idle", "0"],
+                "'0' for --idle: expected a whole number, at least 1",
+            ),
+            (["--runs", "-1"], "'-1' for --runs"),
+        ] {
+            let line = usage(command.parse_from(args));
+            assert!(line.contains(needle), "{args:?}: {line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
+        let plain = Command::new("x", "y").count("n", "N", "n", None);
+        assert!(usage(plain.parse_from(["--n", "x"])).contains("expected a whole number ("));
+    }
+
+    #[test]
+    fn given_tells_an_explicit_value_from_a_default() {
+        let command = Command::new("x", "y")
+            .count("repeat", "N", "times", Some(1))
+            .text("svg", "FILE", "chart", "")
+            .switch("interactive", "ask")
+            .port(8080, "port");
+        let m = command.parse_from(Vec::<String>::new()).unwrap();
+        for name in ["repeat", "svg", "interactive", "port"] {
+            assert!(!m.given(name), "{name}");
+        }
+        // Given with the default's own value still counts as given.
+        let m = command
+            .parse_from(["--repeat", "1", "--svg=", "--interactive", "--port", "8080"])
+            .unwrap();
+        for name in ["repeat", "svg", "interactive", "port"] {
+            assert!(m.given(name), "{name}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "--nonsense was not declared")]
+    fn given_panics_for_an_undeclared_option() {
+        let m = client().parse_from(Vec::<String>::new()).unwrap();
+        m.given("nonsense");
+    }
+
+    #[test]
+    fn a_client_refuses_port_zero_and_an_empty_message() {
+        let command = client();
+        for (args, needle) in [
+            (vec!["--port", "0"], "a client cannot connect to port 0"),
+            (vec!["--message", ""], "--message is empty"),
+            (vec!["--message="], "--message is empty"),
+        ] {
+            let m = command.parse_from(args.clone()).unwrap();
+            let Err(CliError::Usage(line)) = ClientOptions::from_matches(&command, &m) else {
+                panic!("{args:?}: expected a usage error");
+            };
+            assert!(line.contains(needle), "{args:?}: {line}");
+            assert!(line.starts_with("lesson-02: error: "), "{line}");
+        }
+    }
+
+    #[test]
+    fn typed_lines_skip_empty_lines_and_invalid_utf8_and_go_on() {
+        let input: &[u8] = b"\xe4\xbd\xa0\xe5\xa5\xbd\n\n\r\n\xc4\xe3\nbye\r\nno newline";
+        let lines: Vec<String> = typed_lines("test", input)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(lines, ["你好", "bye", "no newline"]);
+        let empty: &[u8] = b"";
+        assert_eq!(typed_lines("test", empty).count(), 0);
     }
 
     #[test]

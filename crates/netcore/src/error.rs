@@ -97,9 +97,17 @@ impl<T> Context<T> for io::Result<T> {
 
 /// The error for a failed `connect` to `addr`, with a hint when nothing is
 /// listening there. `start` is the command that starts a matching server.
+///
+/// A refused IPv6 address gets one more hint: the course's servers listen on
+/// `0.0.0.0` by default, every IPv4 address and no IPv6 one, so a client
+/// that asks `::1` is refused by a server that is running.
 pub fn connect_failed(addr: SocketAddr, err: &io::Error, start: &str) -> Error {
     let error = Error::io(format_args!("cannot connect to {addr}"), err);
     match err.kind() {
+        io::ErrorKind::ConnectionRefused if addr.is_ipv6() => error.hint(format!(
+            "nothing is listening on port {} at this IPv6 address; the server may be listening on IPv4 only (as the course's servers do by default): try --host 127.0.0.1, or start the server first with `{start}`",
+            addr.port()
+        )),
         io::ErrorKind::ConnectionRefused => error.hint(format!(
             "nothing is listening on port {}; start the server first with `{start}`, or check --host and --port",
             addr.port()
@@ -146,6 +154,21 @@ mod tests {
         assert!(text.contains("cargo run -p lesson-03"));
         assert!(!text.contains('\n'));
         assert_eq!(err.kind(), Some(io::ErrorKind::ConnectionRefused));
+    }
+
+    #[test]
+    fn a_refused_ipv6_address_suggests_ipv4() {
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        let text = connect_failed(v6, &refused, "cargo run -p lesson-03").to_string();
+        assert!(text.starts_with("cannot connect to [::1]:8080: "), "{text}");
+        assert!(text.contains("IPv4 only"), "{text}");
+        assert!(text.contains("--host 127.0.0.1"), "{text}");
+        assert!(text.contains("cargo run -p lesson-03"), "{text}");
+        assert!(!text.contains('\n'), "{text}");
+        let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let text = connect_failed(v4, &refused, "cargo run -p lesson-03").to_string();
+        assert!(!text.contains("IPv4 only"), "{text}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The few operating-system calls the lessons need that neither `std` nor
-//! socket2 offers: shutdown signals, the open-file limit, and how many bytes
-//! sit in a socket's kernel buffers.
+//! socket2 offers: shutdown signals, a quiet end when stdout is closed, the
+//! open-file limit, and how many bytes sit in a socket's kernel buffers.
 //!
 //! This is the only module with `unsafe` code: each block is one libc call
 //! on values it owns, with a comment saying why it is sound. On systems
@@ -85,6 +85,71 @@ where
     #[cfg(not(unix))]
     drop(handler);
     Ok(())
+}
+
+/// Makes a write to a closed stdout or stderr end the program quietly, as it
+/// ends any Unix tool (`lesson-01 | head -1`), while a `send` on a closed
+/// socket still fails with an error that the program reports.
+///
+/// Rust starts every program with SIGPIPE ignored, so a write to a pipe
+/// whose reader has gone fails with "broken pipe", and `println!` turns that
+/// failure into a panic with a backtrace (exit code 101). Restoring
+/// SIGPIPE's default action, `signal(SIGPIPE, SIG_DFL)`, ends the program
+/// quietly instead, but not only for stdout: on Linux a `send` on a socket
+/// whose peer has gone raises SIGPIPE as well unless the call passes
+/// `MSG_NOSIGNAL`, which std's `TcpStream` does and socket2's
+/// `Socket::send` (every lesson's `send`) does not. (On Apple systems
+/// socket2 sets `SO_NOSIGPIPE` on each socket, so there only stdout and
+/// stderr can raise it.) A lesson server would then die the first time a
+/// client reset its connection.
+///
+/// So SIGPIPE gets a small handler instead of the default action. When
+/// stdout or stderr is a pipe (or socket) that nobody reads any more, which
+/// `poll` reports as POLLERR or POLLHUP, it restores the default action and
+/// raises the signal again: the program ends exactly as with `SIG_DFL`.
+/// Otherwise the signal came from a socket: the handler returns, and the
+/// `send` fails with "broken pipe" as it always did.
+///
+/// [`crate::cli::Command::parse_or_exit`] calls this, first thing in every
+/// lesson. On Windows, which has no SIGPIPE, it does nothing.
+pub fn exit_quietly_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: `action` is zeroed plain data, filled in before sigaction
+    // reads it; the handler makes only async-signal-safe calls (poll,
+    // signal, raise) on locals.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigpipe as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigaction(libc::SIGPIPE, &action, std::ptr::null_mut());
+    }
+}
+
+/// SIGPIPE's handler: see [`exit_quietly_on_closed_stdout`].
+#[cfg(unix)]
+extern "C" fn on_sigpipe(_signal: libc::c_int) {
+    let mut fds = [libc::STDOUT_FILENO, libc::STDERR_FILENO].map(|fd| libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    });
+    // SAFETY: poll writes only the `revents` of the two local entries, and
+    // with a timeout of 0 it never blocks.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, 0) };
+    let closed = ready > 0
+        && fds
+            .iter()
+            .any(|fd| fd.revents & (libc::POLLERR | libc::POLLHUP) != 0);
+    if closed {
+        // SAFETY: both calls are async-signal-safe. SIGPIPE stays blocked
+        // while this handler runs, so the raised signal is delivered, with
+        // its default action, the moment the handler returns.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            libc::raise(libc::SIGPIPE);
+        }
+    }
 }
 
 /// The open-file limit before and after [`raise_open_file_limit`].
@@ -226,5 +291,34 @@ mod tests {
             }
             assert_eq!(unsent_bytes(&client_socket).unwrap(), 0);
         }
+    }
+
+    #[test]
+    fn a_send_on_a_closed_socket_still_fails_with_an_error() {
+        // With SIGPIPE's plain default action this test would kill its own
+        // process: socket2's send does not pass MSG_NOSIGNAL on Linux.
+        exit_quietly_on_closed_stdout();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = Socket::from(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let server = Socket::from(listener.accept().unwrap().0);
+        server.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+        drop(server); // a reset: the client's next sends fail
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let err = loop {
+            match client.send(b"hello") {
+                Ok(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Ok(_) => panic!("send kept succeeding on a reset connection"),
+                Err(err) => break err,
+            }
+        };
+        let err = match err.kind() {
+            // The first failure reports the reset; the next one is EPIPE,
+            // the case that raises SIGPIPE.
+            std::io::ErrorKind::ConnectionReset => client.send(b"again").unwrap_err(),
+            _ => err,
+        };
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
     }
 }

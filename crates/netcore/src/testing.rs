@@ -161,6 +161,10 @@ impl Process {
                 Err(RecvTimeoutError::Disconnected) => {
                     self.stdout_closed = true;
                     let status = self.wait_briefly();
+                    // The stderr reader may not have read the program's
+                    // last words yet: give it a moment, so the failure
+                    // shows them.
+                    self.settle_stderr(Duration::from_secs(2));
                     return Err(self.failure(format!(
                         "stdout closed ({status}) before a line containing {:?}",
                         String::from_utf8_lossy(needle)
@@ -240,6 +244,21 @@ impl Process {
             // The pipe closes when the process (and anything it started
             // that inherited it) exits.
             let _ = reader.join();
+        }
+    }
+
+    /// Waits up to `timeout` for the stderr reader to reach the end of the
+    /// pipe (the program and anything it started have closed it).
+    fn settle_stderr(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while let Some(reader) = &self.stderr_reader {
+            if reader.is_finished() {
+                let _ = self.stderr_reader.take().map(thread::JoinHandle::join);
+            } else if Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            } else {
+                break;
+            }
         }
     }
 

@@ -82,3 +82,50 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(code, Some(0));
     assert!(stdout.contains("--host HOST"), "{stdout}");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_program_quietly() {
+    // `lesson-01 | head -1`: the reader goes away before the program has
+    // printed everything. Here it is gone before the program starts, so the
+    // first println! meets a closed pipe.
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lesson-01"))
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("lesson-01 still running after {TIMEOUT:?} with its stdout closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let stderr = stderr.join().unwrap();
+    assert_ne!(status.code(), Some(101), "a panic: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "nothing to say on stderr: {stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        // Ended by SIGPIPE, as `head` expects of any Unix tool.
+        assert_eq!(status.signal(), Some(13), "{status}");
+    }
+}

@@ -8,11 +8,11 @@
 //! threaded server of lesson 05. The walkthrough is
 //! `lessons/lesson-02/README.md`.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use netcore::cli::ClientOptions;
+use netcore::cli::{ClientOptions, typed_lines};
 use netcore::error::connect_failed;
 use netcore::pyrepr::PyBytes;
 use netcore::text::{Encoding, StreamDecoder};
@@ -26,7 +26,8 @@ const MESSAGE: &str = "你好服务端，我是客户端小黑!";
 
 /// What to send on the connection.
 enum Mode {
-    /// The `--message`, this many times (the tutorial: once).
+    /// The `--message`, this many times (the tutorial: once; 0: connect
+    /// and close without sending).
     Repeat(u64),
     /// Each line typed on stdin, until end of input.
     Interactive,
@@ -37,8 +38,8 @@ fn main() -> ExitCode {
         .count(
             "repeat",
             "N",
-            "send the message N times on one connection, one reply each",
-            Some(1),
+            "send the message N times on one connection, one reply each; 0 connects and closes without sending [default: 1]",
+            None,
         )
         .switch(
             "interactive",
@@ -46,6 +47,15 @@ fn main() -> ExitCode {
         );
     let (options, matches) = ClientOptions::parse_command(&command);
     let mode = if matches.switch("interactive") {
+        // --interactive sends the lines typed, each once: a --repeat or a
+        // --message would be silently ignored, so refuse them.
+        for flag in ["repeat", "message"] {
+            if matches.given(flag) {
+                command.exit_usage(format!(
+                    "--{flag} cannot be used with --interactive, which sends each line typed, once"
+                ));
+            }
+        }
         Mode::Interactive
     } else {
         Mode::Repeat(matches.count("repeat").unwrap_or(1))
@@ -100,7 +110,10 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
             eprintln!(
                 "type a message and press Enter; Ctrl+D (end of input) closes the connection"
             );
-            for line in std::io::stdin().lock().lines() {
+            // Each line typed, without its newline. An empty line is skipped
+            // (sending 0 bytes sends nothing, and no reply would ever come),
+            // and so is a line that is not UTF-8, each with a note.
+            for line in typed_lines(NAME, std::io::stdin().lock()) {
                 let line = line.context(|| "cannot read the terminal")?;
                 match options.encoding.encode(&line) {
                     Ok(send_data) => {

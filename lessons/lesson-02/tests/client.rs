@@ -210,3 +210,135 @@ fn help_describes_the_flags() {
         assert!(help.contains(flag), "{flag} missing from\n{help}");
     }
 }
+
+/// Runs lesson-02 with `args` and no server: each must be refused as a
+/// usage error (exit 2, one line naming `needle`) before it connects.
+fn refused(args: &[&str], needle: &str) {
+    let listener = fake_server();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
+        .args(["--port", &port])
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.starts_with("lesson-02: error: "), "{stderr}");
+    assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    // Nothing connected.
+    assert!(accept(&listener, std::time::Duration::from_millis(100)).is_err());
+}
+
+#[test]
+fn an_empty_message_is_a_usage_error_instead_of_a_hang() {
+    // send() of 0 bytes sends nothing; the client used to wait for a reply
+    // that could never come.
+    refused(&["--message", ""], "--message is empty");
+}
+
+#[test]
+fn interactive_refuses_flags_it_would_ignore() {
+    refused(
+        &["--interactive", "--repeat", "2"],
+        "--repeat cannot be used",
+    );
+    refused(
+        &["--interactive", "--repeat", "1"],
+        "--repeat cannot be used",
+    );
+    refused(
+        &["--interactive", "--message", "hi"],
+        "--message cannot be used",
+    );
+}
+
+#[test]
+fn port_zero_is_a_usage_error_for_a_client() {
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
+        .args(["--port", "0"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot connect to port 0"), "{stderr}");
+}
+
+#[test]
+fn repeat_zero_connects_and_closes_without_sending() {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        read_to_end(&mut conn)
+    });
+    let output = client(addr).args(["--repeat", "0"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(server.join().unwrap(), b"", "nothing sent, then closed");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("connected to "), "{stdout}");
+    assert!(!stdout.contains("sending"), "{stdout}");
+}
+
+#[test]
+fn interactive_skips_empty_lines_and_lines_that_are_not_utf8_and_goes_on() {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    // Plays a server that answers each message; with an empty line sent as
+    // 0 bytes, the client would wait for a reply that never comes.
+    let server = thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        let mut got = Vec::new();
+        for expected in [&b"hi"[..], b"bye"] {
+            let mut message = vec![0; expected.len()];
+            conn.read_exact(&mut message).unwrap();
+            conn.write_all(b"ok").unwrap();
+            got.push(message);
+        }
+        got.push(read_to_end(&mut conn));
+        got
+    });
+    let output = client(addr)
+        .arg("--interactive")
+        .write_stdin(&b"hi\n\n\r\n\xff\xfe not utf-8\nbye\n"[..])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(server.join().unwrap(), [&b"hi"[..], b"bye", b""]);
+    assert_eq!(
+        stderr
+            .matches("lesson-02: empty line, nothing sent")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("lesson-02: not sent: that line is not valid UTF-8"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .matches("decoded: ok\n")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn help_says_what_repeat_zero_does() {
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
+        .arg("--help")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        help.contains("0 connects and closes without sending [default: 1]"),
+        "{help}"
+    );
+}

@@ -14,12 +14,12 @@
 //! one of them, and `server` / `client` let you play one side by hand in
 //! two terminals. The walkthrough is `lessons/lesson-04/README.md`.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use netcore::cli::{Command, DEFAULT_PORT, resolve};
+use netcore::cli::{Command, DEFAULT_PORT, resolve, typed_lines};
 use netcore::error::{bind_failed, connect_failed, describe};
 use netcore::pyrepr::{PyAddr, PyBytes};
 use netcore::text::Encoding;
@@ -43,18 +43,36 @@ fn main() -> ExitCode {
         .port(DEFAULT_PORT, "server: port to listen on (0: any free port); client: server's port")
         .encoding("server and client: how text is encoded on the wire");
     let matches = command.parse_or_exit();
+    let host = matches.text("host");
     let port = matches.port("port");
     let encoding = matches.encoding("encoding");
     let result = match matches.positional() {
-        None => (1..=5).try_for_each(experiment),
-        Some("server") => server(matches.text("host"), port, encoding),
-        Some("client") => client(matches.text("host"), port, encoding),
-        Some(which) => match which.parse::<u8>() {
-            Ok(n @ 1..=5) => experiment(n),
-            _ => command.exit_usage(format!(
-                "unknown experiment '{which}': expected 1 to 5, server or client"
-            )),
-        },
+        Some("server") => server(host, port, encoding),
+        Some("client") if port == 0 => command.exit_usage(
+            "--port 0: a client cannot connect to port 0; give the port the server listens on",
+        ),
+        Some("client") => client(host, port, encoding),
+        which => {
+            let experiments = match which.map(str::parse::<u8>) {
+                None => 1..=5,
+                Some(Ok(n @ 1..=5)) => n..=n,
+                Some(_) => command.exit_usage(format!(
+                    "unknown experiment '{}': expected 1 to 5, server or client",
+                    which.unwrap_or_default()
+                )),
+            };
+            // The experiments make their own loopback connections and send
+            // bytes, not text: the two modes' flags would be silently
+            // ignored, so they are refused.
+            for flag in ["host", "port", "encoding"] {
+                if matches.given(flag) {
+                    command.exit_usage(format!(
+                        "--{flag} only applies to the server and client modes, not to the experiments"
+                    ));
+                }
+            }
+            experiments.into_iter().try_for_each(experiment)
+        }
     };
     netcore::report(NAME, result)
 }
@@ -259,11 +277,27 @@ fn server(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
                 }
             };
             if n == 0 {
+                if decoder.finish().has_invalid() {
+                    eprintln!("{NAME}: warning: {ip_port} closed in the middle of a character");
+                }
                 println!("recv returned 0: client {ip_port} is offline");
                 break;
             }
-            let text = decoder.feed(&buffer[..n]).text;
-            println!("received: {text} {ip_port}");
+            let message = decoder.feed(&buffer[..n]);
+            let text = &message.text;
+            if text.is_empty() {
+                // Only the first byte(s) of a character came: the decoder
+                // keeps them until the rest arrives.
+                println!("received: (half a character, waiting for the rest) {ip_port}");
+            } else {
+                println!("received: {text} {ip_port}");
+            }
+            if message.has_invalid() {
+                eprintln!(
+                    "{NAME}: warning: {ip_port} sent {} byte sequence(s) that are not valid {encoding}, shown as �",
+                    message.invalid
+                );
+            }
             if text.trim() == "close" {
                 println!("closing the connection to {ip_port}: its recv will return 0");
                 break;
@@ -294,7 +328,9 @@ fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
     );
     let mut decoder = encoding.decoder();
     let mut buffer = [0u8; 1024];
-    for line in std::io::stdin().lock().lines() {
+    // Empty lines (0 bytes would send nothing and get no reply) and lines
+    // that are not UTF-8 are skipped with a note.
+    for line in typed_lines(NAME, std::io::stdin().lock()) {
         let line = line.context(|| "cannot read the terminal")?;
         let data = match encoding.encode(&line) {
             Ok(data) => data,
@@ -316,9 +352,19 @@ fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
             println!("recv returned 0: the server closed the connection");
             return Ok(());
         }
-        println!("received: {}", decoder.feed(&buffer[..n]).text);
+        let reply = decoder.feed(&buffer[..n]);
+        println!("received: {}", reply.text);
+        if reply.has_invalid() {
+            eprintln!(
+                "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �",
+                reply.invalid
+            );
+        }
     }
     println!("end of input: closing; the server's recv will return 0");
+    if decoder.finish().has_invalid() {
+        eprintln!("{NAME}: warning: the reply ended in the middle of a character");
+    }
     Ok(())
 }
 // ANCHOR_END: client

@@ -217,3 +217,120 @@ fn client_mode_closes_at_end_of_input() {
             .contains("received: ok")
     );
 }
+
+#[test]
+fn flags_the_experiments_would_ignore_are_usage_errors() {
+    for args in [
+        &["--port", "9000"][..],
+        &["3", "--host", "127.0.0.1"],
+        &["1", "--encoding", "utf-8"],
+        &["5", "--port=8080"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("only applies to the server and client modes"),
+            "{args:?}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{args:?}: nothing should run");
+    }
+}
+
+#[test]
+fn client_mode_refuses_port_zero() {
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+        .args(["client", "--port", "0"])
+        .write_stdin("hi\n")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot connect to port 0"), "{stderr}");
+}
+
+#[test]
+fn server_mode_warns_about_invalid_gbk_and_waits_for_half_a_character() {
+    let mut server = server();
+    let mut client = connect(server.addr());
+    let port = client.local_addr().unwrap().port();
+    client.write_all(b"ok \xff\xff!").unwrap();
+    let mut reply = [0u8; 10];
+    client.read_exact(&mut reply).unwrap();
+    // 你 (c4 e3), its first byte alone: nothing to print yet but a note.
+    client.write_all(b"\xc4").unwrap();
+    let line = server.expect_line("waiting for the rest", TIMEOUT).unwrap();
+    assert_eq!(
+        String::from_utf8(line).unwrap(),
+        format!("received: (half a character, waiting for the rest) ('127.0.0.1', {port})")
+    );
+    client.read_exact(&mut reply).unwrap();
+    client.write_all(b"\xe3").unwrap();
+    server
+        .expect_line(&format!("received: 你 ('127.0.0.1', {port})"), TIMEOUT)
+        .unwrap();
+    client.read_exact(&mut reply).unwrap();
+    // The warning was printed before the replies were sent.
+    server.signal("TERM").unwrap();
+    server.wait(TIMEOUT).unwrap();
+    let stdout = String::from_utf8_lossy(server.stdout()).into_owned();
+    assert!(
+        stdout.contains(&format!(
+            "received: ok \u{FFFD}\u{FFFD}! ('127.0.0.1', {port})"
+        )),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(server.stderr()).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "lesson-04: warning: ('127.0.0.1', {port}) sent 2 byte sequence(s) that are not valid gbk, shown as �\n"
+        )
+    );
+}
+
+#[test]
+fn client_mode_skips_empty_and_non_utf8_lines_and_warns_about_an_invalid_reply() {
+    let listener = fake_server();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        let mut message = [0u8; 2];
+        conn.read_exact(&mut message).unwrap();
+        conn.write_all(b"ok \xff!").unwrap();
+        let mut rest = read_to_end(&mut conn);
+        rest.splice(0..0, message);
+        rest
+    });
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+        .args(["client", "--port", &port])
+        .write_stdin(&b"\nhi\n\xc4\xe3\n"[..])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    // Exactly "hi" went out; the empty line and the GBK (not UTF-8) line
+    // were skipped instead of sent or ending the program.
+    assert_eq!(server.join().unwrap(), b"hi");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("lesson-04: empty line, nothing sent"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not valid UTF-8"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "lesson-04: warning: the reply held 1 byte sequence(s) that are not valid gbk, shown as �"
+        ),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("received: ok \u{FFFD}!\n"), "{stdout}");
+}

@@ -47,27 +47,28 @@ struct Limits {
 }
 
 fn main() -> ExitCode {
+    // Both limits are at least 1: no clients at all, or a timeout of no
+    // time, would be a server that serves nobody.
     let matches = ServerOptions::command(NAME, ABOUT)
-        .count(
+        .count_in(
             "max-clients",
             "N",
             "refuse new clients (with a busy reply) while N are connected [default: no limit]",
             None,
+            1..=u64::MAX,
         )
-        .count(
+        .count_in(
             "idle-timeout",
             "SECS",
             "close a client that sends nothing for SECS seconds [default: never]",
             None,
+            1..=u64::MAX,
         )
         .parse_or_exit();
     let options = ServerOptions::from_matches(&matches);
     let limits = Limits {
         max_clients: matches.count("max-clients"),
-        idle_timeout: matches
-            .count("idle-timeout")
-            .map(Duration::from_secs)
-            .filter(|d| !d.is_zero()),
+        idle_timeout: matches.count("idle-timeout").map(Duration::from_secs),
     };
     netcore::report(NAME, run(&options, limits))
 }
@@ -274,7 +275,16 @@ fn handle_request(
         stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
 
         let message = decoder.feed(&buffer[..n]);
-        println!("received: {} {}", message.text, PyAddr(ip_port));
+        if message.text.is_empty() {
+            // Only the first byte of a two-byte character has come: the
+            // decoder keeps it until the rest arrives, in a later recv.
+            println!(
+                "received: (half a character, waiting for the rest) {}",
+                PyAddr(ip_port)
+            );
+        } else {
+            println!("received: {} {}", message.text, PyAddr(ip_port));
+        }
         if message.has_invalid() {
             eprintln!(
                 "{NAME}: warning: {} sent {} byte sequence(s) that are not valid {encoding}, shown as �",

@@ -148,7 +148,18 @@ fn misbehaving_clients_do_not_stop_anyone_else() {
     // Splits 你好 after its first byte, in two writes.
     let mut split = connect(addr);
     split.write_all(b"\xc4").unwrap();
-    server.expect_line("received:  ", TIMEOUT).unwrap();
+    let split_port = split.local_addr().unwrap().port();
+    let line = server
+        .expect_line("received: (half a character", TIMEOUT)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(line).unwrap(),
+        format!("received: (half a character, waiting for the rest) ('127.0.0.1', {split_port})")
+    );
+    // It is replied to like any other recv.
+    let mut reply = [0u8; REPLY_GBK.len()];
+    split.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, REPLY_GBK);
     split.write_all(b"\xe3\xba\xc3").unwrap();
     server.expect_line("received: 你好", TIMEOUT).unwrap();
 
@@ -284,8 +295,15 @@ fn sigint_under_load_exits_cleanly_with_a_summary() {
             })
         })
         .collect();
-    for _ in 0..50 {
-        server.expect_line("received: load", TIMEOUT).unwrap();
+    // Wait until every one of the twenty has been served at least once
+    // (its thread printed a message with its address), so that the summary
+    // must count all of them; then a few more messages, under load.
+    let mut served = std::collections::HashSet::new();
+    let mut messages = 0;
+    while served.len() < 20 || messages < 50 {
+        let line = server.expect_line("received: load", TIMEOUT).unwrap();
+        served.insert(String::from_utf8_lossy(&line).into_owned());
+        messages += 1;
     }
     let (stdout, _) = stop(server);
     for client in load {
@@ -335,6 +353,9 @@ fn bad_flags_are_usage_errors() {
         &["--max-clients", "many"][..],
         &["--idle-timeout", "-1"],
         &["--port", "70000"],
+        // A limit of 0 would serve nobody: out of range, not "no limit".
+        &["--max-clients", "0"],
+        &["--idle-timeout", "0"],
     ] {
         let mut process = Process::spawn({
             let mut c = Command::new(env!("CARGO_BIN_EXE_lesson-05"));
@@ -345,5 +366,9 @@ fn bad_flags_are_usage_errors() {
         assert_eq!(process.wait(TIMEOUT).unwrap().code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(process.stderr()).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("lesson-05: error: "), "{stderr}");
+        if args[1] == "0" {
+            assert!(stderr.contains("at least 1"), "{stderr}");
+        }
     }
 }

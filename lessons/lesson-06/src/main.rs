@@ -19,8 +19,12 @@
 //! 6. the application's read size and throughput.
 //!
 //! `cargo run -p lesson-06` runs them all, `cargo run -p lesson-06 -- 3`
-//! one. The walkthrough is `lessons/lesson-06/README.md`.
+//! one. Two more modes are the course's exercise, which the grader checks:
+//! `sink` is a server that counts every byte of one client's stream and
+//! replies with the count, `source` a client that sends a known pattern.
+//! The walkthrough is `lessons/lesson-06/README.md`.
 
+use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::process::ExitCode;
@@ -28,65 +32,146 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use netcore::chart::{Bar, bar_chart};
-use netcore::cli::Command;
-use netcore::error::describe;
-use netcore::pyrepr::PyBytes;
+use netcore::cli::{Command, DEFAULT_PORT, Matches, resolve};
+use netcore::error::{bind_failed, connect_failed, describe};
+use netcore::pyrepr::{PyAddr, PyBytes};
 use netcore::sys::{unread_bytes, unsent_bytes};
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
 
 const NAME: &str = "lesson-06";
-const ABOUT: &str = "send and recv and the kernel's buffers, measured over loopback";
+const ABOUT: &str = "send and recv and the kernel's buffers, measured over loopback; `sink` and `source` are the exercise";
 const KIB: usize = 1024;
 const MIB: usize = 1024 * 1024;
 /// No experiment waits longer than this for the kernel to move bytes.
 const PATIENCE: Duration = Duration::from_secs(10);
+/// What experiment 6 transfers per run unless `--bytes` says otherwise.
+const TRANSFER_BYTES: u64 = 128 * MIB as u64;
+/// What `source` sends unless `--bytes` says otherwise: 8 MiB.
+const SOURCE_BYTES: u64 = 8 * MIB as u64;
+/// The most `--bytes` may ask for: 16 GiB.
+const MAX_BYTES: u64 = 16 * 1024 * MIB as u64;
 
 /// Settings of experiment 6.
 struct Transfer {
     bytes: u64,
     runs: u64,
-    svg: String,
+    /// `--svg`: the chart's file name, and the file, created before
+    /// anything is measured so that a bad name fails at once.
+    svg: Option<(String, File)>,
 }
 
 fn main() -> ExitCode {
     let command = Command::new(NAME, ABOUT)
         .positional(
-            "EXPERIMENT",
-            "1 to 6 runs one experiment; nothing runs all six",
+            "WHAT",
+            "1 to 6 runs one experiment; nothing runs all six; `sink` or `source` is the exercise (see the walkthrough)",
         )
-        .count(
+        .count_in(
             "bytes",
             "N",
-            "experiment 6: bytes to transfer per run",
-            Some(128 * MIB as u64),
+            "experiment 6: bytes to transfer per run [default: 134217728]; source: bytes to send [default: 8388608]",
+            None,
+            1..=MAX_BYTES,
         )
-        .count(
+        .count_in(
             "runs",
             "N",
             "experiment 6: runs per read size (the median is shown)",
             Some(3),
+            1..=100,
         )
         .text(
             "svg",
             "FILE",
             "experiment 6: also write the throughput chart to FILE",
             "",
+        )
+        .host(
+            "",
+            "sink: address to listen on [0.0.0.0]; source: the sink to connect to [127.0.0.1]",
+        )
+        .port(
+            DEFAULT_PORT,
+            "sink: port to listen on (0: any free port); source: the sink's port",
         );
     let matches = command.parse_or_exit();
-    let transfer = Transfer {
-        bytes: matches.count("bytes").unwrap_or(0).max(1),
-        runs: matches.count("runs").unwrap_or(1).clamp(1, 100),
-        svg: matches.text("svg").to_owned(),
-    };
+    let host = matches.text("host");
+    let port = matches.port("port");
     let result = match matches.positional() {
-        None => (1..=6).try_for_each(|n| experiment(n, &transfer)),
-        Some(which) => match which.parse::<u8>() {
-            Ok(n @ 1..=6) => experiment(n, &transfer),
-            _ => command.exit_usage(format!("unknown experiment '{which}': expected 1 to 6")),
-        },
+        Some("sink") => {
+            refuse(&command, &matches, &["bytes", "runs", "svg"], "sink mode");
+            sink(host, port)
+        }
+        Some("source") => {
+            refuse(&command, &matches, &["runs", "svg"], "source mode");
+            if port == 0 {
+                command.exit_usage(
+                    "--port 0: a client cannot connect to port 0; give the port the sink listens on",
+                );
+            }
+            let host = if host.is_empty() { "127.0.0.1" } else { host };
+            source(host, port, matches.count("bytes").unwrap_or(SOURCE_BYTES))
+        }
+        which => {
+            let experiments = match which.map(str::parse::<u8>) {
+                None => 1..=6,
+                Some(Ok(n @ 1..=6)) => n..=n,
+                Some(_) => command.exit_usage(format!(
+                    "unknown experiment '{}': expected 1 to 6, sink or source",
+                    which.unwrap_or_default()
+                )),
+            };
+            refuse(&command, &matches, &["host", "port"], "the experiments");
+            if !experiments.contains(&6) {
+                refuse(
+                    &command,
+                    &matches,
+                    &["bytes", "runs", "svg"],
+                    &format!("experiment {}", experiments.start()),
+                );
+            }
+            transfer_settings(&matches).and_then(|transfer| {
+                experiments
+                    .into_iter()
+                    .try_for_each(|n| experiment(n, &transfer))
+            })
+        }
     };
     netcore::report(NAME, result)
+}
+
+/// Refuses, as a usage error, any of `flags` given on the command line:
+/// `what` (a mode, or an experiment) would silently ignore them.
+fn refuse(command: &Command, matches: &Matches, flags: &[&str], what: &str) {
+    for flag in flags {
+        if matches.given(flag) {
+            let applies = match *flag {
+                "bytes" => "experiment 6 and source mode",
+                "runs" | "svg" => "experiment 6",
+                _ => "sink and source modes",
+            };
+            command.exit_usage(format!("--{flag} only applies to {applies}, not to {what}"));
+        }
+    }
+}
+
+/// Experiment 6's settings. The chart's file is created now, before
+/// anything is measured: a name that cannot be written fails at once,
+/// not after minutes of benchmark.
+fn transfer_settings(matches: &Matches) -> Result<Transfer, Error> {
+    let svg = if matches.given("svg") {
+        let path = matches.text("svg").to_owned();
+        let file = File::create(&path).context(|| format!("cannot create {path}"))?;
+        Some((path, file))
+    } else {
+        None
+    };
+    Ok(Transfer {
+        bytes: matches.count("bytes").unwrap_or(TRANSFER_BYTES),
+        runs: matches.count("runs").unwrap_or(3),
+        svg,
+    })
 }
 
 fn experiment(n: u8, transfer: &Transfer) -> Result<(), Error> {
@@ -213,7 +298,6 @@ fn fill_until_blocked() -> Result<(), Error> {
     // Non-blocking, so that "would block" comes back as an error instead
     // of stopping the program.
     client.set_nonblocking(true).context(|| "set_nonblocking")?;
-    let capacity = client.send_buffer_size().unwrap_or(0) + conn.recv_buffer_size().unwrap_or(0);
     let live = std::io::stdout().is_terminal();
     let chunk = vec![b'x'; 64 * KIB];
     let mut total = 0usize;
@@ -227,7 +311,7 @@ fn fill_until_blocked() -> Result<(), Error> {
                 chunks += 1;
                 stalled = false;
                 if live || chunks.is_multiple_of(16) {
-                    progress(live, total, &client, &conn, capacity);
+                    progress(live, total, &client, &conn);
                 }
             }
             Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
@@ -242,18 +326,20 @@ fn fill_until_blocked() -> Result<(), Error> {
             Err(err) => return Err(Error::io("send failed", &err)),
         }
     }
-    progress(live, total, &client, &conn, capacity);
+    progress(live, total, &client, &conn);
     if live {
         println!();
     }
     println!("   send() would block after {total} bytes:");
     println!(
-        "     {} bytes wait in the client's send buffer (SIOCOUTQ)",
-        show(unsent_bytes(&client))
+        "     {} bytes wait in the client's send buffer (SIOCOUTQ); its SO_SNDBUF is now {}",
+        show(unsent_bytes(&client)),
+        show(client.send_buffer_size())
     );
     println!(
-        "     {} bytes wait in the server's receive buffer (SIOCINQ)",
-        show(unread_bytes(&conn))
+        "     {} bytes wait in the server's receive buffer (SIOCINQ); its SO_RCVBUF is now {}",
+        show(unread_bytes(&conn)),
+        show(conn.recv_buffer_size())
     );
     println!("   A blocking send() would now wait until the server reads; a server that never");
     println!("   reads stalls its client, and a client that never reads stalls its server.");
@@ -261,17 +347,23 @@ fn fill_until_blocked() -> Result<(), Error> {
 }
 // ANCHOR_END: fill
 
-/// One line of experiment 3's progress: bars for both buffers.
-fn progress(live: bool, total: usize, client: &Socket, conn: &Socket, capacity: usize) {
+/// One line of experiment 3's progress: each queue, and a bar showing how
+/// full its own buffer is. The sizes are read anew for every line: the
+/// kernel grows an autotuned buffer while it fills.
+fn progress(live: bool, total: usize, client: &Socket, conn: &Socket) {
     let out = queue(unsent_bytes(client));
     let inq = queue(unread_bytes(conn));
+    let sndbuf = client.send_buffer_size().unwrap_or(0);
+    let rcvbuf = conn.recv_buffer_size().unwrap_or(0);
     let line = format!(
-        "   sent {:>9}  send buffer {} {:>8}  receive buffer {} {:>8}",
+        "   sent {:>9}  send buffer {} {:>8} of {:<8} receive buffer {} {:>7} of {}",
         total,
-        bar(out, capacity),
+        bar(out, sndbuf),
         out,
-        bar(inq, capacity),
-        inq
+        sndbuf,
+        bar(inq, rcvbuf),
+        inq,
+        rcvbuf
     );
     if live {
         print!("\r{line}");
@@ -397,8 +489,8 @@ fn send_some(client: &Socket, data: &[u8]) -> Result<usize, Error> {
 /// calls a transfer costs, and so its speed.
 fn read_size_and_throughput(transfer: &Transfer) -> Result<(), Error> {
     println!(
-        "6. Reading {} MiB with different recv() sizes ({} run(s) each, median):",
-        transfer.bytes / MIB as u64,
+        "6. Reading {} with different recv() sizes ({} run(s) each, median):",
+        amount(transfer.bytes),
         transfer.runs
     );
     println!(
@@ -430,14 +522,15 @@ fn read_size_and_throughput(transfer: &Transfer) -> Result<(), Error> {
             value: median,
         });
     }
-    if !transfer.svg.is_empty() {
+    if let Some((path, file)) = &transfer.svg {
         let title = format!(
-            "Loopback transfer of {} MiB by recv size",
-            transfer.bytes / MIB as u64
+            "Loopback transfer of {} by recv size",
+            amount(transfer.bytes)
         );
-        std::fs::write(&transfer.svg, bar_chart(&title, "MB/s", &bars))
-            .context(|| format!("cannot write {}", transfer.svg))?;
-        println!("   chart written to {}", transfer.svg);
+        (&*file)
+            .write_all(bar_chart(&title, "MB/s", &bars).as_bytes())
+            .context(|| format!("cannot write {path}"))?;
+        println!("   chart written to {path}");
     }
     println!("   Each recv() is a system call; bigger reads mean fewer calls per byte.");
     Ok(())
@@ -482,6 +575,109 @@ fn timed_transfer(bytes: u64, read_size: usize) -> Result<(Duration, u64), Error
 }
 // ANCHOR_END: throughput
 
+// ANCHOR: sink
+/// The exercise, `sink` mode: a server that accepts one client, counts
+/// every byte it sends until it closes its side, replies with the count in
+/// ASCII digits, closes, and exits.
+fn sink(host: &str, port: u16) -> Result<(), Error> {
+    // socket, SO_REUSEADDR, bind, listen: lesson 03's four calls.
+    let addr = resolve(host, port)?;
+    let listener = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .context(|| "cannot create a socket")?;
+    #[cfg(not(windows))]
+    listener
+        .set_reuse_address(true)
+        .context(|| "cannot set SO_REUSEADDR")?;
+    listener
+        .bind(&addr.into())
+        .map_err(|err| bind_failed(addr, &err))?;
+    listener
+        .listen(128)
+        .context(|| format!("cannot listen on {addr}"))?;
+    let local = listener
+        .local_addr()
+        .context(|| "cannot read the bound address")?;
+    println!("listening on {}", local.as_socket().unwrap_or(addr));
+    let _ = std::io::stdout().flush();
+
+    let (conn, peer) = listener.accept().context(|| "accept failed")?;
+    let peer = peer.as_socket().unwrap_or(addr);
+    println!("client connected: {}", PyAddr(peer));
+
+    // recv() until it returns 0. Each call returns whatever has arrived,
+    // up to the buffer's size, however the client cut its sends: only the
+    // sum of all the calls is the client's data.
+    let mut buffer = vec![0u8; 64 * KIB];
+    let mut count: u64 = 0;
+    let mut calls: u64 = 0;
+    loop {
+        let n = (&conn)
+            .read(&mut buffer)
+            .context(|| format!("cannot receive from {peer}"))?;
+        if n == 0 {
+            break;
+        }
+        count += n as u64;
+        calls += 1;
+    }
+    println!("recv returned 0 after {count} bytes in {calls} recv() calls");
+
+    // The reply: the count in ASCII digits, with a send loop as always.
+    let reply = count.to_string();
+    let mut sent = 0;
+    while sent < reply.len() {
+        sent += conn
+            .send(&reply.as_bytes()[sent..])
+            .context(|| format!("cannot reply to {peer}"))?;
+    }
+    println!("replied {}", PyBytes(reply.as_bytes()));
+    drop(conn);
+    drop(listener);
+    println!("closed the connection and the listening socket");
+    Ok(())
+}
+// ANCHOR_END: sink
+
+// ANCHOR: source
+/// The exercise, `source` mode: a client that connects, sends `bytes`
+/// bytes in which byte i is `i % 251`, closes, and exits.
+fn source(host: &str, port: u16, bytes: u64) -> Result<(), Error> {
+    let addr = resolve(host, port)?;
+    let client = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .context(|| "cannot create a socket")?;
+    client
+        .connect(&addr.into())
+        .map_err(|err| connect_failed(addr, &err, "cargo run -p lesson-06 -- sink"))?;
+    println!("connected to {addr}; sending {bytes} bytes, byte i being i % 251");
+
+    // The pattern repeats every 251 bytes (a prime, so that it never lines
+    // up with a power-of-two chunk: a chunk lost or sent twice shows). One
+    // buffer holds it from offset 0, a little longer than a chunk, and
+    // `sent % 251` says where in it the next byte starts.
+    const CHUNK: usize = 251 * 256;
+    let pattern: Vec<u8> = (0..CHUNK + 251).map(|i| (i % 251) as u8).collect();
+    let mut sent: u64 = 0;
+    let mut calls: u64 = 0;
+    while sent < bytes {
+        let start = (sent % 251) as usize;
+        let len = (bytes - sent).min(CHUNK as u64) as usize;
+        // send() may take fewer bytes than offered: add up what it took and
+        // go on from there.
+        let n = client
+            .send(&pattern[start..start + len])
+            .context(|| format!("cannot send to {addr}"))?;
+        sent += n as u64;
+        calls += 1;
+    }
+    println!("sent {sent} bytes in {calls} send() calls");
+
+    // close(): after the last byte the sink's recv() returns 0.
+    drop(client);
+    println!("closed the connection");
+    Ok(())
+}
+// ANCHOR_END: source
+
 /// Polls `done` until it holds, at most [`PATIENCE`]: the kernel moves bytes
 /// between sockets asynchronously, even over loopback.
 fn wait_for(done: impl Fn() -> bool) {
@@ -504,7 +700,9 @@ fn show(size: std::io::Result<usize>) -> String {
     }
 }
 
-/// `[#####.....]`: `value` against `capacity`.
+/// `[#####.....]`: `value` against `capacity`, never more than full (the
+/// queue counts data bytes, the buffer's size the kernel's bookkeeping as
+/// well, so the two are not exactly comparable).
 fn bar(value: usize, capacity: usize) -> String {
     const WIDTH: usize = 20;
     let filled = (value * WIDTH)
@@ -512,6 +710,15 @@ fn bar(value: usize, capacity: usize) -> String {
         .unwrap_or(0)
         .min(WIDTH);
     format!("[{}{}]", "#".repeat(filled), ".".repeat(WIDTH - filled))
+}
+
+/// `128 MiB`, or `1000 bytes` for an amount that is not whole MiB.
+fn amount(bytes: u64) -> String {
+    if bytes.is_multiple_of(MIB as u64) {
+        format!("{} MiB", bytes / MIB as u64)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 fn size_name(bytes: usize) -> String {

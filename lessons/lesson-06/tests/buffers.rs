@@ -1,8 +1,13 @@
 //! lesson-06's experiments report real measurements; these tests check that
 //! the numbers are consistent with each other and with what the kernel says.
+//! The exercise's `sink` and `source` modes are driven over loopback.
+
+use std::io::Write;
+use std::net::Shutdown;
+use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
-use netcore::testing::TIMEOUT;
+use netcore::testing::{Process, TIMEOUT, accept, connect, fake_server, read_to_end};
 
 fn run(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_lesson-06"))
@@ -139,4 +144,201 @@ fn a_bad_experiment_is_a_usage_error() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(String::from_utf8(output.stderr).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn experiment_3_scales_each_bar_to_its_own_buffer() {
+    let out = run(&["3"]);
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    // "sent N  send buffer [###...] OUT of SNDBUF  receive buffer [#...] IN of RCVBUF"
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("  sent ")).collect();
+    assert!(!lines.is_empty(), "{out}");
+    for line in lines {
+        let bars: Vec<usize> = line
+            .split('[')
+            .skip(1)
+            .map(|rest| rest.split(']').next().unwrap().matches('#').count())
+            .collect();
+        let n = numbers(line, "sent");
+        let (out_q, sndbuf, in_q, rcvbuf) = (n[1], n[2], n[3], n[4]);
+        let filled = |queue: u64, size: u64| ((queue * 20) / size).min(20) as usize;
+        assert_eq!(
+            bars,
+            [filled(out_q, sndbuf), filled(in_q, rcvbuf)],
+            "{line}"
+        );
+    }
+    // The summary names each buffer's size at the end, which autotuning
+    // may have grown past the size the socket started with.
+    assert!(out.contains("its SO_SNDBUF is now "), "{out}");
+    assert!(out.contains("its SO_RCVBUF is now "), "{out}");
+}
+
+#[test]
+fn out_of_range_values_are_usage_errors() {
+    for (args, needle) in [
+        (&["6", "--runs", "0"][..], "from 1 to 100"),
+        (&["6", "--runs", "101"], "from 1 to 100"),
+        (&["6", "--bytes", "0"], "from 1 to 17179869184"),
+        (&["6", "--bytes", "17179869185"], "from 1 to 17179869184"),
+        (&["source", "--bytes", "0"], "from 1 to 17179869184"),
+        (&["source", "--port", "0"], "cannot connect to port 0"),
+    ] {
+        usage_error(args, needle);
+    }
+}
+
+#[test]
+fn options_that_would_be_ignored_are_usage_errors() {
+    for (args, needle) in [
+        (
+            &["3", "--svg", "x.svg"][..],
+            "--svg only applies to experiment 6",
+        ),
+        (
+            &["1", "--bytes", "1000"],
+            "--bytes only applies to experiment 6",
+        ),
+        (&["5", "--runs", "2"], "--runs only applies to experiment 6"),
+        (
+            &["--port", "9000"],
+            "--port only applies to sink and source",
+        ),
+        (
+            &["6", "--host", "::1"],
+            "--host only applies to sink and source",
+        ),
+        (&["sink", "--bytes", "10"], "not to sink mode"),
+        (&["sink", "--svg", "x.svg"], "not to sink mode"),
+        (&["source", "--runs", "2"], "not to source mode"),
+    ] {
+        usage_error(args, needle);
+    }
+}
+
+/// Runs lesson-06 with `args`: it must stop at once with a one-line usage
+/// error containing `needle`, having run nothing.
+fn usage_error(args: &[&str], needle: &str) {
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-06"))
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    assert!(output.stdout.is_empty(), "{args:?}: nothing should run");
+}
+
+#[test]
+fn an_svg_file_that_cannot_be_created_fails_before_measuring() {
+    let missing = std::env::temp_dir()
+        .join(format!("lesson-06-no-such-dir-{}", std::process::id()))
+        .join("x.svg");
+    let started = std::time::Instant::now();
+    // 16 GiB per run: measured first, this would take minutes.
+    let output = Command::new(env!("CARGO_BIN_EXE_lesson-06"))
+        .args(["6", "--bytes", "17179869184", "--svg"])
+        .arg(&missing)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot create "), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing measured");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+fn sink() -> Process {
+    let mut command = StdCommand::new(env!("CARGO_BIN_EXE_lesson-06"));
+    command.args(["sink", "--host", "127.0.0.1", "--port", "0"]);
+    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
+}
+
+#[test]
+fn sink_counts_8_mib_sent_in_uneven_pieces_and_replies_the_count() {
+    const TOTAL: usize = 8 * 1024 * 1024;
+    let mut sink = sink();
+    let mut client = connect(sink.addr());
+    let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
+    // Pieces of every size, from 1 byte to 100,000: the sink must add up
+    // whatever each recv() returns.
+    let sizes = [1, 7, 1000, 65_536, 12_345, 3, 100_000, 4096, 59];
+    let (mut sent, mut i) = (0, 0);
+    while sent < TOTAL {
+        let n = sizes[i % sizes.len()].min(TOTAL - sent);
+        client.write_all(&data[sent..sent + n]).unwrap();
+        sent += n;
+        i += 1;
+    }
+    client.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_to_end(&mut client), b"8388608");
+    let status = sink.wait(TIMEOUT).unwrap();
+    let stdout = String::from_utf8_lossy(sink.stdout()).into_owned();
+    assert!(status.success(), "{status}: {stdout}");
+    assert!(
+        stdout.contains("recv returned 0 after 8388608 bytes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("replied b'8388608'"), "{stdout}");
+}
+
+#[test]
+fn sink_replies_0_to_a_client_that_sends_nothing() {
+    let mut sink = sink();
+    let mut client = connect(sink.addr());
+    client.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_to_end(&mut client), b"0");
+    assert!(sink.wait(TIMEOUT).unwrap().success());
+}
+
+/// Runs `source` against a listener played by the test, reading slowly at
+/// first so that the source's buffers fill, and returns what arrived.
+fn source(extra: &[&str]) -> (Vec<u8>, Process) {
+    let listener = fake_server();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut command = StdCommand::new(env!("CARGO_BIN_EXE_lesson-06"));
+    command.args(["source", "--port", &port]).args(extra);
+    let mut process = Process::spawn(command).unwrap();
+    let (mut conn, _) = accept(&listener, TIMEOUT).unwrap_or_else(|err| {
+        let _ = process.wait(std::time::Duration::from_millis(100));
+        panic!("{err}: {}", String::from_utf8_lossy(&process.stderr()))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let received = read_to_end(&mut conn);
+    let status = process.wait(TIMEOUT).unwrap();
+    assert!(
+        status.success(),
+        "{status}: {}",
+        String::from_utf8_lossy(&process.stderr())
+    );
+    (received, process)
+}
+
+fn is_pattern(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8)
+}
+
+#[test]
+fn source_sends_8_mib_of_the_pattern_and_closes() {
+    let (received, mut process) = source(&[]);
+    assert_eq!(received.len(), 8 * 1024 * 1024);
+    assert!(is_pattern(&received), "byte i must be i % 251");
+    let stdout = String::from_utf8_lossy(process.stdout()).into_owned();
+    assert!(stdout.contains("sent 8388608 bytes in "), "{stdout}");
+}
+
+#[test]
+fn source_sends_exactly_the_bytes_asked_for() {
+    // Not a multiple of 251, nor of the source's chunk.
+    for bytes in [1usize, 250, 1_000_003] {
+        let (received, _) = source(&["--bytes", &bytes.to_string(), "--host", "127.0.0.1"]);
+        assert_eq!(received.len(), bytes);
+        assert!(is_pattern(&received), "{bytes}: byte i must be i % 251");
+    }
 }

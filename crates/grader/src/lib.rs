@@ -1,0 +1,21 @@
+//! The grader of the socket course, as a library: the binary `grader` is a
+//! thin command line over it (see `docs/grading.md`).
+//!
+//! - [`catalog`]: the lessons, their checks, points and hints;
+//! - [`lessons`]: how each lesson's checks play the other side of the
+//!   conversation;
+//! - [`run`]: what the checks share: placeholders, timeouts, outcomes;
+//! - [`sandbox`]: running an untrusted program: its own process group,
+//!   resource limits, capped output, and nothing left behind;
+//! - [`probe`]: is anything listening on a port, asked without connecting;
+//! - [`report`]: the report, as text or JSON.
+//!
+//! It runs on Linux and other Unix systems.
+#![cfg(unix)]
+
+pub mod catalog;
+pub mod lessons;
+pub mod probe;
+pub mod report;
+pub mod run;
+pub mod sandbox;

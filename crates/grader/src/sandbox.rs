@@ -1,0 +1,798 @@
+//! Running a program the grader does not trust.
+//!
+//! - It runs in a process group of its own, so that everything it starts
+//!   can be signalled at once; and the grader is a "child subreaper"
+//!   (Linux), so that a grandchild that escapes the group still comes back
+//!   to the grader to be killed and reaped.
+//! - Resource limits (CPU time, address space, processes, no core files)
+//!   contain fork bombs and memory hogs. When the grader runs as root, the
+//!   program runs as an unprivileged user (`nobody` unless told otherwise),
+//!   since the kernel does not apply a process limit to root.
+//! - Its stdout is a pseudo-terminal where possible, so that C's stdio and
+//!   Python print line by line instead of holding output in a buffer; its
+//!   stderr is a pipe. Both are captured with a size cap: the first part
+//!   and the last part are kept, the middle of an endless stream is not.
+//! - Stopping it sends SIGINT first (Python and many programs flush their
+//!   output on it), then SIGTERM, then SIGKILL, each to the whole group,
+//!   and reaps everything.
+#![allow(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Limits applied to the program and everything it starts.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// CPU seconds per process (RLIMIT_CPU).
+    pub cpu_seconds: u64,
+    /// Address space per process, in bytes (RLIMIT_AS).
+    pub memory_bytes: u64,
+    /// Processes and threads the program may add (RLIMIT_NPROC, on top of
+    /// what its user already runs).
+    pub processes: u64,
+    /// Bytes of each output stream kept: half from the start, half from
+    /// the end.
+    pub output_cap: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            cpu_seconds: 60,
+            memory_bytes: 2 << 30,
+            processes: 512,
+            output_cap: 256 * 1024,
+        }
+    }
+}
+
+/// Who the program runs as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunAs {
+    /// The grader's own user.
+    Same,
+    /// Another user, by uid and gid (the grader must be root).
+    User {
+        /// The user's name, for messages.
+        name: String,
+        /// Its user id.
+        uid: u32,
+        /// Its group id.
+        gid: u32,
+    },
+}
+
+impl RunAs {
+    /// `nobody` when the grader is root, the grader's user otherwise; or
+    /// the user named (`root` or the grader's own name mean "the same").
+    pub fn choose(name: Option<&str>) -> Result<RunAs, String> {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let name = match name {
+            Some(name) => name,
+            None if root => "nobody",
+            None => return Ok(RunAs::Same),
+        };
+        if name == "root" || name == "same" {
+            return Ok(RunAs::Same);
+        }
+        let (uid, gid) = lookup_user(name)
+            .ok_or_else(|| format!("no user named '{name}' on this machine (see /etc/passwd)"))?;
+        if !root {
+            // SAFETY: getuid has no preconditions.
+            if uid == unsafe { libc::getuid() } {
+                return Ok(RunAs::Same);
+            }
+            return Err(format!("--run-as {name} needs the grader to run as root"));
+        }
+        Ok(RunAs::User {
+            name: name.to_owned(),
+            uid,
+            gid,
+        })
+    }
+}
+
+fn lookup_user(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 3 && fields[0] == name)
+            .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
+            .flatten()
+    })
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// The program and its arguments.
+    pub argv: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// The working directory; the grader's own if `None`.
+    pub dir: Option<PathBuf>,
+    /// Written to the program's stdin at start; stdin then stays open
+    /// (a program waiting for more input waits, as at a terminal).
+    pub stdin: Vec<u8>,
+    /// Give stdout a pseudo-terminal.
+    pub pty: bool,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Who runs it.
+    pub run_as: RunAs,
+}
+
+/// Everything written to one output stream, within the cap.
+#[derive(Debug, Default)]
+struct Captured {
+    head: Vec<u8>,
+    tail: VecDeque<u8>,
+    total: u64,
+    cap: usize,
+}
+
+impl Captured {
+    fn push(&mut self, data: &[u8]) {
+        self.total += data.len() as u64;
+        let head_room = (self.cap / 2).saturating_sub(self.head.len());
+        let (to_head, rest) = data.split_at(head_room.min(data.len()));
+        self.head.extend_from_slice(to_head);
+        self.tail.extend(rest);
+        let tail_cap = self.cap / 2;
+        if self.tail.len() > tail_cap {
+            let excess = self.tail.len() - tail_cap;
+            self.tail.drain(..excess);
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = self.head.clone();
+        if self.total > (self.head.len() + self.tail.len()) as u64 {
+            let skipped = self.total - (self.head.len() + self.tail.len()) as u64;
+            out.extend_from_slice(format!("\n[... {skipped} bytes not kept ...]\n").as_bytes());
+        }
+        out.extend(self.tail.iter());
+        out
+    }
+}
+
+/// How a program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// It exited (or died of a signal) by itself, before the grader asked.
+    ByItself(ExitStatus),
+    /// It ended after the grader's SIGINT, SIGTERM or SIGKILL (named).
+    Stopped(&'static str, ExitStatus),
+}
+
+impl Ending {
+    /// The exit status.
+    pub fn status(self) -> ExitStatus {
+        match self {
+            Ending::ByItself(status) | Ending::Stopped(_, status) => status,
+        }
+    }
+}
+
+/// Describes an exit status for a person: "exit status 1", "killed by
+/// signal 11 (SIGSEGV)".
+pub fn describe_status(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    match status.signal() {
+        Some(signal) => format!("killed by signal {signal} ({})", signal_name(signal)),
+        None => status.to_string(),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGKILL => "SIGKILL, perhaps a resource limit",
+        libc::SIGSEGV => "SIGSEGV, a crash",
+        libc::SIGABRT => "SIGABRT, an abort",
+        libc::SIGXCPU => "SIGXCPU, the CPU-time limit",
+        libc::SIGPIPE => "SIGPIPE, writing to a closed connection",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        _ => "a signal",
+    }
+}
+
+/// A running program under the grader's control. Dropping it stops it.
+pub struct Program {
+    child: Child,
+    pgid: i32,
+    stdin: Option<ChildStdin>,
+    stdout: Arc<Mutex<Captured>>,
+    stderr: Arc<Mutex<Captured>>,
+    ending: Option<Ending>,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("pid", &self.child.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Program {
+    /// Starts the program.
+    pub fn start(spec: &Spec) -> io::Result<Program> {
+        become_subreaper();
+        let (program, args) = spec
+            .argv
+            .split_first()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no command to run"))?;
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &spec.dir {
+            command.current_dir(dir);
+        }
+        if let RunAs::User { .. } = spec.run_as {
+            command.env("HOME", "/tmp");
+        }
+        command.stdin(Stdio::piped()).stderr(Stdio::piped());
+        let mut master = None;
+        if spec.pty
+            && let Ok((m, slave)) = open_pty()
+        {
+            command.stdout(Stdio::from(slave));
+            master = Some(m);
+        }
+        if master.is_none() {
+            command.stdout(Stdio::piped());
+        }
+        command.process_group(0);
+        let limits = spec.limits;
+        let nproc = existing_tasks(&spec.run_as) + limits.processes;
+        let user = match &spec.run_as {
+            RunAs::Same => None,
+            RunAs::User { uid, gid, .. } => Some((*uid, *gid)),
+        };
+        // SAFETY: the closure runs in the child between fork and exec, and
+        // only makes async-signal-safe system calls on values it owns.
+        unsafe {
+            command.pre_exec(move || {
+                set_limit(libc::RLIMIT_CORE, 0)?;
+                set_limit(libc::RLIMIT_CPU, limits.cpu_seconds)?;
+                set_limit(libc::RLIMIT_AS, limits.memory_bytes)?;
+                if let Some((uid, gid)) = user
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(gid) != 0
+                        || libc::setuid(uid) != 0)
+                {
+                    return Err(io::Error::last_os_error());
+                }
+                set_limit(libc::RLIMIT_NPROC, nproc)?;
+                Ok(())
+            });
+        }
+        let mut child = command.spawn()?;
+        // The child has its copy of the pty's slave side; ours must close,
+        // or reading the master would never see the end of the output.
+        drop(command);
+        let pgid = child.id() as i32;
+        lock(&SPAWNED).push(child.id());
+        let stdout = Arc::new(Mutex::new(Captured {
+            cap: limits.output_cap,
+            ..Captured::default()
+        }));
+        let stderr = Arc::new(Mutex::new(Captured {
+            cap: limits.output_cap,
+            ..Captured::default()
+        }));
+        match master {
+            Some(master) => capture(File::from(master), &stdout),
+            None => {
+                if let Some(out) = child.stdout.take() {
+                    capture(out, &stdout);
+                }
+            }
+        }
+        if let Some(err) = child.stderr.take() {
+            capture(err, &stderr);
+        }
+        let mut stdin = child.stdin.take();
+        if let Some(pipe) = stdin.as_mut() {
+            // A program that never reads stdin must not block the grader:
+            // the input is small, well within a pipe's buffer.
+            let _ = pipe.write_all(&spec.stdin);
+        }
+        Ok(Program {
+            child,
+            pgid,
+            stdin,
+            stdout,
+            stderr,
+            ending: None,
+        })
+    }
+
+    /// The program's process id (also its process group's id).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its exit status, if it has ended by itself.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        if let Some(ending) = self.ending {
+            return Some(ending.status());
+        }
+        match self.child.try_wait() {
+            Ok(Some(status)) => {
+                self.ending = Some(Ending::ByItself(status));
+                Some(status)
+            }
+            _ => None,
+        }
+    }
+
+    /// Waits up to `timeout` for it to end by itself.
+    pub fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops it: SIGINT (so it may flush its output), then SIGTERM, then
+    /// SIGKILL, each to its whole process group, waiting `grace` after
+    /// each; then kills and reaps whatever it left behind.
+    pub fn stop(&mut self, grace: Duration) -> Ending {
+        let ending = match self.exited() {
+            Some(_) => self
+                .ending
+                .unwrap_or(Ending::ByItself(ExitStatus::from_raw(0))),
+            None => {
+                let mut ending = None;
+                for (signal, name) in [
+                    (libc::SIGINT, "SIGINT"),
+                    (libc::SIGTERM, "SIGTERM"),
+                    (libc::SIGKILL, "SIGKILL"),
+                ] {
+                    signal_group(self.pgid, signal);
+                    if let Some(status) = self.wait(grace) {
+                        ending = Some(Ending::Stopped(name, status));
+                        break;
+                    }
+                }
+                let ending = ending.unwrap_or_else(|| {
+                    let status = self.child.wait().unwrap_or(ExitStatus::from_raw(9));
+                    Ending::Stopped("SIGKILL", status)
+                });
+                self.ending = Some(ending);
+                ending
+            }
+        };
+        // Whatever it started is stopped too, in its group or not.
+        signal_group(self.pgid, libc::SIGKILL);
+        let pid = self.child.id();
+        lock(&SPAWNED).retain(|&p| p != pid);
+        reap_orphans();
+        self.stdin = None;
+        // Give the readers a moment to take the last output.
+        let deadline = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < deadline
+            && Arc::strong_count(&self.stdout) + Arc::strong_count(&self.stderr) > 2
+        {
+            thread::sleep(Duration::from_millis(5));
+        }
+        ending
+    }
+
+    /// Its stdout so far (within the cap), with a terminal's `\r\n` turned
+    /// back into `\n`.
+    pub fn stdout(&self) -> Vec<u8> {
+        let bytes = lock(&self.stdout).bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                continue;
+            }
+            out.push(b);
+        }
+        out
+    }
+
+    /// Its stderr so far (within the cap).
+    pub fn stderr(&self) -> Vec<u8> {
+        lock(&self.stderr).bytes()
+    }
+
+    /// How many bytes it wrote to stdout and stderr in all.
+    pub fn output_total(&self) -> (u64, u64) {
+        (lock(&self.stdout).total, lock(&self.stderr).total)
+    }
+
+    /// The last `lines` lines of stdout and of stderr, for a report.
+    pub fn output_tail(&self, lines: usize) -> String {
+        let mut out = String::new();
+        for (name, bytes) in [("stdout", self.stdout()), ("stderr", self.stderr())] {
+            let text = String::from_utf8_lossy(&bytes);
+            let all: Vec<&str> = text.lines().collect();
+            if all.is_empty() {
+                continue;
+            }
+            let start = all.len().saturating_sub(lines);
+            out.push_str(&format!("{name}:\n"));
+            for line in &all[start..] {
+                let line: String = line.chars().take(200).collect();
+                out.push_str(&format!("  | {line}\n"));
+            }
+        }
+        out
+    }
+
+    /// CPU time used so far by every live process of its group.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let ticks = clock_ticks()?;
+        let total: u64 = group_members(self.pgid)
+            .into_iter()
+            .filter_map(proc_stat)
+            .map(|stat| stat.utime + stat.stime)
+            .sum();
+        Some(Duration::from_secs_f64(total as f64 / ticks as f64))
+    }
+
+    /// The TCP ports its processes listen on (Linux: from /proc).
+    pub fn listening_ports(&self) -> Vec<u16> {
+        let inodes: Vec<u64> = group_members(self.pgid)
+            .into_iter()
+            .flat_map(socket_inodes)
+            .collect();
+        crate::probe::listening_sockets()
+            .into_iter()
+            .filter(|s| inodes.contains(&s.inode))
+            .map(|s| s.port)
+            .collect()
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        if self.ending.is_none() {
+            self.stop(Duration::from_millis(200));
+        } else {
+            signal_group(self.pgid, libc::SIGKILL);
+            reap_orphans();
+        }
+    }
+}
+
+/// The programs this grader started and has not reaped: never mistaken
+/// for orphans.
+static SPAWNED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads `source` until its end into `sink`, on a thread of its own.
+fn capture(mut source: impl Read + Send + 'static, sink: &Arc<Mutex<Captured>>) {
+    let sink = Arc::clone(sink);
+    let _ = thread::Builder::new()
+        .name("capture".into())
+        .spawn(move || {
+            let mut buffer = [0u8; 8192];
+            loop {
+                match source.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => lock(&sink).push(&buffer[..n]),
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    // A pseudo-terminal reports EIO once every writer is gone.
+                    Err(_) => break,
+                }
+            }
+        });
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+type Resource = libc::__rlimit_resource_t;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+type Resource = libc::c_int;
+
+fn set_limit(resource: Resource, value: u64) -> io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: value as libc::rlim_t,
+        rlim_max: value as libc::rlim_t,
+    };
+    // SAFETY: setrlimit reads the local `limit` only.
+    if unsafe { libc::setrlimit(resource, &limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A pseudo-terminal in raw mode (no `\n` to `\r\n`, no echo): the master
+/// side for the grader, the slave side for the program's stdout.
+fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
+    // SAFETY: plain system calls on descriptors this function owns; the
+    // name buffer is large enough for ptsname_r and NUL-terminated by it.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if master < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let master = OwnedFd::from_raw_fd(master);
+        if libc::grantpt(master.as_raw_fd()) != 0 || libc::unlockpt(master.as_raw_fd()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut name = [0 as libc::c_char; 128];
+        if libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let path = CString::from(std::ffi::CStr::from_ptr(name.as_ptr()));
+        let slave = libc::open(
+            path.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        if slave < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let slave = OwnedFd::from_raw_fd(slave);
+        let mut termios: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(slave.as_raw_fd(), &mut termios) == 0 {
+            libc::cfmakeraw(&mut termios);
+            libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &termios);
+        }
+        Ok((master, slave))
+    }
+}
+
+fn signal_group(pgid: i32, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions; a negative pid
+    // addresses the process group, which this grader created.
+    unsafe {
+        libc::kill(-pgid, signal);
+    }
+}
+
+/// Makes the grader the reaper of its orphaned descendants (Linux), so that
+/// a program's grandchild that left its process group is still found.
+fn become_subreaper() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer argument.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
+    }
+}
+
+/// Kills and reaps every process that was reparented to the grader: the
+/// leftovers of programs that forked and exited.
+fn reap_orphans() {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() } as u32;
+    for _ in 0..5 {
+        let orphans: Vec<u32> = all_pids()
+            .into_iter()
+            .filter(|&pid| proc_stat(pid).is_some_and(|s| s.ppid == me) && !is_own_thread(pid))
+            .filter(|pid| !lock(&SPAWNED).contains(pid))
+            .collect();
+        if orphans.is_empty() {
+            return;
+        }
+        for pid in orphans {
+            // SAFETY: signalling and reaping a process the grader is the
+            // parent of; waitpid writes into a local.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGKILL);
+                let mut status = 0;
+                libc::waitpid(pid as i32, &mut status, 0);
+            }
+        }
+    }
+}
+
+fn is_own_thread(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/self/task/{pid}")).exists()
+}
+
+#[derive(Debug)]
+struct ProcStat {
+    state: char,
+    ppid: u32,
+    pgrp: i32,
+    utime: u64,
+    stime: u64,
+}
+
+fn proc_stat(pid: u32) -> Option<ProcStat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields start after
+    // the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(ProcStat {
+        state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+        utime: fields.get(11)?.parse().ok()?,
+        stime: fields.get(12)?.parse().ok()?,
+    })
+}
+
+fn all_pids() -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Live processes of process group `pgid`.
+pub fn group_members(pgid: i32) -> Vec<u32> {
+    all_pids()
+        .into_iter()
+        .filter(|&pid| proc_stat(pid).is_some_and(|s| s.pgrp == pgid && s.state != 'Z'))
+        .collect()
+}
+
+fn socket_inodes(pid: u32) -> Vec<u64> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let target = std::fs::read_link(entry.ok()?.path()).ok()?;
+        let target = target.to_str()?;
+        target
+            .strip_prefix("socket:[")?
+            .strip_suffix(']')?
+            .parse()
+            .ok()
+    })
+    .collect()
+}
+
+fn clock_ticks() -> Option<u64> {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (ticks > 0).then_some(ticks as u64)
+}
+
+/// How many tasks (processes and threads) `run_as`'s user runs now: the
+/// process limit is counted per user, so the program's allowance comes on
+/// top of those.
+fn existing_tasks(run_as: &RunAs) -> u64 {
+    let uid = match run_as {
+        RunAs::User { uid, .. } => *uid,
+        // SAFETY: getuid has no preconditions.
+        RunAs::Same => unsafe { libc::getuid() },
+    };
+    all_pids()
+        .into_iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u32>().ok())
+                == Some(uid)
+        })
+        .map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(1)
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Spec {
+        Spec {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            env: Vec::new(),
+            dir: None,
+            stdin: Vec::new(),
+            pty: true,
+            limits: Limits::default(),
+            run_as: RunAs::Same,
+        }
+    }
+
+    #[test]
+    fn captures_stdout_through_a_pty_and_stderr_through_a_pipe() {
+        let mut program = Program::start(&sh("echo out; echo err >&2; exit 3")).unwrap();
+        let status = program.wait(Duration::from_secs(10)).unwrap();
+        assert_eq!(status.code(), Some(3));
+        program.stop(Duration::from_millis(100));
+        assert_eq!(program.stdout(), b"out\n");
+        assert_eq!(program.stderr(), b"err\n");
+    }
+
+    #[test]
+    fn an_endless_stream_is_capped_head_and_tail() {
+        let mut spec = sh("yes 0123456789");
+        spec.limits.output_cap = 64 * 1024;
+        let mut program = Program::start(&spec).unwrap();
+        thread::sleep(Duration::from_millis(300));
+        program.stop(Duration::from_millis(200));
+        let out = program.stdout();
+        assert!(out.len() < 80 * 1024, "{} bytes kept", out.len());
+        assert!(program.output_total().0 > 64 * 1024);
+        assert!(String::from_utf8_lossy(&out).contains("bytes not kept"));
+    }
+
+    #[test]
+    fn a_program_that_ignores_sigint_and_sigterm_is_killed() {
+        let mut program = Program::start(&sh(
+            "trap '' INT TERM; echo ready; while :; do sleep 1; done",
+        ))
+        .unwrap();
+        thread::sleep(Duration::from_millis(200));
+        let ending = program.stop(Duration::from_millis(200));
+        assert!(
+            matches!(ending, Ending::Stopped("SIGKILL", _)),
+            "{ending:?}"
+        );
+    }
+
+    #[test]
+    fn a_child_that_outlives_its_parent_is_killed_too() {
+        let marker = format!("sleep 31{}.5", std::process::id() % 1000);
+        let mut program = Program::start(&sh(&format!("({marker}) & exit 0"))).unwrap();
+        program.wait(Duration::from_secs(5)).unwrap();
+        program.stop(Duration::from_millis(100));
+        thread::sleep(Duration::from_millis(100));
+        let left: Vec<u32> = all_pids()
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(&marker)
+                })
+            })
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+
+    #[test]
+    fn sigint_comes_first_so_programs_can_flush() {
+        let mut program = Program::start(&sh(
+            "trap 'echo flushed; exit 0' INT; while :; do sleep 0.05; done",
+        ))
+        .unwrap();
+        thread::sleep(Duration::from_millis(200));
+        let ending = program.stop(Duration::from_secs(2));
+        assert!(matches!(ending, Ending::Stopped("SIGINT", _)), "{ending:?}");
+        assert_eq!(program.stdout(), b"flushed\n");
+    }
+
+    #[test]
+    fn describes_statuses() {
+        assert_eq!(
+            describe_status(ExitStatus::from_raw(1 << 8)),
+            "exit status 1"
+        );
+        assert!(describe_status(ExitStatus::from_raw(11)).contains("SIGSEGV"));
+    }
+}

@@ -1,0 +1,47 @@
+"""Lesson 05, a careful threaded server: python3 server05.py PORT [FAULT]."""
+import codecs
+import os
+import socket
+import sys
+import threading
+
+port = int(sys.argv[1])
+fault = sys.argv[2] if len(sys.argv) > 2 else ""
+reply = b"ok" if fault == "wrong-reply" else "ok, 收到了".encode("gbk")
+
+
+def handle_request(conn, address):
+    decoder = codecs.getincrementaldecoder("gbk")(errors="replace")
+    while True:
+        try:
+            data = conn.recv(1024)
+        except ConnectionResetError:
+            if fault == "dies-on-reset":
+                os._exit(1)
+            break
+        if not data:
+            if fault == "dies-on-close":
+                os._exit(1)
+            print("client offline:", address)
+            break
+        if fault != "no-print":
+            print("received:", decoder.decode(data), address)
+        try:
+            conn.sendall(reply)
+        except OSError:
+            if fault == "dies-on-reset":
+                os._exit(1)
+            break
+    conn.close()
+
+
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True)
+server.bind(("", port))
+server.listen(128)
+while True:
+    conn, address = server.accept()
+    if fault == "one-at-a-time":
+        handle_request(conn, address)
+    else:
+        threading.Thread(target=handle_request, args=(conn, address), daemon=True).start()

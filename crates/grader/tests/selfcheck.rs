@@ -1,0 +1,571 @@
+//! The grader grades itself: every lesson's own program scores full marks,
+//! the tutorial's programs lose exactly the robust checks the tutorial's
+//! code fails, and each faulty program loses exactly the checks it should,
+//! with the expected reason. A check that no program here fails would be a
+//! check that cannot fail.
+//!
+//! The grader runs as a black box (its binary, JSON output parsed with
+//! serde_json). The Python programs need `python3`; without it those tests
+//! skip with a message, except in CI where `.ci/run` makes them required.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use netcore::testing::{cargo_bin, python3_or_skip};
+use serde_json::Value;
+
+/// Timeouts in these tests: half the grader's defaults, which are generous.
+const TIME_SCALE: &str = "0.5";
+
+struct Graded {
+    code: i32,
+    report: Value,
+    stderr: String,
+}
+
+impl Graded {
+    fn failed(&self) -> BTreeSet<String> {
+        self.checks()
+            .filter(|c| c["status"] == "failed")
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn checks(&self) -> impl Iterator<Item = &Value> {
+        self.report["checks"].as_array().expect("checks").iter()
+    }
+
+    fn reason(&self, id: &str) -> String {
+        let check = self
+            .checks()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no check {id}"));
+        check["reason"].as_str().unwrap_or("").to_owned()
+    }
+
+    fn tail(&self, id: &str) -> String {
+        let check = self.checks().find(|c| c["id"] == id).unwrap();
+        check["output_tail"].as_str().unwrap_or("").to_owned()
+    }
+
+    fn assert_failed(&self, expected: &[&str]) {
+        let expected: BTreeSet<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(
+            self.failed(),
+            expected,
+            "report:\n{:#}\nstderr: {}",
+            self.report,
+            self.stderr
+        );
+        assert_eq!(self.code, if expected.is_empty() { 0 } else { 1 });
+    }
+}
+
+fn grade(lesson: &str, options: &[&str], command: &[String]) -> Graded {
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args([
+            "check",
+            lesson,
+            "--format",
+            "json",
+            "--run-as",
+            "root",
+            "--time-scale",
+            TIME_SCALE,
+        ])
+        .args(options)
+        .arg("--")
+        .args(command)
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
+        panic!(
+            "not JSON ({err}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    Graded {
+        code: output.status.code().unwrap_or(-1),
+        report,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn bin(name: &str) -> String {
+    cargo_bin(name).to_string_lossy().into_owned()
+}
+
+fn program(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/programs")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn tutorial(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/python")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn words(command: &[&str]) -> Vec<String> {
+    command.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// `python3 program args... [fault]`, or None (skipped) without python3.
+fn python(test: &str, script: String, args: &[&str], fault: &str) -> Option<Vec<String>> {
+    let python = python3_or_skip(test)?;
+    let mut command = vec![python.to_string_lossy().into_owned(), script];
+    command.extend(args.iter().map(|s| (*s).to_owned()));
+    if !fault.is_empty() {
+        command.push(fault.to_owned());
+    }
+    Some(command)
+}
+
+// The lessons' own programs.
+
+#[test]
+fn lesson_02_scores_full_marks() {
+    grade(
+        "lesson-02",
+        &[],
+        &words(&[&bin("lesson-02"), "--host", "{host}", "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_03_scores_full_marks() {
+    grade(
+        "lesson-03",
+        &[],
+        &words(&[&bin("lesson-03"), "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_04_scores_full_marks() {
+    grade(
+        "lesson-04",
+        &[],
+        &words(&[&bin("lesson-04"), "{mode}", "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_05_scores_full_marks() {
+    grade(
+        "lesson-05",
+        &[],
+        &words(&[&bin("lesson-05"), "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_06_scores_full_marks() {
+    // lesson-06's source sends 8 MiB unless told otherwise, as the check expects.
+    grade(
+        "lesson-06",
+        &[],
+        &words(&[&bin("lesson-06"), "{mode}", "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+// The tutorial's own programs: all core checks, not the robust ones.
+
+#[test]
+fn the_tutorials_client_fails_only_the_robust_checks() {
+    let Some(command) = python(
+        "tutorial client",
+        tutorial("tutorial_client.py"),
+        &["{host}", "{port}"],
+        "",
+    ) else {
+        return;
+    };
+    let graded = grade("lesson-02", &[], &command);
+    graded.assert_failed(&["refused", "invalid-reply"]);
+    assert!(
+        graded.reason("refused").contains("Python traceback"),
+        "{}",
+        graded.reason("refused")
+    );
+    assert!(graded.tail("invalid-reply").contains("UnicodeDecodeError"));
+}
+
+#[test]
+fn the_tutorials_server_fails_only_the_robust_check() {
+    let Some(command) = python(
+        "tutorial server",
+        tutorial("tutorial_server.py"),
+        &["{port}"],
+        "",
+    ) else {
+        return;
+    };
+    grade("lesson-03", &[], &command).assert_failed(&["invalid-gbk"]);
+}
+
+#[test]
+fn the_tutorials_threaded_server_fails_only_the_robust_decoding_checks() {
+    let Some(command) = python(
+        "tutorial threaded server",
+        tutorial("tutorial_threaded_server.py"),
+        &["{port}"],
+        "",
+    ) else {
+        return;
+    };
+    let graded = grade("lesson-05", &[], &command);
+    graded.assert_failed(&["split-character", "invalid-gbk"]);
+    assert!(graded.tail("invalid-gbk").contains("UnicodeDecodeError"));
+}
+
+// Careful Python programs, and each fault.
+
+/// Grades `script` with each fault, checking the failed checks (and for
+/// some, a word of the reason).
+fn faults(lesson: &str, script: &str, args: &[&str], cases: &[(&str, &[&str], &str)]) {
+    for (fault, failed, reason_word) in cases {
+        let Some(command) = python(lesson, program(script), args, fault) else {
+            return;
+        };
+        let graded = grade(lesson, &[], &command);
+        graded.assert_failed(failed);
+        if let Some(first) = failed.first() {
+            let reason = graded.reason(first);
+            assert!(
+                reason.contains(reason_word),
+                "{lesson} {fault}: {first}: {reason}"
+            );
+            let check = graded.checks().find(|c| c["id"] == *first).unwrap();
+            assert!(
+                check["hint"].as_str().unwrap().contains("lessons/"),
+                "{check}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lesson_02_faults() {
+    faults(
+        "lesson-02",
+        "client02.py",
+        &["{host}", "{port}"],
+        &[
+            ("", &[], ""),
+            ("sends-invalid", &["sends-gbk"], "not valid GBK"),
+            ("no-print", &["prints-reply"], "does not contain the reply"),
+            (
+                "never-closes",
+                &["closes", "exits-0", "invalid-reply"],
+                "still open",
+            ),
+            ("exit-1", &["exits-0", "invalid-reply"], "exit status 1"),
+            (
+                "never-connects",
+                &[
+                    "connects",
+                    "sends-gbk",
+                    "prints-reply",
+                    "closes",
+                    "exits-0",
+                    "refused",
+                    "invalid-reply",
+                ],
+                "did not connect",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_03_faults() {
+    faults(
+        "lesson-03",
+        "server03.py",
+        &["{port}"],
+        &[
+            ("", &[], ""),
+            ("replies-utf8", &["replies-gbk"], "UTF-8"),
+            (
+                "no-print",
+                &["prints-message"],
+                "does not contain the message",
+            ),
+            (
+                "never-closes",
+                &["closes-client", "exits-0", "invalid-gbk"],
+                "still open",
+            ),
+            ("no-reuseaddr", &["restarts"], "SO_REUSEADDR"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_04_faults() {
+    faults(
+        "lesson-04",
+        "notes04.py",
+        &["{mode}", "{port}"],
+        &[
+            ("", &[], ""),
+            ("spins", &["stops-on-zero"], "CPU"),
+            ("dies-on-reset", &["survives-reset"], "reset"),
+            ("client-hangs", &["client-exits"], "still running"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_05_faults() {
+    faults(
+        "lesson-05",
+        "server05.py",
+        &["{port}"],
+        &[
+            ("", &[], ""),
+            ("one-at-a-time", &["concurrent"], "one client at a time"),
+            ("no-print", &["prints-messages"], "does not contain"),
+            ("wrong-reply", &["many-clients"], "wrong reply"),
+            (
+                "dies-on-close",
+                &["concurrent", "many-clients", "survives-close"],
+                "",
+            ),
+            ("dies-on-reset", &["survives-reset"], "reset"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_06_faults() {
+    faults(
+        "lesson-06",
+        "buffers06.py",
+        &["{mode}", "{port}"],
+        &[
+            ("", &[], ""),
+            ("reads-once", &["sink-counts"], "recv in a loop"),
+            (
+                "partial-send",
+                &["source-sends-all"],
+                "of the 8388608 bytes",
+            ),
+            ("exit-1", &["source-exits-0"], "exit status 1"),
+        ],
+    );
+}
+
+// Programs that misbehave in general.
+
+#[test]
+fn a_program_that_hangs_gets_a_reason_not_a_silent_timeout() {
+    let graded = grade("lesson-03", &[], &words(&["sleep", "60"]));
+    assert_eq!(graded.code, 1);
+    assert!(
+        graded.reason("listens").contains("did not listen on port"),
+        "{}",
+        graded.reason("listens")
+    );
+    assert!(graded.reason("prints-message").contains("never listened"));
+}
+
+#[test]
+fn a_program_that_crashes_is_reported_with_its_status_and_output() {
+    let graded = grade(
+        "lesson-05",
+        &[],
+        &words(&["sh", "-c", "echo 'boom: cannot start' >&2; exit 3"]),
+    );
+    assert_eq!(graded.code, 1);
+    assert!(
+        graded.reason("listens").contains("exit status 3"),
+        "{}",
+        graded.reason("listens")
+    );
+    assert!(graded.tail("listens").contains("boom: cannot start"));
+}
+
+#[test]
+fn a_program_that_listens_on_the_wrong_port_is_told_so() {
+    // It listens on a port of its own choosing, not the one it was given.
+    let graded = grade(
+        "lesson-05",
+        &[],
+        &words(&[&bin("lesson-05"), "--port", "0"]),
+    );
+    let reason = graded.reason("listens");
+    assert!(
+        reason.contains("listens on port") && reason.contains(", not on "),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_program_that_prints_without_end_does_not_fill_memory() {
+    let graded = grade(
+        "lesson-03",
+        &[],
+        &words(&["sh", "-c", "yes 'spam spam spam'"]),
+    );
+    assert_eq!(graded.code, 1);
+    let tail = graded.tail("listens");
+    assert!(tail.contains("spam spam spam"), "{tail}");
+    // The report holds a few lines of it, not the gigabytes it printed.
+    assert!(graded.report.to_string().len() < 64 * 1024);
+}
+
+#[test]
+fn nothing_a_program_starts_is_left_behind() {
+    let marker = format!("77{}.25", std::process::id() % 1000);
+    let script = format!(
+        "sleep {marker} & exec {} --port \"$PORT\"",
+        bin("lesson-05")
+    );
+    let graded = grade("lesson-05", &[], &words(&["sh", "-c", &script]));
+    graded.assert_failed(&[]);
+    std::thread::sleep(Duration::from_millis(200));
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&marker))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_memory_hog_is_stopped_by_the_limit() {
+    let Some(python) = python3_or_skip("memory hog") else {
+        return;
+    };
+    let hog = "data = bytearray(8 << 30)";
+    let command = words(&[&python.to_string_lossy(), "-c", hog]);
+    let graded = grade("lesson-05", &["--memory", "512"], &command);
+    assert!(
+        graded.reason("listens").contains("exit status 1"),
+        "{}",
+        graded.reason("listens")
+    );
+    assert!(
+        graded.tail("listens").contains("MemoryError"),
+        "{}",
+        graded.tail("listens")
+    );
+}
+
+// The command line.
+
+#[test]
+fn list_shows_every_lesson_with_points() {
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("list")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "lesson-02",
+        "lesson-06",
+        "concurrent",
+        "core",
+        "robust",
+        "pt",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    for args in [
+        &["check", "lesson-09", "--", "x"][..],
+        &["check", "lesson-05"],
+        &["check", "lesson-04", "--", "prog", "{port}"],
+        &["check", "lesson-05", "--format", "xml", "--", "x"],
+        &["check", "lesson-05", "--port", "0", "--", "x"],
+        &["frobnicate"],
+        &[],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("grader: error: "), "{stderr}");
+    }
+}
+
+#[test]
+fn the_json_report_follows_its_schema() {
+    let graded = grade("lesson-05", &[], &words(&["sh", "-c", "exit 3"]));
+    let report = &graded.report;
+    assert_eq!(report["schema"], "socket-lessons-grader/1");
+    assert_eq!(report["grader"]["name"], "grader");
+    assert!(report["grader"]["version"].is_string());
+    assert_eq!(report["lesson"], "lesson-05");
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["command"][0], "sh");
+    let total = &report["total"];
+    assert_eq!(total["score"], 0);
+    assert_eq!(
+        total["max_score"].as_u64().unwrap(),
+        total["core"]["max_score"].as_u64().unwrap()
+            + total["robust"]["max_score"].as_u64().unwrap()
+    );
+    for check in report["checks"].as_array().unwrap() {
+        for key in ["id", "kind", "summary", "status"] {
+            assert!(check[key].is_string(), "{key} in {check}");
+        }
+        assert!(check["points"].as_u64().unwrap() > 0);
+        assert!(check["duration_seconds"].as_f64().unwrap() >= 0.0);
+        assert!(check["kind"] == "core" || check["kind"] == "robust");
+        assert!(check["reason"].is_string() && check["hint"].is_string());
+    }
+}
+
+#[test]
+fn the_text_report_gives_reason_hint_and_output() {
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args([
+            "check",
+            "lesson-03",
+            "--run-as",
+            "root",
+            "--time-scale",
+            TIME_SCALE,
+            "--",
+        ])
+        .args(["sh", "-c", "echo 'starting up'; exit 4"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "FAIL  listens",
+        "reason: the program ended (exit status 4) without listening",
+        "hint:   bind",
+        "starting up",
+        "core 0/9, robust 0/2, total 0/11",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+}

@@ -1,0 +1,49 @@
+//! `loadgen`: the course's client engine.
+//!
+//! Code that plays many clients against a server over loopback: connect,
+//! send, verify every reply byte for byte, time each round trip; and bulk
+//! transfers verified by byte count or SHA-256. The grader uses it to check
+//! students' servers, and the benchmarks to measure the lessons: one engine,
+//! so that both measure the same thing.
+//!
+//! Every operation is bounded: sockets have read and write timeouts, every
+//! loop has a count and a deadline, and only loopback addresses are
+//! accepted ([`require_loopback`]): this engine never sends traffic to
+//! another machine.
+
+pub mod bulk;
+pub mod pingpong;
+pub mod stats;
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// Refuses any address that is not loopback (127.0.0.0/8 or ::1).
+///
+/// ```
+/// assert!(loadgen::require_loopback("127.0.0.1:80".parse().unwrap()).is_ok());
+/// assert!(loadgen::require_loopback("10.0.0.1:80".parse().unwrap()).is_err());
+/// ```
+pub fn require_loopback(addr: SocketAddr) -> io::Result<()> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{addr} is not a loopback address: this tool only talks to 127.0.0.1 or ::1"),
+        ))
+    }
+}
+
+/// Connects to a loopback `addr` within `timeout`, with read and write
+/// timeouts of `io_timeout` on the stream and Nagle's algorithm off (each
+/// small message goes out at once, as a round-trip measurement needs).
+pub fn connect(addr: SocketAddr, timeout: Duration, io_timeout: Duration) -> io::Result<TcpStream> {
+    require_loopback(addr)?;
+    let stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(io_timeout))?;
+    stream.set_write_timeout(Some(io_timeout))?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}

@@ -469,6 +469,99 @@ fn a_memory_hog_is_stopped_by_the_limit() {
     );
 }
 
+#[test]
+fn a_program_that_does_not_listen_fails_every_mode_of_lessons_04_and_06() {
+    for lesson in ["lesson-04", "lesson-06"] {
+        let graded = grade(lesson, &[], &words(&["sh", "-c", "exit 5", "{mode}"]));
+        let all: Vec<&str> = graded.checks().map(|c| c["id"].as_str().unwrap()).collect();
+        graded.assert_failed(&all);
+        let first = all[0];
+        assert!(
+            graded.reason(first).contains("exit status 5"),
+            "{lesson}: {}",
+            graded.reason(first)
+        );
+    }
+}
+
+#[test]
+fn the_cpu_time_limit_stops_a_busy_loop() {
+    let Some(python) = python3_or_skip("cpu limit") else {
+        return;
+    };
+    let command = words(&[&python.to_string_lossy(), "-c", "while True: pass"]);
+    let graded = grade("lesson-05", &["--cpu", "1"], &command);
+    let reason = graded.reason("listens");
+    assert!(
+        reason.contains("SIGXCPU") || reason.contains("SIGKILL"),
+        "{reason}"
+    );
+}
+
+/// The user the grader runs programs as by default, when that makes the
+/// process limit apply: `nobody` when the tests run as root, else the
+/// tests' own user. `None` when root has no `nobody` user.
+fn unprivileged() -> Option<&'static str> {
+    let uid = std::process::Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some("same");
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd
+        .lines()
+        .any(|l| l.starts_with("nobody:"))
+        .then_some("nobody")
+}
+
+#[test]
+fn the_process_limit_stops_a_program_that_starts_too_many() {
+    let Some(python) = python3_or_skip("process limit") else {
+        return;
+    };
+    let Some(user) = unprivileged() else {
+        eprintln!("skipped: running as root with no user 'nobody' to run the program as");
+        return;
+    };
+    // What a fork bomb does, without the bomb: start processes until the
+    // system says no, and report how many it got.
+    let script = "import subprocess, sys\nstarted = []\ntry:\n    for _ in range(200):\n        started.append(subprocess.Popen(['sleep', '30']))\nexcept OSError as error:\n    print(f'stopped after {len(started)}: {error}', file=sys.stderr)\n    sys.exit(7)\nprint('started all 200')";
+    let command = words(&[&python.to_string_lossy(), "-c", script]);
+    let graded = grade(
+        "lesson-05",
+        &["--processes", "20", "--run-as", user],
+        &command,
+    );
+    let tail = graded.tail("listens");
+    assert!(
+        graded.reason("listens").contains("exit status 7"),
+        "{}\n{tail}",
+        graded.reason("listens")
+    );
+    assert!(
+        tail.contains("stopped after") && !tail.contains("started all 200"),
+        "{tail}"
+    );
+}
+
+#[test]
+fn without_a_terminal_python_output_is_still_seen_thanks_to_sigint() {
+    let Some(command) = python(
+        "no pty",
+        tutorial("tutorial_threaded_server.py"),
+        &["{port}"],
+        "",
+    ) else {
+        return;
+    };
+    // Python block-buffers a pipe; ending it with SIGINT makes it flush.
+    let graded = grade("lesson-05", &["--no-pty"], &command);
+    assert!(
+        !graded.failed().contains("prints-messages"),
+        "{:#}",
+        graded.report
+    );
+}
+
 // The command line.
 
 #[test]

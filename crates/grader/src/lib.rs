@@ -8,12 +8,19 @@
 //! - [`sandbox`]: running an untrusted program: its own process group,
 //!   resource limits, capped output, and nothing left behind;
 //! - [`probe`]: is anything listening on a port, asked without connecting;
-//! - [`report`]: the report, as text or JSON.
+//! - [`report`]: the report, as text, JSON, JUnit XML or Gradescope's
+//!   `results.json`;
+//! - [`exercise`]: the students' exercises, built and run by default;
+//! - [`batch`]: a whole class at once, with a CSV for the gradebook;
+//! - [`cli`]: the `grader` command line.
 //!
 //! It runs on Linux and other Unix systems.
 #![cfg(unix)]
 
+pub mod batch;
 pub mod catalog;
+pub mod cli;
+pub mod exercise;
 pub mod lessons;
 pub mod probe;
 pub mod report;

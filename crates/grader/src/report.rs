@@ -156,6 +156,144 @@ pub fn json(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
     out
 }
 
+/// A failed check's details, for formats that have one text field.
+fn details(outcome: &Outcome) -> String {
+    let mut text = String::new();
+    if let Some(reason) = &outcome.reason {
+        let _ = writeln!(text, "reason: {reason}");
+        let _ = writeln!(text, "hint: {}", outcome.check.hint);
+    }
+    if let Some(tail) = &outcome.output_tail {
+        let _ = write!(text, "output (last lines):\n{tail}");
+    }
+    text
+}
+
+/// The report as Gradescope's autograder `results.json`: the score, the
+/// maximum, the time, and one test per check with its score, status and
+/// output (the reason, the hint and the program's output tail).
+pub fn gradescope(lesson: &Lesson, outcomes: &[Outcome], execution_time: f64) -> String {
+    let (all, core, robust) = totals(outcomes);
+    let mut out = String::from("{\n");
+    let _ = writeln!(out, "  \"score\": {},", all.score);
+    let _ = writeln!(out, "  \"max_score\": {},", all.max);
+    let _ = writeln!(out, "  \"execution_time\": {execution_time:.3},");
+    let summary = format!(
+        "{}: {}. core {}/{}, robust {}/{}, total {}/{}",
+        lesson.id, lesson.title, core.score, core.max, robust.score, robust.max, all.score, all.max
+    );
+    let _ = writeln!(out, "  \"output\": {},", string(&summary));
+    out.push_str(
+        "  \"visibility\": \"visible\",\n  \"stdout_visibility\": \"hidden\",\n  \"tests\": [\n",
+    );
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let check = outcome.check;
+        let mut output = crate::catalog::summary(check);
+        output.push('\n');
+        output.push_str(&details(outcome));
+        let _ = write!(
+            out,
+            "    {{\"name\": {}, \"number\": \"{}\", \"score\": {}, \"max_score\": {}, \"status\": {}, \"output\": {}, \"visibility\": \"visible\"}}",
+            string(&format!("{} ({})", check.id, check.kind.name())),
+            i + 1,
+            outcome.score,
+            check.points,
+            string(if outcome.passed() { "passed" } else { "failed" }),
+            string(output.trim_end()),
+        );
+        out.push_str(if i + 1 < outcomes.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("  ]\n}\n");
+    out
+}
+
+/// One JUnit `<testsuite>`: a test case per check, a `<failure>` for each
+/// failed one. `name` names the suite (the lesson, or a student in a
+/// batch).
+pub fn junit_suite(name: &str, lesson: &Lesson, outcomes: &[Outcome]) -> String {
+    let failures = outcomes.iter().filter(|o| !o.passed()).count();
+    let time: f64 = outcomes.iter().map(|o| o.duration.as_secs_f64()).sum();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  <testsuite name={} tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{time:.3}\">",
+        attr(name),
+        outcomes.len()
+    );
+    for outcome in outcomes {
+        let check = outcome.check;
+        let classname = format!("{}.{}", lesson.id, check.kind.name());
+        let open = format!(
+            "    <testcase name={} classname={} time=\"{:.3}\"",
+            attr(check.id),
+            attr(&classname),
+            outcome.duration.as_secs_f64()
+        );
+        match &outcome.reason {
+            None => {
+                let _ = writeln!(out, "{open}/>");
+            }
+            Some(reason) => {
+                let _ = writeln!(out, "{open}>");
+                let _ = writeln!(
+                    out,
+                    "      <failure message={} type=\"{}\">{}</failure>",
+                    attr(reason),
+                    check.kind.name(),
+                    text_node(&details(outcome))
+                );
+                let _ = writeln!(out, "    </testcase>");
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n");
+    out
+}
+
+/// A whole JUnit XML document around `suites`.
+pub fn junit_document(suites: &[String], tests: usize, failures: usize, time: f64) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"grader\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"{time:.3}\">"
+    );
+    for suite in suites {
+        out.push_str(suite);
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// The report as JUnit XML, one test case per check.
+pub fn junit(lesson: &Lesson, outcomes: &[Outcome]) -> String {
+    let suite = junit_suite(lesson.id, lesson, outcomes);
+    let failures = outcomes.iter().filter(|o| !o.passed()).count();
+    let time: f64 = outcomes.iter().map(|o| o.duration.as_secs_f64()).sum();
+    junit_document(&[suite], outcomes.len(), failures, time)
+}
+
+/// Text made safe for XML: escaped, and without the control characters XML
+/// 1.0 cannot hold at all.
+fn text_node(text: &str) -> String {
+    text.chars()
+        .filter(|&c| c == '\n' || c == '\t' || c == '\r' || c >= ' ')
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// A quoted XML attribute value.
+fn attr(text: &str) -> String {
+    let escaped = text_node(text)
+        .replace('"', "&quot;")
+        .replace('\n', "&#10;");
+    format!("\"{escaped}\"")
+}
+
 /// A JSON string literal.
 pub fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);

@@ -29,6 +29,8 @@ pub struct Settings {
     pub run_as: RunAs,
     /// Give the program's stdout a pseudo-terminal.
     pub pty: bool,
+    /// The folder the program runs in; the grader's own if `None`.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// The address every program is given: loopback only.
@@ -166,6 +168,22 @@ impl Recorder {
     }
 }
 
+/// Every check of `lesson` failed for one reason, with `tail` as the
+/// output shown (a program that does not build, a setup step that failed).
+pub fn all_failed(lesson: &'static Lesson, reason: &str, tail: Option<String>) -> Vec<Outcome> {
+    lesson
+        .checks
+        .iter()
+        .map(|check| Outcome {
+            check,
+            score: 0,
+            reason: Some(reason.to_owned()),
+            duration: Duration::ZERO,
+            output_tail: tail.clone(),
+        })
+        .collect()
+}
+
 /// One grading run's context: settings, the whole run's deadline.
 pub struct Ctx {
     /// The settings.
@@ -232,7 +250,7 @@ impl Ctx {
         let spec = Spec {
             argv: self.argv(port, mode),
             env,
-            dir: None,
+            dir: self.settings.dir.clone(),
             stdin: stdin.to_vec(),
             pty: self.settings.pty,
             limits: self.settings.limits,

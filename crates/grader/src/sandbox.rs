@@ -283,12 +283,11 @@ impl Program {
                 Ok(())
             });
         }
-        let mut child = command.spawn()?;
+        let mut child = spawn_adopted(&mut command)?;
         // The child has its copy of the pty's slave side; ours must close,
         // or reading the master would never see the end of the output.
         drop(command);
         let pgid = child.id() as i32;
-        lock(&SPAWNED).push(child.id());
         let stdout = Arc::new(Mutex::new(Captured {
             cap: limits.output_cap,
             ..Captured::default()
@@ -339,7 +338,14 @@ impl Program {
                 self.ending = Some(Ending::ByItself(status));
                 Some(status)
             }
-            _ => None,
+            Ok(None) => None,
+            Err(_) => {
+                // Reaped elsewhere (it should not happen): it has ended,
+                // with a status nobody can know; never wait for it forever.
+                let status = ExitStatus::from_raw(255 << 8);
+                self.ending = Some(Ending::ByItself(status));
+                Some(status)
+            }
         }
     }
 
@@ -485,6 +491,22 @@ impl Drop for Program {
 /// for orphans.
 static SPAWNED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
+/// Starts `command` as a child the grader waits for itself (a batch's
+/// `grader check` processes), so that the orphan reaper never takes it for
+/// a leftover. The spawn and the registration happen under one lock, which
+/// the reaper holds too: no reaper can see the child unregistered.
+pub fn spawn_adopted(command: &mut Command) -> io::Result<Child> {
+    let mut spawned = lock(&SPAWNED);
+    let child = command.spawn()?;
+    spawned.push(child.id());
+    Ok(child)
+}
+
+/// Forgets a child started with [`spawn_adopted`] once it has been waited for.
+pub fn release(pid: u32) {
+    lock(&SPAWNED).retain(|&p| p != pid);
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -584,11 +606,14 @@ fn become_subreaper() {
 fn reap_orphans() {
     // SAFETY: getpid has no preconditions.
     let me = unsafe { libc::getpid() } as u32;
+    // Holding the registry's lock, no child can be started (and be taken
+    // for an orphan before it is registered) while the scan runs.
+    let spawned = lock(&SPAWNED);
     for _ in 0..5 {
         let orphans: Vec<u32> = all_pids()
             .into_iter()
             .filter(|&pid| proc_stat(pid).is_some_and(|s| s.ppid == me) && !is_own_thread(pid))
-            .filter(|pid| !lock(&SPAWNED).contains(pid))
+            .filter(|pid| !spawned.contains(pid))
             .collect();
         if orphans.is_empty() {
             return;

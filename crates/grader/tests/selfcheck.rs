@@ -588,7 +588,8 @@ fn list_shows_every_lesson_with_points() {
 fn usage_errors_exit_2_with_one_line() {
     for args in [
         &["check", "lesson-09", "--", "x"][..],
-        &["check", "lesson-05"],
+        &["check"],
+        &["check", "lesson-05", "stray", "--", "x"],
         &["check", "lesson-04", "--", "prog", "{port}"],
         &["check", "lesson-05", "--format", "xml", "--", "x"],
         &["check", "lesson-05", "--port", "0", "--", "x"],

@@ -2,7 +2,7 @@
 //! verified on arrival by count and SHA-256.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -137,6 +137,138 @@ pub fn receive_all(
     })
 }
 
+/// A bulk transfer to a sink: a server that counts what it receives until
+/// end of stream and replies with the count in ASCII digits (lesson 06's
+/// exercise), or with the SHA-256 of it in hex.
+#[derive(Clone, Debug)]
+pub struct ToSink {
+    /// The sink, on loopback.
+    pub addr: SocketAddr,
+    /// Bytes to send: the [`pattern`], byte `i` being `i % 251`.
+    pub bytes: u64,
+    /// Bytes per `write`.
+    pub chunk: usize,
+    /// How long one write, or waiting for the reply, may take.
+    pub io_timeout: Duration,
+    /// How long the whole transfer may take.
+    pub deadline: Duration,
+}
+
+impl ToSink {
+    /// A transfer with 10 s per write or reply and 120 s in all.
+    pub fn new(addr: SocketAddr, bytes: u64, chunk: usize) -> Self {
+        ToSink {
+            addr,
+            bytes,
+            chunk: chunk.max(1),
+            io_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(120),
+        }
+    }
+
+    /// Connects, sends, shuts down the sending half, reads the reply and
+    /// checks it. The time runs from the connection to the reply: the sink
+    /// has read every byte by then.
+    pub fn run(&self) -> io::Result<SinkReport> {
+        let mut stream = crate::connect(self.addr, self.io_timeout, self.io_timeout)?;
+        // One buffer a little longer than a chunk holds the pattern from
+        // offset 0; `sent % 251` says where the next chunk starts in it.
+        let source = pattern(self.chunk + 251);
+        let started = Instant::now();
+        let until = started + self.deadline;
+        let (mut sent, mut writes) = (0u64, 0u64);
+        while sent < self.bytes {
+            if Instant::now() >= until {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("sent {sent} of {} bytes before the deadline", self.bytes),
+                ));
+            }
+            let start = (sent % 251) as usize;
+            let len = (self.bytes - sent).min(self.chunk as u64) as usize;
+            stream.write_all(&source[start..start + len])?;
+            sent += len as u64;
+            writes += 1;
+        }
+        stream.shutdown(std::net::Shutdown::Write)?;
+        let mut reply = Vec::new();
+        let mut buffer = [0u8; 128];
+        loop {
+            match stream.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) if reply.len() + n <= 1024 => reply.extend_from_slice(&buffer[..n]),
+                Ok(_) => break,
+                Err(err) => return Err(err),
+            }
+        }
+        let elapsed = started.elapsed();
+        let verified = self.check(&reply);
+        Ok(SinkReport {
+            bytes: sent,
+            writes,
+            reply,
+            verified,
+            elapsed,
+        })
+    }
+
+    fn check(&self, reply: &[u8]) -> Result<(), String> {
+        let text = String::from_utf8_lossy(reply);
+        let text = text.trim();
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            return match text.parse::<u64>() {
+                Ok(n) if n == self.bytes => Ok(()),
+                _ => Err(format!(
+                    "the sink counted {text} bytes, {} were sent",
+                    self.bytes
+                )),
+            };
+        }
+        if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut hasher = Sha256::new();
+            let block = pattern(251 * 4096);
+            let mut left = self.bytes;
+            while left > 0 {
+                let n = left.min(block.len() as u64) as usize;
+                hasher.update(&block[..n]);
+                left -= n as u64;
+            }
+            let expected = hex(&hasher.finalize());
+            return if text.eq_ignore_ascii_case(&expected) {
+                Ok(())
+            } else {
+                Err(format!("the sink's SHA-256 is {text}, expected {expected}"))
+            };
+        }
+        Err(format!(
+            "the sink replied {:?}, neither a byte count nor a SHA-256",
+            String::from_utf8_lossy(reply)
+        ))
+    }
+}
+
+/// The outcome of a [`ToSink`] transfer.
+#[derive(Clone, Debug)]
+pub struct SinkReport {
+    /// Bytes sent.
+    pub bytes: u64,
+    /// `write` calls it took.
+    pub writes: u64,
+    /// What the sink replied.
+    pub reply: Vec<u8>,
+    /// Whether the reply matches what was sent.
+    pub verified: Result<(), String>,
+    /// From the connection to the end of the reply.
+    pub elapsed: Duration,
+}
+
+impl SinkReport {
+    /// Throughput in MB/s (10^6 bytes per second).
+    pub fn megabytes_per_second(&self) -> f64 {
+        self.bytes as f64 / self.elapsed.as_secs_f64().max(1e-9) / 1e6
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +311,44 @@ mod tests {
         assert_eq!(p[250], 250);
         assert_eq!(p[251], 0);
         assert_eq!(p[599], (599 % 251) as u8);
+    }
+
+    #[test]
+    fn a_sink_transfer_is_verified_by_count_or_digest() {
+        for digest in [false, true] {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let sink = std::thread::spawn(move || {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut data = Vec::new();
+                conn.read_to_end(&mut data).unwrap();
+                let reply = if digest {
+                    sha256_hex(&data)
+                } else {
+                    data.len().to_string()
+                };
+                conn.write_all(reply.as_bytes()).unwrap();
+            });
+            let report = ToSink::new(addr, 1_000_003, 4096).run().unwrap();
+            sink.join().unwrap();
+            assert_eq!(report.verified, Ok(()), "digest: {digest}");
+            assert_eq!(report.bytes, 1_000_003);
+            assert!(report.megabytes_per_second() > 0.0);
+        }
+    }
+
+    #[test]
+    fn a_wrong_count_is_reported() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sink = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut data = Vec::new();
+            conn.read_to_end(&mut data).unwrap();
+            conn.write_all(b"1024").unwrap();
+        });
+        let report = ToSink::new(addr, 5000, 100).run().unwrap();
+        sink.join().unwrap();
+        assert!(report.verified.unwrap_err().contains("counted 1024"));
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Code that plays many clients against a server over loopback: connect,
 //! send, verify every reply byte for byte, time each round trip; and bulk
-//! transfers verified by byte count or SHA-256. The grader uses it to check
+//! transfers verified by byte count or SHA-256 ([`bulk`]); silent
+//! connections held open ([`idle`]), with the server's memory, threads and
+//! CPU time read from `/proc` ([`process`]). The grader uses it to check
 //! students' servers, and the benchmarks to measure the lessons: one engine,
 //! so that both measure the same thing.
 //!
@@ -12,7 +14,9 @@
 //! another machine.
 
 pub mod bulk;
+pub mod idle;
 pub mod pingpong;
+pub mod process;
 pub mod stats;
 
 use std::io;

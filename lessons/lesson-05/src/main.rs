@@ -11,7 +11,7 @@
 //! terminals (`cargo run -p lesson-02 -- --interactive`). The walkthrough is
 //! `lessons/lesson-05/README.md`.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use netcore::cli::ServerOptions;
 use netcore::error::{bind_failed, describe};
 use netcore::pyrepr::PyAddr;
 use netcore::text::Encoding;
-use netcore::{Context, Error};
+use netcore::{Context, Error, logln, outln};
 use socket2::{Domain, Protocol, Socket, Type};
 
 const NAME: &str = "lesson-05";
@@ -64,12 +64,23 @@ fn main() -> ExitCode {
             None,
             1..=u64::MAX,
         )
+        .switch(
+            "quiet",
+            "print no line per client or message, only `listening on` and the summary (for benchmarks)",
+        )
         .parse_or_exit();
     let options = ServerOptions::from_matches(&matches);
     let limits = Limits {
         max_clients: matches.count("max-clients"),
         idle_timeout: matches.count("idle-timeout").map(Duration::from_secs),
     };
+    // ANCHOR: output
+    // Every client's thread prints a line per message. netcore::out writes
+    // them at once on a terminal, and otherwise collects them and writes
+    // them together (within 50 ms), so that a hundred threads do not queue
+    // for stdout and a write() per line; --quiet leaves them out.
+    netcore::out::set_quiet(matches.switch("quiet"));
+    // ANCHOR_END: output
     netcore::report(NAME, run(&options, limits))
 }
 
@@ -106,10 +117,9 @@ fn run(options: &ServerOptions, limits: Limits) -> Result<(), Error> {
     // their sockets.
     let summary = Arc::clone(&stats);
     netcore::sys::on_shutdown(move |signal| {
-        // Keep stdout locked until the end, so the summary is the last line.
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}: server stopped; {summary}", signal.name());
-        let _ = stdout.flush();
+        // Write what is still buffered, then the summary, and keep the
+        // output locked until the end, so the summary is the last line.
+        netcore::out::finish(format_args!("{}: server stopped; {summary}", signal.name()));
         std::process::exit(0);
     })
     .context(|| "cannot set up Ctrl+C handling")?;
@@ -119,9 +129,10 @@ fn run(options: &ServerOptions, limits: Limits) -> Result<(), Error> {
     // Every connected client costs one file descriptor. Many systems start
     // programs with a soft limit of 1024; raise it as far as allowed.
     match netcore::sys::raise_open_file_limit() {
-        Ok(limit) if limit.after > limit.before => println!(
+        Ok(limit) if limit.after > limit.before => outln!(
             "open-file limit raised from {} to {} (one per client)",
-            limit.before, limit.after
+            limit.before,
+            limit.after
         ),
         Ok(_) => {}
         Err(err) => eprintln!(
@@ -150,8 +161,8 @@ fn run(options: &ServerOptions, limits: Limits) -> Result<(), Error> {
     let local = server
         .local_addr()
         .context(|| "cannot read the bound address")?;
-    println!("listening on {}", local.as_socket().unwrap_or(addr));
-    let _ = std::io::stdout().flush();
+    outln!("listening on {}", local.as_socket().unwrap_or(addr));
+    netcore::out::flush();
     // ANCHOR_END: listen
 
     let reply: Arc<[u8]> = options.encoding.encode(REPLY)?.into();
@@ -172,7 +183,7 @@ fn run(options: &ServerOptions, limits: Limits) -> Result<(), Error> {
                 continue;
             }
         };
-        println!("client connected: {}", PyAddr(ip_port));
+        logln!("client connected: {}", PyAddr(ip_port));
         // ANCHOR_END: accept_loop
 
         // ANCHOR: max_clients
@@ -182,7 +193,7 @@ fn run(options: &ServerOptions, limits: Limits) -> Result<(), Error> {
             let connected = stats.connected.load(Ordering::SeqCst) as u64;
             if connected >= max {
                 let _ = conn.send(&busy);
-                println!(
+                logln!(
                     "server busy: refused {} ({connected} clients connected, --max-clients {max})",
                     PyAddr(ip_port)
                 );
@@ -250,12 +261,12 @@ fn handle_request(
         let n = match (&conn).read(&mut buffer) {
             Ok(n) => n,
             Err(err) if is_timeout(&err) => {
-                println!("client idle, closing: {}", PyAddr(ip_port));
+                logln!("client idle, closing: {}", PyAddr(ip_port));
                 break;
             }
             Err(err) => {
                 // Reset by the peer, or another error: end this client only.
-                println!("client dropped: {} ({})", PyAddr(ip_port), describe(&err));
+                logln!("client dropped: {} ({})", PyAddr(ip_port), describe(&err));
                 break;
             }
         };
@@ -268,7 +279,7 @@ fn handle_request(
                     PyAddr(ip_port)
                 );
             }
-            println!("client offline: {}", PyAddr(ip_port));
+            logln!("client offline: {}", PyAddr(ip_port));
             break;
         }
         stats.messages.fetch_add(1, Ordering::Relaxed);
@@ -278,12 +289,12 @@ fn handle_request(
         if message.text.is_empty() {
             // Only the first byte of a two-byte character has come: the
             // decoder keeps it until the rest arrives, in a later recv.
-            println!(
+            logln!(
                 "received: (half a character, waiting for the rest) {}",
                 PyAddr(ip_port)
             );
         } else {
-            println!("received: {} {}", message.text, PyAddr(ip_port));
+            logln!("received: {} {}", message.text, PyAddr(ip_port));
         }
         if message.has_invalid() {
             eprintln!(
@@ -299,7 +310,7 @@ fn handle_request(
             match conn.send(&reply[sent..]) {
                 Ok(n) => sent += n,
                 Err(err) => {
-                    println!("cannot reply to {}: {}", PyAddr(ip_port), describe(&err));
+                    logln!("cannot reply to {}: {}", PyAddr(ip_port), describe(&err));
                     return;
                 }
             }

@@ -372,3 +372,22 @@ fn bad_flags_are_usage_errors() {
         }
     }
 }
+
+#[test]
+fn quiet_prints_no_line_per_message_but_still_serves_and_sums_up() {
+    let server = start(&["--quiet"]);
+    let mut client = connect(server.addr());
+    assert_eq!(ask(&mut client, &gbk("我是客户端1")), REPLY_GBK);
+    assert_eq!(ask(&mut client, &gbk("我是客户端1")), REPLY_GBK);
+    drop(client);
+    let (stdout, _) = stop(server);
+    let text = String::from_utf8_lossy(&stdout);
+    assert!(text.starts_with("listening on 127.0.0.1:"), "{text}");
+    assert!(text.contains("1 clients served, 2 messages"), "{text}");
+    for line in ["client connected", "received:", "client offline"] {
+        assert!(
+            !text.contains(line),
+            "{line:?} printed with --quiet: {text}"
+        );
+    }
+}

@@ -75,6 +75,13 @@ fn main() -> ExitCode {
             1..=MAX_BYTES,
         )
         .count_in(
+            "read-size",
+            "N",
+            "sink: bytes asked for per recv() [default: 65536]",
+            None,
+            1..=16 * MIB as u64,
+        )
+        .count_in(
             "runs",
             "N",
             "experiment 6: runs per read size (the median is shown)",
@@ -101,10 +108,16 @@ fn main() -> ExitCode {
     let result = match matches.positional() {
         Some("sink") => {
             refuse(&command, &matches, &["bytes", "runs", "svg"], "sink mode");
-            sink(host, port)
+            let read_size = matches.count("read-size").unwrap_or(64 * KIB as u64) as usize;
+            sink(host, port, read_size)
         }
         Some("source") => {
-            refuse(&command, &matches, &["runs", "svg"], "source mode");
+            refuse(
+                &command,
+                &matches,
+                &["runs", "svg", "read-size"],
+                "source mode",
+            );
             if port == 0 {
                 command.exit_usage(
                     "--port 0: a client cannot connect to port 0; give the port the sink listens on",
@@ -122,7 +135,12 @@ fn main() -> ExitCode {
                     which.unwrap_or_default()
                 )),
             };
-            refuse(&command, &matches, &["host", "port"], "the experiments");
+            refuse(
+                &command,
+                &matches,
+                &["host", "port", "read-size"],
+                "the experiments",
+            );
             if !experiments.contains(&6) {
                 refuse(
                     &command,
@@ -149,6 +167,7 @@ fn refuse(command: &Command, matches: &Matches, flags: &[&str], what: &str) {
             let applies = match *flag {
                 "bytes" => "experiment 6 and source mode",
                 "runs" | "svg" => "experiment 6",
+                "read-size" => "sink mode",
                 _ => "sink and source modes",
             };
             command.exit_usage(format!("--{flag} only applies to {applies}, not to {what}"));
@@ -578,8 +597,9 @@ fn timed_transfer(bytes: u64, read_size: usize) -> Result<(Duration, u64), Error
 // ANCHOR: sink
 /// The exercise, `sink` mode: a server that accepts one client, counts
 /// every byte it sends until it closes its side, replies with the count in
-/// ASCII digits, closes, and exits.
-fn sink(host: &str, port: u16) -> Result<(), Error> {
+/// ASCII digits, closes, and exits. Each `recv` asks for `read_size`
+/// bytes (`--read-size`, 64 KiB unless told otherwise).
+fn sink(host: &str, port: u16, read_size: usize) -> Result<(), Error> {
     // socket, SO_REUSEADDR, bind, listen: lesson 03's four calls.
     let addr = resolve(host, port)?;
     let listener = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
@@ -607,7 +627,7 @@ fn sink(host: &str, port: u16) -> Result<(), Error> {
     // recv() until it returns 0. Each call returns whatever has arrived,
     // up to the buffer's size, however the client cut its sends: only the
     // sum of all the calls is the client's data.
-    let mut buffer = vec![0u8; 64 * KIB];
+    let mut buffer = vec![0u8; read_size];
     let mut count: u64 = 0;
     let mut calls: u64 = 0;
     loop {

@@ -1,0 +1,420 @@
+//! Grading a whole class: one folder per student, the same command run
+//! inside each, several students at once, a CSV for the gradebook.
+//!
+//! Each student is graded by a separate `grader check` process (so that one
+//! student's leftovers can never be mistaken for another's), on a port of
+//! its own; a setup step (a build) runs first, with its own time limit. A
+//! student whose program hangs, crashes or does not build still gets a row
+//! with the reason: the batch always finishes.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::catalog::Lesson;
+use crate::run::{Outcome, Settings, all_failed};
+use crate::sandbox::{Program, Spec, describe_status};
+
+/// What a batch needs.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    /// The lesson.
+    pub lesson: &'static Lesson,
+    /// The folder of student folders.
+    pub dir: PathBuf,
+    /// The command run in each student's folder (a shell command line, with
+    /// the grader's placeholders).
+    pub run: String,
+    /// A build step run first in each folder, if any.
+    pub setup: Option<String>,
+    /// The setup step's time limit.
+    pub setup_timeout: Duration,
+    /// Students graded at once.
+    pub jobs: usize,
+    /// Options passed on to each `grader check` (time scale, limits, user).
+    pub check_options: Vec<String>,
+    /// Sandbox settings, for the setup step.
+    pub settings: Settings,
+}
+
+/// One student's result.
+#[derive(Clone, Debug)]
+pub struct Student {
+    /// The folder's name.
+    pub name: String,
+    /// The outcome of every check.
+    pub outcomes: Vec<Outcome>,
+    /// How long grading took.
+    pub duration: Duration,
+}
+
+impl Student {
+    /// Points earned.
+    pub fn score(&self) -> u32 {
+        self.outcomes.iter().map(|o| o.score).sum()
+    }
+
+    /// The first reason a point was lost, if any.
+    pub fn first_failure(&self) -> Option<String> {
+        self.outcomes
+            .iter()
+            .find_map(|o| o.reason.as_ref().map(|r| format!("{}: {r}", o.check.id)))
+    }
+}
+
+/// The student folders in `dir`, sorted (hidden ones skipped).
+pub fn students(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|err| format!("cannot read {}: {err}", dir.display()))?;
+    let mut folders: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_dir()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    folders.sort();
+    if folders.is_empty() {
+        return Err(format!("{} holds no student folders", dir.display()));
+    }
+    Ok(folders)
+}
+
+/// Grades every student, `jobs` at a time, showing progress on a terminal.
+pub fn grade_all(batch: &Batch) -> Result<Vec<Student>, String> {
+    let folders = students(&batch.dir)?;
+    let total = folders.len();
+    let queue = Mutex::new(folders.into_iter().enumerate().collect::<VecDeque<_>>());
+    let results = Mutex::new(Vec::with_capacity(total));
+    let started = Instant::now();
+    let live = std::io::stdout().is_terminal();
+    thread::scope(|scope| {
+        for _ in 0..batch.jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                    let Some((index, folder)) = next else { break };
+                    let student = grade_one(batch, &folder);
+                    let mut done = results.lock().unwrap_or_else(|e| e.into_inner());
+                    done.push((index, student));
+                    if live {
+                        progress(done.len(), total, started.elapsed());
+                    }
+                }
+            });
+        }
+    });
+    if live {
+        println!();
+    }
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, s)| s).collect())
+}
+
+fn progress(done: usize, total: usize, elapsed: Duration) {
+    const WIDTH: usize = 30;
+    let filled = done * WIDTH / total.max(1);
+    let secs = elapsed.as_secs();
+    print!(
+        "\r[{}{}] {done}/{total} students graded, {:02}:{:02} elapsed",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        secs / 60,
+        secs % 60
+    );
+    let _ = std::io::stdout().flush();
+}
+
+/// Sets up and grades one student's folder.
+fn grade_one(batch: &Batch, folder: &Path) -> Student {
+    let name = folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let started = Instant::now();
+    let outcomes = match setup(batch, folder) {
+        Err((reason, tail)) => all_failed(batch.lesson, &reason, tail),
+        Ok(()) => check(batch, folder),
+    };
+    Student {
+        name,
+        outcomes,
+        duration: started.elapsed(),
+    }
+}
+
+/// Runs the setup step in `folder`, within its time limit.
+fn setup(batch: &Batch, folder: &Path) -> Result<(), (String, Option<String>)> {
+    let Some(setup) = &batch.setup else {
+        return Ok(());
+    };
+    let spec = Spec {
+        argv: vec!["sh".into(), "-c".into(), setup.clone()],
+        env: Vec::new(),
+        dir: Some(folder.to_path_buf()),
+        stdin: Vec::new(),
+        pty: false,
+        limits: crate::sandbox::Limits {
+            cpu_seconds: batch.setup_timeout.as_secs().max(1) * 2,
+            ..batch.settings.limits
+        },
+        run_as: batch.settings.run_as.clone(),
+    };
+    let mut program = Program::start(&spec)
+        .map_err(|err| (format!("the setup step cannot start: {err}"), None))?;
+    let status = program.wait(batch.setup_timeout);
+    program.stop(Duration::from_millis(500));
+    let tail = Some(program.output_tail(15)).filter(|t| !t.is_empty());
+    match status {
+        Some(status) if status.success() => Ok(()),
+        Some(status) => Err((
+            format!(
+                "the setup step `{setup}` failed ({})",
+                describe_status(status)
+            ),
+            tail,
+        )),
+        None => Err((
+            format!(
+                "the setup step `{setup}` took longer than {} s",
+                batch.setup_timeout.as_secs()
+            ),
+            tail,
+        )),
+    }
+}
+
+/// Grades `folder` with a `grader check` process of its own.
+fn check(batch: &Batch, folder: &Path) -> Vec<Outcome> {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(err) => {
+            return all_failed(
+                batch.lesson,
+                &format!("cannot find the grader itself: {err}"),
+                None,
+            );
+        }
+    };
+    let mut command = Command::new(exe);
+    command
+        .args(["check", batch.lesson.id, "--format", "json", "--dir"])
+        .arg(folder)
+        .args(&batch.check_options)
+        .args(["--", "sh", "-c", &batch.run])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = match run_bounded(
+        command,
+        batch.settings.total_timeout + Duration::from_secs(60),
+    ) {
+        Ok(output) => output,
+        Err(err) => return all_failed(batch.lesson, &err, None),
+    };
+    match parse(batch.lesson, &output.0) {
+        Ok(outcomes) => outcomes,
+        Err(err) => all_failed(
+            batch.lesson,
+            &format!("the grader could not grade this submission: {err}"),
+            Some(String::from_utf8_lossy(&output.1).into_owned()),
+        ),
+    }
+}
+
+/// Runs a grader process, killing it after `limit`; returns stdout, stderr.
+fn run_bounded(mut command: Command, limit: Duration) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let mut child = crate::sandbox::spawn_adopted(&mut command)
+        .map_err(|err| format!("cannot start the grader: {err}"))?;
+    let result = wait_bounded(&mut child, limit);
+    crate::sandbox::release(child.id());
+    result
+}
+
+fn wait_bounded(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out = thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = std::io::Read::read_to_end(s, &mut buf);
+        }
+        buf
+    });
+    let err = thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(s) = stderr.as_mut() {
+            let _ = std::io::Read::read_to_end(s, &mut buf);
+        }
+        buf
+    });
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "grading took longer than {} s and was stopped",
+                    limit.as_secs()
+                ));
+            }
+            Err(err) => return Err(format!("cannot wait for the grader: {err}")),
+        }
+    }
+    Ok((
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    ))
+}
+
+/// Reads a `grader check --format json` report back into outcomes.
+pub fn parse(lesson: &'static Lesson, json: &[u8]) -> Result<Vec<Outcome>, String> {
+    let report: serde_json::Value =
+        serde_json::from_slice(json).map_err(|err| format!("its report is not JSON: {err}"))?;
+    let checks = report["checks"]
+        .as_array()
+        .ok_or("its report has no checks")?;
+    checks
+        .iter()
+        .map(|c| {
+            let id = c["id"].as_str().ok_or("a check without an id")?;
+            let check = lesson
+                .check(id)
+                .ok_or_else(|| format!("unknown check {id}"))?;
+            Ok(Outcome {
+                check,
+                score: c["score"].as_u64().unwrap_or(0) as u32,
+                reason: c["reason"].as_str().map(str::to_owned),
+                duration: Duration::from_secs_f64(
+                    c["duration_seconds"].as_f64().unwrap_or(0.0).max(0.0),
+                ),
+                output_tail: c["output_tail"].as_str().map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+/// The gradebook: a row per student (student, score, max_score, a column
+/// per check with the points earned, the first failure's reason).
+pub fn csv(lesson: &Lesson, students: &[Student]) -> String {
+    let mut out = String::from("student,score,max_score");
+    for check in lesson.checks {
+        out.push(',');
+        out.push_str(check.id);
+    }
+    out.push_str(",first_failure\n");
+    for student in students {
+        let _ = write!(
+            out,
+            "{},{},{}",
+            field(&student.name),
+            student.score(),
+            lesson.max_points()
+        );
+        for check in lesson.checks {
+            let score = student
+                .outcomes
+                .iter()
+                .find(|o| o.check.id == check.id)
+                .map_or(0, |o| o.score);
+            let _ = write!(out, ",{score}");
+        }
+        let _ = writeln!(
+            out,
+            ",{}",
+            field(&student.first_failure().unwrap_or_default())
+        );
+    }
+    out
+}
+
+/// A CSV field, quoted when it needs to be (RFC 4180).
+fn field(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    if text.contains([',', '"']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// The summary for the terminal: how many students passed each check, and
+/// a histogram of the scores.
+pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> String {
+    let mut out = String::new();
+    let n = students.len();
+    let _ = writeln!(
+        out,
+        "{}: graded {n} students in {:.1} s ({} points in all)\n",
+        lesson.id,
+        elapsed.as_secs_f64(),
+        lesson.max_points()
+    );
+    let _ = writeln!(out, "  {:<17} {:<6} passed by", "check", "kind");
+    for check in lesson.checks {
+        let passed = students
+            .iter()
+            .filter(|s| {
+                s.outcomes
+                    .iter()
+                    .any(|o| o.check.id == check.id && o.passed())
+            })
+            .count();
+        let _ = writeln!(
+            out,
+            "  {:<17} {:<6} {passed:>3}/{n}  {}",
+            check.id,
+            check.kind.name(),
+            bar(passed, n, 20)
+        );
+    }
+    let _ = writeln!(out, "\n  scores:");
+    let max = lesson.max_points();
+    let counts: Vec<usize> = (0..=max)
+        .map(|score| students.iter().filter(|s| s.score() == score).count())
+        .collect();
+    let most = counts.iter().copied().max().unwrap_or(0);
+    for (score, count) in counts.iter().enumerate().rev() {
+        if *count > 0 || score as u32 == max || score == 0 {
+            let _ = writeln!(
+                out,
+                "  {score:>4}/{max}  {:<20} {count}",
+                "#".repeat(count * 20 / most.max(1))
+            );
+        }
+    }
+    out
+}
+
+fn bar(value: usize, total: usize, width: usize) -> String {
+    let filled = (value * width).checked_div(total).unwrap_or(0);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(width - filled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a, b"), "\"a, b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "two lines");
+    }
+}

@@ -1,0 +1,70 @@
+//! Exercise 04: a server and a client that notice the other side closing
+//! (lesson 04).
+//!
+//! `exercise-04 server --port P` and `exercise-04 client --port P`. Fill in
+//! the TODO steps of `server` and `client`; `lessons/lesson-04/README.md`
+//! explains them. Check your work with
+//! `cargo run -p grader -- check lesson-04` (add `--watch` to re-check each
+//! time you save).
+
+use std::process::ExitCode;
+
+use netcore::Error;
+use netcore::cli::{Command, DEFAULT_PORT, resolve};
+use netcore::text::Encoding;
+
+const NAME: &str = "exercise-04";
+const ABOUT: &str = "exercise 04: a server and a client that notice the other side closing";
+
+fn main() -> ExitCode {
+    let command = Command::new(NAME, ABOUT)
+        .positional("MODE", "server or client")
+        .port(
+            DEFAULT_PORT,
+            "server: port to listen on; client: server's port",
+        )
+        .encoding("how text is encoded on the wire");
+    let matches = command.parse_or_exit();
+    let port = matches.port("port");
+    let encoding = matches.encoding("encoding");
+    let result = match matches.positional() {
+        Some("server") => server(port, encoding),
+        Some("client") => client(port, encoding),
+        _ => command.exit_usage("say which side to play: server or client"),
+    };
+    netcore::report(NAME, result)
+}
+
+/// Accepts clients one after another and talks with each until it leaves.
+fn server(port: u16, encoding: Encoding) -> Result<(), Error> {
+    let addr = resolve("0.0.0.0", port)?;
+    // TODO 1: socket, SO_REUSEADDR, bind(addr), listen(128); print `listening on IP:PORT`.
+    // TODO 2: in a loop, accept a client; then, in an inner loop:
+    //     recv up to 1024 bytes;
+    //     0 bytes: the client has closed. Print that it is offline and leave the inner loop.
+    //         (Every later recv would return 0 at once: a loop that goes on spins forever,
+    //          and the grader measures the CPU time it burns.)
+    //     otherwise: print the message decoded with `encoding`, and send a reply.
+    //     A client that resets its connection makes recv fail: print it, leave the inner loop,
+    //     and accept the next client: one rude client must not stop the server.
+    // Then delete these two lines.
+    let _ = (addr, encoding);
+    Err(Error::msg(
+        "server mode is not written yet: follow the TODO steps in exercises/lesson-04/src/main.rs",
+    ))
+}
+
+/// Connects, sends one line typed on stdin, and prints replies until the
+/// server closes the connection.
+fn client(port: u16, encoding: Encoding) -> Result<(), Error> {
+    let addr = resolve("127.0.0.1", port)?;
+    // TODO 3: socket and connect to `addr`.
+    // TODO 4: read one line from stdin (std::io::stdin().read_line), send it encoded.
+    // TODO 5: recv in a loop, printing each reply decoded; when recv returns 0 the server has
+    //     closed: print that, and return Ok(()) so that the program exits.
+    // Then delete these two lines.
+    let _ = (addr, encoding);
+    Err(Error::msg(
+        "client mode is not written yet: follow the TODO steps in exercises/lesson-04/src/main.rs",
+    ))
+}

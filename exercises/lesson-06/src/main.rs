@@ -1,0 +1,66 @@
+//! Exercise 06: a sink server and a source client (lesson 06).
+//!
+//! `exercise-06 sink --port P` and `exercise-06 source --port P`. Fill in
+//! the TODO steps of `sink` and `source`; `lessons/lesson-06/README.md`
+//! explains why each one matters. Check your work with
+//! `cargo run -p grader -- check lesson-06`.
+
+use std::process::ExitCode;
+
+use netcore::Error;
+use netcore::cli::{Command, DEFAULT_PORT, resolve};
+
+const NAME: &str = "exercise-06";
+const ABOUT: &str = "exercise 06: a sink server and a source client";
+/// What the source sends, in bytes, unless told otherwise.
+const DEFAULT_BYTES: u64 = 8 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    let command = Command::new(NAME, ABOUT)
+        .positional("MODE", "sink or source")
+        .port(
+            DEFAULT_PORT,
+            "sink: port to listen on; source: the sink's port",
+        )
+        .count("bytes", "N", "source: bytes to send", Some(DEFAULT_BYTES));
+    let matches = command.parse_or_exit();
+    let port = matches.port("port");
+    let bytes = matches.count("bytes").unwrap_or(DEFAULT_BYTES);
+    let result = match matches.positional() {
+        Some("sink") => sink(port),
+        Some("source") => source(port, bytes),
+        _ => command.exit_usage("say which side to play: sink or source"),
+    };
+    netcore::report(NAME, result)
+}
+
+/// Counts every byte of one connection and replies with the count.
+fn sink(port: u16) -> Result<(), Error> {
+    let addr = resolve("0.0.0.0", port)?;
+    // TODO 1: socket, SO_REUSEADDR, bind(addr), listen(128); print `listening on IP:PORT`.
+    // TODO 2: accept ONE connection. recv in a loop, adding up the lengths, until recv
+    //     returns 0 (the sender has closed its side). One recv(1024) is not enough: the
+    //     grader sends 8 MiB in uneven pieces.
+    // TODO 3: reply with the count as decimal digits (e.g. b"8388608"), then close.
+    // Then delete these two lines.
+    let _ = addr;
+    Err(Error::msg(
+        "sink mode is not written yet: follow the TODO steps in exercises/lesson-06/src/main.rs",
+    ))
+}
+
+/// Sends `bytes` bytes of the course's pattern: byte i is i % 251.
+fn source(port: u16, bytes: u64) -> Result<(), Error> {
+    let addr = resolve("127.0.0.1", port)?;
+    // The data to send, written for you.
+    let data: Vec<u8> = (0..bytes).map(|i| (i % 251) as u8).collect();
+    // TODO 4: socket and connect to `addr`.
+    // TODO 5: send ALL of `data`: send() returns how many bytes it took, which may be fewer
+    //     than offered (the grader does not read at first, so the buffers fill). Loop.
+    // TODO 6: close the socket and return Ok(()).
+    // Then delete these two lines.
+    let _ = (addr, data);
+    Err(Error::msg(
+        "source mode is not written yet: follow the TODO steps in exercises/lesson-06/src/main.rs",
+    ))
+}

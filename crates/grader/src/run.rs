@@ -309,6 +309,25 @@ impl Ctx {
         !crate::probe::available() || program.listening_ports().contains(&port)
     }
 
+    /// Listens on the next port and starts a client program (in `mode`)
+    /// that is to connect to it: the grader plays the server.
+    pub fn start_client(
+        &self,
+        mode: Option<&str>,
+        stdin: &[u8],
+    ) -> Result<(TcpListener, Program), String> {
+        let listener = self
+            .port()
+            .and_then(listen)
+            .map_err(|err| format!("the grader cannot listen: {err}"))?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| e.to_string())?;
+        let program = self.start(port, mode, stdin)?;
+        Ok((listener, program))
+    }
+
     /// Stops the program and returns how it ended.
     pub fn stop(&self, program: &mut Program) -> Ending {
         program.stop(Duration::from_millis(1000))
@@ -452,6 +471,27 @@ pub fn send(stream: &mut TcpStream, data: &[u8]) -> Result<(), String> {
     stream
         .write_all(data)
         .map_err(|err| format!("cannot send to the program: {err}"))
+}
+
+/// The verdict of an "exits with status 0" check: `exited` is what
+/// waiting for the program gave, `ending` how it was finally stopped, and
+/// `after` says after what it was still running ("the reply").
+pub fn exit_zero(
+    exited: Option<std::process::ExitStatus>,
+    ending: Ending,
+    after: &str,
+) -> Result<(), String> {
+    match exited {
+        Some(status) if status.success() => Ok(()),
+        Some(status) => Err(format!(
+            "the program ended with {}",
+            describe_status(status)
+        )),
+        None => Err(format!(
+            "the program was still running 5 s after {after} ({})",
+            self::ending(ending)
+        )),
+    }
 }
 
 /// Whether the text shows an uncaught error: a Python traceback, a Rust

@@ -20,19 +20,8 @@ pub(super) fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
 
 /// The tutorial's conversation: connect, send, receive the reply, close.
 fn conversation(ctx: &Ctx, rec: &mut Recorder) {
-    let listener = match ctx.port().and_then(run::listen) {
-        Ok(listener) => listener,
-        Err(err) => {
-            return rec.fail_rest(
-                CONVERSATION,
-                &format!("the grader cannot listen: {err}"),
-                None,
-            );
-        }
-    };
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    let mut program = match ctx.start(port, None, b"") {
-        Ok(program) => program,
+    let (listener, mut program) = match ctx.start_client(None, b"") {
+        Ok(started) => started,
         Err(err) => return rec.fail_rest(CONVERSATION, &err, None),
     };
     rec.start();
@@ -93,17 +82,7 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder) {
         },
         Some(&program),
     );
-    let exit = match exited {
-        Some(status) if status.success() => Ok(()),
-        Some(status) => Err(format!(
-            "the program ended with {}",
-            describe_status(status)
-        )),
-        None => Err(format!(
-            "the program was still running 5 s after the reply ({})",
-            run::ending(ending)
-        )),
-    };
+    let exit = run::exit_zero(exited, ending, "the reply");
     rec.record("exits-0", exit, Some(&program));
 }
 
@@ -143,13 +122,8 @@ fn refused(ctx: &Ctx, rec: &mut Recorder) {
 /// The reply is not GBK: the program must survive it.
 fn invalid_reply(ctx: &Ctx, rec: &mut Recorder) {
     rec.start();
-    let listener = match ctx.port().and_then(run::listen) {
-        Ok(listener) => listener,
-        Err(err) => return rec.fail("invalid-reply", err, None),
-    };
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    let mut program = match ctx.start(port, None, b"") {
-        Ok(program) => program,
+    let (listener, mut program) = match ctx.start_client(None, b"") {
+        Ok(started) => started,
         Err(err) => return rec.fail("invalid-reply", err, None),
     };
     let result = (|| {

@@ -87,17 +87,7 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder, port: u16) {
         },
         Some(&program),
     );
-    let exit = match exited {
-        Some(status) if status.success() => Ok(()),
-        Some(status) => Err(format!(
-            "the program ended with {}",
-            describe_status(status)
-        )),
-        None => Err(format!(
-            "the program was still running 5 s after its client ({})",
-            run::ending(ending)
-        )),
-    };
+    let exit = run::exit_zero(exited, ending, "its client");
     rec.record("exits-0", exit, Some(&program));
 }
 

@@ -140,14 +140,9 @@ pub(crate) fn reset(stream: std::net::TcpStream) {
 
 fn client(ctx: &Ctx, rec: &mut Recorder) {
     rec.start();
-    let listener = match ctx.port().and_then(run::listen) {
-        Ok(listener) => listener,
-        Err(err) => return rec.fail("client-exits", err, None),
-    };
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     // A client that reads lines from stdin gets one.
-    let mut program = match ctx.start(port, Some("client"), "你好\n".as_bytes()) {
-        Ok(program) => program,
+    let (listener, mut program) = match ctx.start_client(Some("client"), "你好\n".as_bytes()) {
+        Ok(started) => started,
         Err(err) => return rec.fail("client-exits", err, None),
     };
     let result = (|| {

@@ -224,35 +224,44 @@ fn ask(ctx: &Ctx, conn: &mut TcpStream, message: &[u8]) -> Result<(), String> {
 /// 你 (c4 e3) split across two writes, then a normal message on the same
 /// connection.
 fn split_character(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
-    let mut conn = ctx.connect(port)?;
-    run::send(&mut conn, b"\xc4")?;
-    thread::sleep(Duration::from_millis(300));
-    run::send(&mut conn, b"\xe3\xba\xc3")?;
-    // One reply per recv: there may be one or two; take them all.
-    let (replies, ended) = run::read_message(
-        &mut conn,
-        ctx.timeout(Duration::from_secs(3)),
-        Duration::from_millis(300),
-        1 << 16,
-    );
-    if replies.is_empty() {
-        return Err(if ended {
-            "after 你好 arrived in two pieces split inside 你, the server closed the connection: decoding half a character failed".to_owned()
-        } else {
-            "after 你好 arrived in two pieces split inside 你, the server sent no reply".to_owned()
-        });
-    }
-    ask(ctx, &mut conn, &gbk("第二条消息")).map_err(|err| {
-        format!(
-            "after 你好 arrived split inside 你, the next message on the same connection: {err}"
-        )
-    })
+    goes_on_after(
+        ctx,
+        port,
+        &[b"\xc4", b"\xe3\xba\xc3"],
+        "你好 arrived in two pieces split inside 你",
+        "decoding half a character failed",
+    )
 }
 
 /// Bytes that are not GBK, then a normal message on the same connection.
 fn invalid_gbk(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
+    goes_on_after(
+        ctx,
+        port,
+        &[b"\xff\xfe"],
+        "the bytes b'\\xff\\xfe', which are not GBK,",
+        "decoding them failed",
+    )
+}
+
+/// Sends `pieces` on one connection (0.3 s apart), expects at least one
+/// reply, then checks that a normal message on the same connection is
+/// still answered: the conversation went on.
+fn goes_on_after(
+    ctx: &Ctx,
+    port: u16,
+    pieces: &[&[u8]],
+    what: &str,
+    why_closed: &str,
+) -> Result<(), String> {
     let mut conn = ctx.connect(port)?;
-    run::send(&mut conn, b"\xff\xfe")?;
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            thread::sleep(Duration::from_millis(300));
+        }
+        run::send(&mut conn, piece)?;
+    }
+    // One reply per recv: there may be several; take them all.
     let (replies, ended) = run::read_message(
         &mut conn,
         ctx.timeout(Duration::from_secs(3)),
@@ -261,13 +270,11 @@ fn invalid_gbk(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
     );
     if replies.is_empty() {
         return Err(if ended {
-            "after the bytes b'\\xff\\xfe', which are not GBK, the server closed the connection"
-                .to_owned()
+            format!("after {what} the server closed the connection: {why_closed}")
         } else {
-            "after the bytes b'\\xff\\xfe', which are not GBK, the server sent no reply".to_owned()
+            format!("after {what} the server sent no reply")
         });
     }
-    ask(ctx, &mut conn, &gbk("第二条消息")).map_err(|err| {
-        format!("after the invalid bytes, the next message on the same connection: {err}")
-    })
+    ask(ctx, &mut conn, &gbk("第二条消息"))
+        .map_err(|err| format!("after {what} the next message on the same connection: {err}"))
 }

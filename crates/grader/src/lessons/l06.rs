@@ -90,13 +90,8 @@ fn sink(ctx: &Ctx, rec: &mut Recorder) {
 fn source(ctx: &Ctx, rec: &mut Recorder) {
     let rest = ["source-sends-all", "source-exits-0"];
     rec.start();
-    let listener = match ctx.port().and_then(run::listen) {
-        Ok(listener) => listener,
-        Err(err) => return rec.fail_rest(&rest, &err, None),
-    };
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    let mut program = match ctx.start(port, Some("source"), b"") {
-        Ok(program) => program,
+    let (listener, mut program) = match ctx.start_client(Some("source"), b"") {
+        Ok(started) => started,
         Err(err) => return rec.fail_rest(&rest, &err, None),
     };
     let received = (|| {

@@ -67,6 +67,14 @@ impl Student {
     }
 }
 
+/// The hint for a submission whose setup step failed.
+const SETUP_HINT: &str =
+    "the setup step (the build) failed: its output is in the first check's output";
+
+/// The hint for a submission the grader could not grade.
+const GRADER_HINT: &str =
+    "the grader itself failed on this submission: grade it alone with `grader check` to see why";
+
 /// The student folders in `dir`, sorted (hidden ones skipped).
 pub fn students(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries =
@@ -142,7 +150,7 @@ fn grade_one(batch: &Batch, folder: &Path) -> Student {
         .unwrap_or_default();
     let started = Instant::now();
     let outcomes = match setup(batch, folder) {
-        Err((reason, tail)) => all_failed(batch.lesson, &reason, tail),
+        Err((reason, tail)) => all_failed(batch.lesson, &reason, SETUP_HINT, tail),
         Ok(()) => check(batch, folder),
     };
     Student {
@@ -174,11 +182,21 @@ fn setup(batch: &Batch, folder: &Path) -> Result<(), (String, Option<String>)> {
     let status = program.wait(batch.setup_timeout);
     program.stop(Duration::from_millis(500));
     let tail = Some(program.output_tail(15)).filter(|t| !t.is_empty());
+    // The last line it printed usually says why (a compiler error, a
+    // permission denied): it goes into the gradebook's reason.
+    let output = [program.stdout(), program.stderr()].concat();
+    let text = String::from_utf8_lossy(&output);
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", l.trim().chars().take(160).collect::<String>()))
+        .unwrap_or_default();
     match status {
         Some(status) if status.success() => Ok(()),
         Some(status) => Err((
             format!(
-                "the setup step `{setup}` failed ({})",
+                "the setup step `{setup}` failed ({}){last}",
                 describe_status(status)
             ),
             tail,
@@ -201,6 +219,7 @@ fn check(batch: &Batch, folder: &Path) -> Vec<Outcome> {
             return all_failed(
                 batch.lesson,
                 &format!("cannot find the grader itself: {err}"),
+                GRADER_HINT,
                 None,
             );
         }
@@ -219,13 +238,14 @@ fn check(batch: &Batch, folder: &Path) -> Vec<Outcome> {
         batch.settings.total_timeout + Duration::from_secs(60),
     ) {
         Ok(output) => output,
-        Err(err) => return all_failed(batch.lesson, &err, None),
+        Err(err) => return all_failed(batch.lesson, &err, GRADER_HINT, None),
     };
     match parse(batch.lesson, &output.0) {
         Ok(outcomes) => outcomes,
         Err(err) => all_failed(
             batch.lesson,
             &format!("the grader could not grade this submission: {err}"),
+            GRADER_HINT,
             Some(String::from_utf8_lossy(&output.1).into_owned()),
         ),
     }
@@ -304,6 +324,10 @@ pub fn parse(lesson: &'static Lesson, json: &[u8]) -> Result<Vec<Outcome>, Strin
                     c["duration_seconds"].as_f64().unwrap_or(0.0).max(0.0),
                 ),
                 output_tail: c["output_tail"].as_str().map(str::to_owned),
+                hint: c["hint"]
+                    .as_str()
+                    .filter(|h| *h != check.hint)
+                    .map(str::to_owned),
             })
         })
         .collect()

@@ -98,13 +98,13 @@ pub const LESSONS: &[Lesson] = &[
                 "sends-gbk",
                 2,
                 "sends a non-empty message that is valid GBK",
-                "encode the text with .encode(\"gbk\") before send (see lessons/lesson-02/README.md#3-the-conversation)",
+                "encode the text as GBK before sending it (Python: .encode(\"gbk\")) (see lessons/lesson-02/README.md#3-the-conversation)",
             ),
             core(
                 "prints-reply",
                 2,
                 "prints the server's reply 我是服务器, decoded",
-                "recv the reply and print recv_data.decode(\"gbk\") (see lessons/lesson-02/README.md#6-decode-the-reply)",
+                "recv the reply and print it decoded from GBK (Python: recv_data.decode(\"gbk\")) (see lessons/lesson-02/README.md#6-decode-the-reply)",
             ),
             core(
                 "closes",
@@ -147,13 +147,13 @@ pub const LESSONS: &[Lesson] = &[
                 "prints-message",
                 2,
                 "prints the client's message 我是客户端, decoded",
-                "recv(1024) on the socket accept() returned and print data.decode(\"gbk\") (see lessons/lesson-03/README.md#6-recv)",
+                "recv(1024) on the socket accept() returned, not the listening one, and print it decoded from GBK (see lessons/lesson-03/README.md#6-recv)",
             ),
             core(
                 "replies-gbk",
                 2,
                 "replies with a non-empty message in valid GBK",
-                "encode the reply with .encode(\"gbk\") and send it on the client's socket (see lessons/lesson-03/README.md#8-send)",
+                "encode the reply as GBK, not UTF-8, and send it on the client's socket (see lessons/lesson-03/README.md#8-send)",
             ),
             core(
                 "closes-client",
@@ -227,7 +227,7 @@ pub const LESSONS: &[Lesson] = &[
                 "prints-messages",
                 1,
                 "prints each message it receives, decoded",
-                "print data.decode(\"gbk\") for each message (see lessons/lesson-05/README.md#4-serve-one-client)",
+                "print each message decoded from GBK (see lessons/lesson-05/README.md#4-serve-one-client)",
             ),
             core(
                 "concurrent",
@@ -239,7 +239,7 @@ pub const LESSONS: &[Lesson] = &[
                 "many-clients",
                 3,
                 "50 clients at once, 20 messages each: every reply is ok, 收到了 in GBK",
-                "reply 'ok, 收到了'.encode('gbk') to every message, on the client's own thread (see lessons/lesson-05/README.md#4-serve-one-client)",
+                "reply ok, 收到了 in GBK (those exact bytes) to every message, on the client's own thread (see lessons/lesson-05/README.md#4-serve-one-client)",
             ),
             core(
                 "survives-close",

@@ -85,11 +85,22 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
         }
         Some("check") => check(&args[1..], false),
         Some("hint") => check(&args[1..], true),
-        Some("progress") => progress(&args[1..]),
-        Some("batch") => batch(&args[1..]),
+        Some("progress") => help_or(progress(&args[1..])),
+        Some("batch") => help_or(batch(&args[1..])),
         Some(other) => Err(format!(
             "unknown command '{other}': expected list, check, hint, progress or batch"
         )),
+    }
+}
+
+/// Turns the options parser's request for help into the help text.
+fn help_or(result: Result<ExitCode, String>) -> Result<ExitCode, String> {
+    match result {
+        Err(e) if e == "__help" => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => other,
     }
 }
 
@@ -426,7 +437,7 @@ fn grade(
                     exercise::package(lesson),
                 ];
                 return (
-                    run::all_failed(lesson, &reason, Some(output)),
+                    run::all_failed(lesson, &reason, run::BUILD_HINT, Some(output)),
                     command,
                     started.elapsed(),
                 );
@@ -455,16 +466,17 @@ fn hint_text(lesson: &Lesson, outcomes: &[Outcome]) -> String {
     };
     let check = next.check;
     let mut text = format!(
-        "{}: {} of {} checks fail. Fix this one first:\n\n  {} ({}, {} points): {}\n\n  what happened: {}\n  next step:     {}\n",
+        "{}: {} of {} checks fail. Fix this one first:\n\n  {} ({}, {} {}): {}\n\n  what happened: {}\n  next step:     {}\n",
         lesson.id,
         failing.len(),
         outcomes.len(),
         check.id,
         check.kind.name(),
         check.points,
+        if check.points == 1 { "point" } else { "points" },
         catalog::summary(check),
         next.reason.as_deref().unwrap_or(""),
-        check.hint
+        next.hint()
     );
     if let Some(tail) = &next.output_tail {
         text.push_str("\n  the program's last output:\n");
@@ -565,6 +577,15 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
     if options.settings.port.is_some() {
         return Err(
             "batch gives every student a port of its own: --port is not for batch".to_owned(),
+        );
+    }
+    // The folder must hold student folders before anything is said or run.
+    batch::students(&dir)?;
+    if let sandbox::RunAs::User { name, .. } = &options.settings.run_as {
+        eprintln!(
+            "grader: note: programs and setup steps run as user {name}, since the grader runs as root: \
+             the student folders must be readable (and, for a build step, writable) by {name}, and the tools \
+             they call (python3, cc, cargo) on its PATH; pass --run-as root for code you trust"
         );
     }
     let csv_path = options

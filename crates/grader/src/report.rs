@@ -82,7 +82,7 @@ pub fn text(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
         );
         if let Some(reason) = &outcome.reason {
             let _ = writeln!(out, "        reason: {reason}");
-            let _ = writeln!(out, "        hint:   {}", check.hint);
+            let _ = writeln!(out, "        hint:   {}", outcome.hint());
             if let Some(tail) = &outcome.output_tail {
                 let _ = writeln!(out, "        output (last lines):");
                 for line in tail.lines() {
@@ -147,7 +147,7 @@ pub fn json(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
             string(&crate::catalog::summary(check)),
             outcome.duration.as_secs_f64(),
             failed(outcome.reason.as_deref()),
-            failed(outcome.reason.as_ref().map(|_| check.hint)),
+            failed(outcome.reason.as_ref().map(|_| outcome.hint())),
             failed(outcome.output_tail.as_deref()),
         );
         out.push_str(if i + 1 < outcomes.len() { ",\n" } else { "\n" });
@@ -161,7 +161,7 @@ fn details(outcome: &Outcome) -> String {
     let mut text = String::new();
     if let Some(reason) = &outcome.reason {
         let _ = writeln!(text, "reason: {reason}");
-        let _ = writeln!(text, "hint: {}", outcome.check.hint);
+        let _ = writeln!(text, "hint: {}", outcome.hint());
     }
     if let Some(tail) = &outcome.output_tail {
         let _ = write!(text, "output (last lines):\n{tail}");

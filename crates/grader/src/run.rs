@@ -49,12 +49,19 @@ pub struct Outcome {
     pub duration: Duration,
     /// The end of the program's output, when the check failed.
     pub output_tail: Option<String>,
+    /// A hint of its own, in place of the check's (a build that failed).
+    pub hint: Option<String>,
 }
 
 impl Outcome {
     /// Whether the check passed.
     pub fn passed(&self) -> bool {
         self.reason.is_none()
+    }
+
+    /// What to look at: this outcome's own hint, or the check's.
+    pub fn hint(&self) -> &str {
+        self.hint.as_deref().unwrap_or(self.check.hint)
     }
 }
 
@@ -95,6 +102,7 @@ impl Recorder {
             reason: None,
             duration: self.started.elapsed(),
             output_tail: None,
+            hint: None,
         });
         self.started = Instant::now();
     }
@@ -109,6 +117,7 @@ impl Recorder {
             reason: Some(reason.into()),
             duration: self.started.elapsed(),
             output_tail: program.map(|p| p.output_tail(12)).filter(|t| !t.is_empty()),
+            hint: None,
         });
         self.started = Instant::now();
     }
@@ -168,21 +177,34 @@ impl Recorder {
     }
 }
 
-/// Every check of `lesson` failed for one reason, with `tail` as the
-/// output shown (a program that does not build, a setup step that failed).
-pub fn all_failed(lesson: &'static Lesson, reason: &str, tail: Option<String>) -> Vec<Outcome> {
+/// Every check of `lesson` failed for one reason that comes before any
+/// check (a program that does not build, a setup step that failed), with
+/// `hint` for every check and `tail` (the build's output) shown once, with
+/// the first.
+pub fn all_failed(
+    lesson: &'static Lesson,
+    reason: &str,
+    hint: &str,
+    tail: Option<String>,
+) -> Vec<Outcome> {
     lesson
         .checks
         .iter()
-        .map(|check| Outcome {
+        .enumerate()
+        .map(|(i, check)| Outcome {
             check,
             score: 0,
             reason: Some(reason.to_owned()),
             duration: Duration::ZERO,
-            output_tail: tail.clone(),
+            output_tail: if i == 0 { tail.clone() } else { None },
+            hint: Some(hint.to_owned()),
         })
         .collect()
 }
+
+/// The hint for a submission that does not build.
+pub const BUILD_HINT: &str =
+    "fix the build first: the compiler's message is in the output of the first check";
 
 /// One grading run's context: settings, the whole run's deadline.
 pub struct Ctx {

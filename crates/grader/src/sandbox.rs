@@ -187,8 +187,11 @@ impl Ending {
 /// Describes an exit status for a person: "exit status 1", "killed by
 /// signal 11 (SIGSEGV)".
 pub fn describe_status(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        return format!("exit status {code}");
+    match status.code() {
+        Some(126) => return "exit status 126: the command could not be run (not executable, or permission denied)".to_owned(),
+        Some(127) => return "exit status 127: command not found (is it on the PATH of the user the program runs as?)".to_owned(),
+        Some(code) => return format!("exit status {code}"),
+        None => {}
     }
     match status.signal() {
         Some(signal) => format!("killed by signal {signal} ({})", signal_name(signal)),
@@ -423,8 +426,17 @@ impl Program {
     }
 
     /// Its stderr so far (within the cap).
+    ///
+    /// When the grader ended the program with SIGINT, a Python traceback
+    /// ending in `KeyboardInterrupt` at the very end is the grader's doing,
+    /// not the student's: it is left out, so that it neither hides the
+    /// program's own last words nor passes for a crash.
     pub fn stderr(&self) -> Vec<u8> {
-        lock(&self.stderr).bytes()
+        let bytes = lock(&self.stderr).bytes();
+        if matches!(self.ending, Some(Ending::Stopped("SIGINT", _))) {
+            return strip_interrupt_traceback(bytes);
+        }
+        bytes
     }
 
     /// How many bytes it wrote to stdout and stderr in all.
@@ -444,7 +456,7 @@ impl Program {
             let start = all.len().saturating_sub(lines);
             out.push_str(&format!("{name}:\n"));
             for line in &all[start..] {
-                let line: String = line.chars().take(200).collect();
+                let line: String = line.chars().take(300).collect();
                 out.push_str(&format!("  | {line}\n"));
             }
         }
@@ -505,6 +517,19 @@ pub fn spawn_adopted(command: &mut Command) -> io::Result<Child> {
 /// Forgets a child started with [`spawn_adopted`] once it has been waited for.
 pub fn release(pid: u32) {
     lock(&SPAWNED).retain(|&p| p != pid);
+}
+
+/// `stderr` without a final Python `KeyboardInterrupt` traceback.
+fn strip_interrupt_traceback(stderr: Vec<u8>) -> Vec<u8> {
+    const START: &[u8] = b"Traceback (most recent call last):";
+    let text = String::from_utf8_lossy(&stderr);
+    if !text.trim_end().ends_with("KeyboardInterrupt") {
+        return stderr;
+    }
+    match stderr.windows(START.len()).rposition(|w| w == START) {
+        Some(start) => stderr[..start].to_vec(),
+        None => stderr,
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -810,6 +835,16 @@ mod tests {
         let ending = program.stop(Duration::from_secs(2));
         assert!(matches!(ending, Ending::Stopped("SIGINT", _)), "{ending:?}");
         assert_eq!(program.stdout(), b"flushed\n");
+    }
+
+    #[test]
+    fn the_graders_own_keyboard_interrupt_is_left_out() {
+        let stderr =
+            b"real error\nTraceback (most recent call last):\n  File \"x.py\"\nKeyboardInterrupt\n"
+                .to_vec();
+        assert_eq!(strip_interrupt_traceback(stderr), b"real error\n");
+        let crash = b"Traceback (most recent call last):\nValueError: x\n".to_vec();
+        assert_eq!(strip_interrupt_traceback(crash.clone()), crash);
     }
 
     #[test]

@@ -319,7 +319,7 @@ fn hint_names_the_first_failing_check_and_the_walkthrough_section() {
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("Fix this one first:"), "{text}");
-    assert!(text.contains("listens (core, 1 points)"), "{text}");
+    assert!(text.contains("listens (core, 1 point)"), "{text}");
     assert!(
         text.contains("lessons/lesson-03/README.md#3-bind"),
         "{text}"
@@ -612,6 +612,18 @@ fn parse_csv_line(line: &str) -> Vec<String> {
     }
     fields.push(field);
     fields
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in ["check", "hint", "progress", "batch"] {
+        let output = grader().args([command, "--help"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        assert!(
+            String::from_utf8(output.stdout).unwrap().contains("Usage:"),
+            "{command}"
+        );
+    }
 }
 
 #[test]

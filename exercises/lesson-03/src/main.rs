@@ -5,6 +5,12 @@
 //! `cargo run -p grader -- check lesson-03` (add `--watch` to re-check each
 //! time you save). The flags, the printers and the GBK codec are written
 //! for you.
+//!
+//! Two things the TODO steps use: `use netcore::Context;` lets you write
+//! `.context(|| "what was being done")?` after an I/O call, turning its
+//! error into the one-line error this program prints; and
+//! `(&socket).read(&mut buffer)` (with `use std::io::Read;`) is `recv` on an
+//! ordinary buffer (socket2's own `recv` wants an uninitialised one).
 
 use std::process::ExitCode;
 

@@ -4,6 +4,12 @@
 //! `lessons/lesson-05/README.md` explains every call. Check your work with
 //! `cargo run -p grader -- check lesson-05` (add `--watch` to re-check each
 //! time you save).
+//!
+//! Two things the TODO steps use: `use netcore::Context;` lets you write
+//! `.context(|| "what was being done")?` after an I/O call, turning its
+//! error into the one-line error this program prints; and
+//! `(&socket).read(&mut buffer)` (with `use std::io::Read;`) is `recv` on an
+//! ordinary buffer (socket2's own `recv` wants an uninitialised one).
 
 use std::process::ExitCode;
 

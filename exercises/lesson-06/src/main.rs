@@ -4,6 +4,12 @@
 //! the TODO steps of `sink` and `source`; `lessons/lesson-06/README.md`
 //! explains why each one matters. Check your work with
 //! `cargo run -p grader -- check lesson-06`.
+//!
+//! Two things the TODO steps use: `use netcore::Context;` lets you write
+//! `.context(|| "what was being done")?` after an I/O call, turning its
+//! error into the one-line error this program prints; and
+//! `(&socket).read(&mut buffer)` (with `use std::io::Read;`) is `recv` on an
+//! ordinary buffer (socket2's own `recv` wants an uninitialised one).
 
 use std::process::ExitCode;
 

@@ -182,8 +182,17 @@ fn next_after(ctx: &Ctx, port: u16, with_reset: bool) -> Result<(), String> {
         1 << 16,
     );
     if with_reset {
-        // Half a character, then a reset: the rudest way to leave.
+        // Half a character, then a reset: the rudest way to leave. Wait for
+        // the server to answer the half character first, so that the reset
+        // finds it waiting in recv (not in send), where a server that does
+        // not handle errors dies of it.
         run::send(&mut first, b"\xc4")?;
+        let _ = run::read_message(
+            &mut first,
+            ctx.timeout(Duration::from_millis(500)),
+            Duration::from_millis(100),
+            1 << 16,
+        );
         reset(first);
     } else {
         drop(first);

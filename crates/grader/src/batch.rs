@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::catalog::Lesson;
 use crate::run::{Outcome, Settings, all_failed};
-use crate::sandbox::{Program, Spec, describe_status};
+use crate::sandbox::{Program, RunAs, Spec, describe_status};
 
 /// What a batch needs.
 #[derive(Clone, Debug)]
@@ -51,6 +51,9 @@ pub struct Student {
     pub outcomes: Vec<Outcome>,
     /// How long grading took.
     pub duration: Duration,
+    /// Why the program could not be started at all (a setup problem: the
+    /// row's score is 0, but nothing was graded).
+    pub setup_error: Option<String>,
 }
 
 impl Student {
@@ -70,6 +73,9 @@ impl Student {
 /// The hint for a submission whose setup step failed.
 const SETUP_HINT: &str =
     "the setup step (the build) failed: its output is in the first check's output";
+
+/// The hint for a submission whose program could not be started.
+const START_HINT: &str = "the program could not be started (a setup problem, not a failed check): fix the --run command, the tools on the PATH, or the folder's permissions, and grade it again";
 
 /// The hint for a submission the grader could not grade.
 const GRADER_HINT: &str =
@@ -94,6 +100,59 @@ pub fn students(dir: &Path) -> Result<Vec<PathBuf>, String> {
         return Err(format!("{} holds no student folders", dir.display()));
     }
     Ok(folders)
+}
+
+/// Refuses a class that the user programs run as cannot read: the class
+/// folder or a student folder it cannot enter and list. Without this every
+/// student would silently get 0.
+pub fn check_readable(batch: &Batch) -> Result<(), String> {
+    let RunAs::User { name, .. } = &batch.settings.run_as else {
+        return Ok(());
+    };
+    let mut argv = vec![
+        "sh".to_owned(),
+        "-c".to_owned(),
+        "for d; do [ -r \"$d\" ] && [ -x \"$d\" ] || printf '%s\\n' \"$d\"; done".to_owned(),
+        "sh".to_owned(),
+    ];
+    for folder in std::iter::once(batch.dir.clone()).chain(students(&batch.dir)?) {
+        argv.push(
+            std::path::absolute(&folder)
+                .unwrap_or(folder)
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    let spec = Spec {
+        argv,
+        env: Vec::new(),
+        dir: Some(PathBuf::from("/")),
+        stdin: Vec::new(),
+        pty: false,
+        limits: batch.settings.limits,
+        run_as: batch.settings.run_as.clone(),
+    };
+    let mut program = Program::start(&spec)
+        .map_err(|err| format!("cannot check the class folder's permissions: {err}"))?;
+    let finished = program.wait(Duration::from_secs(10));
+    program.stop(Duration::from_millis(200));
+    let unreadable = String::from_utf8_lossy(&program.stdout()).into_owned();
+    let unreadable: Vec<&str> = unreadable.lines().filter(|l| !l.is_empty()).collect();
+    match (finished, unreadable.first()) {
+        (Some(status), None) if status.success() => Ok(()),
+        (_, Some(first)) => Err(format!(
+            "user {name}, who runs the students' programs, cannot read {first}{}: make the class readable with `chmod -R o+rX {}`, or pass --run-as root for code you trust",
+            match unreadable.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            },
+            batch.dir.display()
+        )),
+        _ => Err(format!(
+            "cannot check whether user {name} can read {}",
+            batch.dir.display()
+        )),
+    }
 }
 
 /// Grades every student, `jobs` at a time, showing progress on a terminal.
@@ -149,14 +208,26 @@ fn grade_one(batch: &Batch, folder: &Path) -> Student {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let started = Instant::now();
-    let outcomes = match setup(batch, folder) {
-        Err((reason, tail)) => all_failed(batch.lesson, &reason, SETUP_HINT, tail),
-        Ok(()) => check(batch, folder),
+    let (outcomes, setup_error) = match setup(batch, folder) {
+        Err((reason, tail)) => (all_failed(batch.lesson, &reason, SETUP_HINT, tail), None),
+        Ok(()) => match check(batch, folder) {
+            Ok(outcomes) => (outcomes, None),
+            Err(setup) => (
+                all_failed(
+                    batch.lesson,
+                    &format!("not graded: {setup}"),
+                    START_HINT,
+                    None,
+                ),
+                Some(setup),
+            ),
+        },
     };
     Student {
         name,
         outcomes,
         duration: started.elapsed(),
+        setup_error,
     }
 }
 
@@ -182,15 +253,11 @@ fn setup(batch: &Batch, folder: &Path) -> Result<(), (String, Option<String>)> {
     let status = program.wait(batch.setup_timeout);
     program.stop(Duration::from_millis(500));
     let tail = Some(program.output_tail(15)).filter(|t| !t.is_empty());
-    // The last line it printed usually says why (a compiler error, a
-    // permission denied): it goes into the gradebook's reason.
+    // The first error the build printed says why; it goes into the
+    // gradebook's reason.
     let output = [program.stdout(), program.stderr()].concat();
-    let text = String::from_utf8_lossy(&output);
-    let last = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| format!(": {}", l.trim().chars().take(160).collect::<String>()))
+    let last = build_error(&String::from_utf8_lossy(&output))
+        .map(|why| format!(": {why}"))
         .unwrap_or_default();
     match status {
         Some(status) if status.success() => Ok(()),
@@ -211,17 +278,71 @@ fn setup(batch: &Batch, folder: &Path) -> Result<(), (String, Option<String>)> {
     }
 }
 
-/// Grades `folder` with a `grader check` process of its own.
-fn check(batch: &Batch, folder: &Path) -> Vec<Outcome> {
+/// What a failed build printed that says why, in one line: the first error
+/// (a compiler's or a linker's), not the summary lines that follow it
+/// (`collect2: error: ld returned 1 exit status`, `make: *** ...`, a
+/// caret line), with the cause named where it is a known one; the last
+/// line that says anything where no line looks like an error.
+pub fn build_error(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let summary = |l: &str| {
+        l.starts_with("collect2:")
+            || l.starts_with("make:")
+            || l.starts_with("error: could not compile")
+            || l.starts_with("error: aborting")
+            || l.contains(" error generated")
+            || l.contains(" errors generated")
+            || l.ends_with(" error")
+            || l.ends_with(" errors")
+    };
+    let is_error = |l: &str| {
+        let lower = l.to_lowercase();
+        (lower.contains("error:")
+            || lower.starts_with("error[")
+            || lower.contains("fatal error")
+            || lower.contains("cannot open output file")
+            || lower.contains("permission denied")
+            || lower.contains("undefined reference"))
+            && !summary(l)
+    };
+    let line = lines
+        .iter()
+        .find(|l| is_error(l))
+        .or_else(|| {
+            lines
+                .iter()
+                .rev()
+                .find(|l| l.chars().any(char::is_alphanumeric) && !summary(l))
+        })
+        .or(lines.last())?;
+    let mut why = crate::sandbox::escape_line(line, 200);
+    let all = output.to_lowercase();
+    if all.contains("cannot open output file") || all.contains("permission denied") {
+        why.push_str(
+            " (the build could not write its output: the student's folder is not writable by the user the build runs as)",
+        );
+    } else if all.contains("no space left on device") {
+        why.push_str(" (the disk is full)");
+    }
+    Some(why)
+}
+
+/// Grades `folder` with a `grader check` process of its own; `Err` with
+/// the reason when its program could not be started at all.
+fn check(batch: &Batch, folder: &Path) -> Result<Vec<Outcome>, String> {
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(err) => {
-            return all_failed(
+            return Ok(all_failed(
                 batch.lesson,
                 &format!("cannot find the grader itself: {err}"),
                 GRADER_HINT,
                 None,
-            );
+            ));
         }
     };
     let mut command = Command::new(exe);
@@ -238,17 +359,25 @@ fn check(batch: &Batch, folder: &Path) -> Vec<Outcome> {
         batch.settings.total_timeout + Duration::from_secs(60),
     ) {
         Ok(output) => output,
-        Err(err) => return all_failed(batch.lesson, &err, GRADER_HINT, None),
+        Err(err) => return Ok(all_failed(batch.lesson, &err, GRADER_HINT, None)),
     };
-    match parse(batch.lesson, &output.0) {
+    let stderr = String::from_utf8_lossy(&output.1);
+    if let Some(setup) = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("grader: error: the program cannot be started"))
+    {
+        let setup = setup.trim_start_matches(", so it was not graded: ");
+        return Err(setup.to_owned());
+    }
+    Ok(match parse(batch.lesson, &output.0) {
         Ok(outcomes) => outcomes,
         Err(err) => all_failed(
             batch.lesson,
             &format!("the grader could not grade this submission: {err}"),
             GRADER_HINT,
-            Some(String::from_utf8_lossy(&output.1).into_owned()),
+            Some(stderr.into_owned()),
         ),
-    }
+    })
 }
 
 /// Runs a grader process, killing it after `limit`; returns stdout, stderr.
@@ -334,14 +463,16 @@ pub fn parse(lesson: &'static Lesson, json: &[u8]) -> Result<Vec<Outcome>, Strin
 }
 
 /// The gradebook: a row per student (student, score, max_score, a column
-/// per check with the points earned, the first failure's reason).
+/// per check with the points earned, `status`: `graded`, or `setup error`
+/// for a program that could not be started, and the first failure's
+/// reason).
 pub fn csv(lesson: &Lesson, students: &[Student]) -> String {
     let mut out = String::from("student,score,max_score");
     for check in lesson.checks {
         out.push(',');
         out.push_str(check.id);
     }
-    out.push_str(",first_failure\n");
+    out.push_str(",status,first_failure\n");
     for student in students {
         let _ = write!(
             out,
@@ -358,11 +489,11 @@ pub fn csv(lesson: &Lesson, students: &[Student]) -> String {
                 .map_or(0, |o| o.score);
             let _ = write!(out, ",{score}");
         }
-        let _ = writeln!(
-            out,
-            ",{}",
-            field(&student.first_failure().unwrap_or_default())
-        );
+        let (status, reason) = match &student.setup_error {
+            Some(setup) => ("setup error", format!("setup error: {setup}")),
+            None => ("graded", student.first_failure().unwrap_or_default()),
+        };
+        let _ = writeln!(out, ",{status},{}", field(&reason));
     }
     out
 }
@@ -389,6 +520,18 @@ pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> Stri
         elapsed.as_secs_f64(),
         lesson.max_points()
     );
+    let setup: Vec<&str> = students
+        .iter()
+        .filter(|s| s.setup_error.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    if !setup.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not graded, their program could not be started (setup error in the gradebook's status column): {}\n",
+            setup.join(", ")
+        );
+    }
     let _ = writeln!(out, "  {:<17} {:<6} passed by", "check", "kind");
     for check in lesson.checks {
         let passed = students
@@ -433,6 +576,35 @@ fn bar(value: usize, total: usize, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_build_is_told_by_its_first_error_and_its_cause() {
+        let gcc = "server.c: In function 'main':\nserver.c:3:12: error: expected ';' before '}' token\n    3 |   return 0\n      |           ^\n      |           ;\n";
+        assert_eq!(
+            build_error(gcc).unwrap(),
+            "server.c:3:12: error: expected ';' before '}' token"
+        );
+        let ld = "/usr/bin/ld: cannot open output file server: Permission denied\ncollect2: error: ld returned 1 exit status\n";
+        let why = build_error(ld).unwrap();
+        assert!(
+            why.starts_with("/usr/bin/ld: cannot open output file server"),
+            "{why}"
+        );
+        assert!(why.contains("not writable"), "{why}");
+        let javac =
+            "Server.java:5: error: cannot find symbol\n        Sockt s;\n        ^\n1 error\n";
+        assert_eq!(
+            build_error(javac).unwrap(),
+            "Server.java:5: error: cannot find symbol"
+        );
+        let rust = "error[E0425]: cannot find value `x` in this scope\n --> src/main.rs:2:5\nerror: could not compile `s` (bin \"s\") due to 1 previous error\n";
+        assert_eq!(
+            build_error(rust).unwrap(),
+            "error[E0425]: cannot find value `x` in this scope"
+        );
+        assert_eq!(build_error("just a note\n").unwrap(), "just a note");
+        assert_eq!(build_error(""), None);
+    }
 
     #[test]
     fn csv_fields_are_quoted_when_needed() {

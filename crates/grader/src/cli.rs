@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::catalog::{self, Lesson};
 use crate::run::{self, Outcome, Settings};
-use crate::{batch, exercise, lessons, report, sandbox};
+use crate::{batch, exercise, report, sandbox};
 
 /// The help text.
 pub const USAGE: &str = "\
@@ -49,12 +49,16 @@ Options of every command:
   --timeout SECS      one program's whole grading run [default: 300]
   --run-as USER       run programs as USER [default: nobody when the grader runs as root]
   --no-pty            give the program's stdout a pipe instead of a pseudo-terminal
-  --memory MIB        address-space limit per process [default: 2048]
+  --memory MIB        memory a process may use (heap and writable mappings, RLIMIT_DATA;
+                      address space merely reserved, as a JVM does, is not counted) [default: 2048]
+  --locale LOCALE     the programs' LANG and LC_ALL, so that Java and C print UTF-8;
+                      `inherit` keeps the grader's own [default: C.UTF-8]
   --cpu SECS          CPU-time limit per process [default: 60]
   --processes N       processes and threads a program may add [default: 512]
   -h, --help          print this help;  -V, --version  print the version
 
-Exit status: 0 every check passed, 1 some check failed, 2 usage or internal error.
+Exit status: 0 every check passed, 1 some check failed, 2 a usage error, or a program
+that cannot be started at all (a missing interpreter, a file its user cannot read).
 ";
 
 /// Runs the command line `args` (without the program name).
@@ -129,7 +133,7 @@ fn list() -> String {
                 check.id,
                 check.kind.name(),
                 check.points,
-                catalog::summary(check)
+                check.summary
             );
         }
         out.push('\n');
@@ -167,6 +171,7 @@ fn parse_options(args: &[String]) -> Result<(Options, Vec<String>), String> {
             run_as: sandbox::RunAs::Same,
             pty: true,
             dir: None,
+            locale: Some(run::DEFAULT_LOCALE.to_owned()),
         },
         format: "text".to_owned(),
         output: None,
@@ -247,6 +252,11 @@ fn parse_options(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "--no-pty" => {
                 o.settings.pty = false;
                 o.pass_on.push("--no-pty".to_owned());
+            }
+            "--locale" => {
+                let v = value()?;
+                o.settings.locale = (v != "inherit").then(|| v.clone());
+                o.pass_on.extend(["--locale".to_owned(), v]);
             }
             "--memory" => {
                 let v = value()?;
@@ -365,7 +375,18 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
     };
     loop {
         let before = exercise::fingerprint(&watched);
-        let (outcomes, command, elapsed) = grade(lesson, &options, exercise);
+        let (outcomes, command, elapsed) = match grade(lesson, &options, exercise) {
+            Ok(graded) => graded,
+            Err(setup) if !options.watch => {
+                // Not the student's failure, and not a score: said once.
+                eprintln!("grader: error: {}", setup_error_line(&setup));
+                return Ok(ExitCode::from(2));
+            }
+            Err(setup) => {
+                eprintln!("grader: error: {}", setup_error_line(&setup));
+                (Vec::new(), Vec::new(), Duration::ZERO)
+            }
+        };
         let outcomes: Vec<Outcome> = if options.only.is_empty() {
             outcomes
         } else {
@@ -412,13 +433,20 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
     }
 }
 
-/// Grades `lesson` (its exercise when `exercise`), returning the outcomes,
-/// the command shown in the report, and the time it took.
-fn grade(
-    lesson: &'static Lesson,
-    options: &Options,
-    exercise: bool,
-) -> (Vec<Outcome>, Vec<String>, Duration) {
+/// The one line that reports a program that cannot be started.
+fn setup_error_line(reason: &str) -> String {
+    format!(
+        "the program cannot be started, so it was not graded: {reason} (a setup problem, not a failed check)"
+    )
+}
+
+/// What a grading run gives: the outcomes, the command shown in the
+/// report, and the time it took.
+type Graded = (Vec<Outcome>, Vec<String>, Duration);
+
+/// Grades `lesson` (its exercise when `exercise`); `Err` with the reason
+/// when the program could not be started at all.
+fn grade(lesson: &'static Lesson, options: &Options, exercise: bool) -> Result<Graded, String> {
     let started = Instant::now();
     let mut settings = options.settings.clone();
     if exercise {
@@ -436,17 +464,21 @@ fn grade(
                     "-p".to_owned(),
                     exercise::package(lesson),
                 ];
-                return (
+                return Ok((
                     run::all_failed(lesson, &reason, run::BUILD_HINT, Some(output)),
                     command,
                     started.elapsed(),
-                );
+                ));
             }
         }
     }
     let command = settings.command.clone();
-    let outcomes = lessons::grade(lesson, &run::Ctx::new(settings));
-    (outcomes, command, started.elapsed())
+    let ctx = run::Ctx::new(settings);
+    let outcomes = (lesson.grade)(lesson, &ctx);
+    match ctx.setup_error() {
+        Some(reason) => Err(reason),
+        None => Ok((outcomes, command, started.elapsed())),
+    }
 }
 
 /// The next thing to fix: the first failing core check, else the first
@@ -474,7 +506,7 @@ fn hint_text(lesson: &Lesson, outcomes: &[Outcome]) -> String {
         check.kind.name(),
         check.points,
         if check.points == 1 { "point" } else { "points" },
-        catalog::summary(check),
+        check.summary,
         next.reason.as_deref().unwrap_or(""),
         next.hint()
     );
@@ -501,7 +533,18 @@ fn progress(args: &[String]) -> Result<ExitCode, String> {
             print!("\rgrading {}...", exercise::package(lesson));
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
-        let (outcomes, _, _) = grade(lesson, &options, true);
+        let outcomes = match grade(lesson, &options, true) {
+            Ok((outcomes, _, _)) => outcomes,
+            Err(setup) => {
+                rows.push(format!(
+                    "{:<12} cannot be run: {}",
+                    exercise::package(lesson),
+                    setup_error_line(&setup)
+                ));
+                max += lesson.max_points();
+                continue;
+            }
+        };
         let score: u32 = outcomes.iter().map(|o| o.score).sum();
         total += score;
         max += lesson.max_points();
@@ -603,6 +646,7 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
         check_options: options.pass_on.clone(),
         settings: options.settings.clone(),
     };
+    batch::check_readable(&job)?;
     let students = batch::grade_all(&job)?;
     std::fs::write(&csv_path, batch::csv(lesson, &students))
         .map_err(|err| format!("cannot write {}: {err}", csv_path.display()))?;

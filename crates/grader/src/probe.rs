@@ -46,6 +46,29 @@ pub fn parse_table(table: &str) -> Vec<Listening> {
         .collect()
 }
 
+/// Whether the connection from loopback port `client` to the server's
+/// port `server` is in CLOSE_WAIT on the server's side (state `08`): the
+/// server's kernel received the end of stream, and the server has not
+/// closed its socket.
+pub fn close_wait(server: u16, client: u16) -> bool {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .any(|table| {
+            table.lines().skip(1).any(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let port = |field: Option<&&str>| {
+                    field
+                        .and_then(|f| f.rsplit(':').next())
+                        .and_then(|p| u16::from_str_radix(p, 16).ok())
+                };
+                fields.get(3) == Some(&"08")
+                    && port(fields.get(1)) == Some(server)
+                    && port(fields.get(2)) == Some(client)
+            })
+        })
+}
+
 /// Whether the kernel's tables can be read here.
 pub fn available() -> bool {
     std::path::Path::new("/proc/net/tcp").exists()

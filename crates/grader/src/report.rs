@@ -26,6 +26,8 @@
 
 use std::fmt::Write as _;
 
+use serde_json::{Value, json};
+
 use crate::catalog::{Kind, Lesson};
 use crate::run::Outcome;
 
@@ -67,6 +69,7 @@ pub fn text(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
     let _ = writeln!(out, "program: {}", command.join(" "));
     out.push('\n');
     let width = outcomes.iter().map(|o| o.check.id.len()).max().unwrap_or(0);
+    let mut shown: Vec<&String> = Vec::new();
     for outcome in outcomes {
         let check = outcome.check;
         let _ = writeln!(
@@ -78,16 +81,25 @@ pub fn text(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
             outcome.score,
             check.points,
             outcome.duration.as_secs_f64(),
-            crate::catalog::summary(check),
+            check.summary,
         );
         if let Some(reason) = &outcome.reason {
             let _ = writeln!(out, "        reason: {reason}");
             let _ = writeln!(out, "        hint:   {}", outcome.hint());
-            if let Some(tail) = &outcome.output_tail {
-                let _ = writeln!(out, "        output (last lines):");
-                for line in tail.lines() {
-                    let _ = writeln!(out, "          {line}");
+            match &outcome.output_tail {
+                // The same run's output is shown once, under its first
+                // failed check.
+                Some(tail) if shown.contains(&tail) => {
+                    let _ = writeln!(out, "        output: as shown above");
                 }
+                Some(tail) => {
+                    let _ = writeln!(out, "        output (last lines):");
+                    for line in tail.lines() {
+                        let _ = writeln!(out, "          {line}");
+                    }
+                    shown.push(tail);
+                }
+                None => {}
             }
         }
     }
@@ -114,46 +126,51 @@ pub fn text(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
 /// The report as JSON (see the module documentation for the schema).
 pub fn json(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String {
     let (all, core, robust) = totals(outcomes);
-    let mut out = String::new();
-    out.push_str("{\n");
-    let _ = writeln!(out, "  \"schema\": \"socket-lessons-grader/1\",");
-    let _ = writeln!(
-        out,
-        "  \"grader\": {{\"name\": \"grader\", \"version\": {}}},",
-        string(env!("CARGO_PKG_VERSION"))
-    );
-    let _ = writeln!(out, "  \"lesson\": {},", string(lesson.id));
-    let _ = writeln!(out, "  \"title\": {},", string(lesson.title));
-    let command: Vec<String> = command.iter().map(|a| string(a)).collect();
-    let _ = writeln!(out, "  \"command\": [{}],", command.join(", "));
-    let _ = writeln!(out, "  \"passed\": {},", all.score == all.max);
-    let _ = writeln!(
-        out,
-        "  \"total\": {{\"score\": {}, \"max_score\": {}, \"core\": {{\"score\": {}, \"max_score\": {}}}, \"robust\": {{\"score\": {}, \"max_score\": {}}}}},",
-        all.score, all.max, core.score, core.max, robust.score, robust.max
-    );
-    out.push_str("  \"checks\": [\n");
-    for (i, outcome) in outcomes.iter().enumerate() {
-        let check = outcome.check;
-        let failed = |value: Option<&str>| value.map_or_else(|| "null".to_owned(), string);
-        let _ = write!(
-            out,
-            "    {{\"id\": {}, \"kind\": {}, \"points\": {}, \"score\": {}, \"status\": {}, \"summary\": {}, \"duration_seconds\": {:.3}, \"reason\": {}, \"hint\": {}, \"output_tail\": {}}}",
-            string(check.id),
-            string(check.kind.name()),
-            check.points,
-            outcome.score,
-            string(if outcome.passed() { "passed" } else { "failed" }),
-            string(&crate::catalog::summary(check)),
-            outcome.duration.as_secs_f64(),
-            failed(outcome.reason.as_deref()),
-            failed(outcome.reason.as_ref().map(|_| outcome.hint())),
-            failed(outcome.output_tail.as_deref()),
-        );
-        out.push_str(if i + 1 < outcomes.len() { ",\n" } else { "\n" });
-    }
-    out.push_str("  ]\n}\n");
-    out
+    let checks: Vec<Value> = outcomes
+        .iter()
+        .map(|outcome| {
+            let check = outcome.check;
+            json!({
+                "id": check.id,
+                "kind": check.kind.name(),
+                "points": check.points,
+                "score": outcome.score,
+                "status": if outcome.passed() { "passed" } else { "failed" },
+                "summary": check.summary,
+                "duration_seconds": seconds(outcome.duration.as_secs_f64()),
+                "reason": outcome.reason,
+                "hint": outcome.reason.as_ref().map(|_| outcome.hint()),
+                "output_tail": outcome.output_tail,
+            })
+        })
+        .collect();
+    let report = json!({
+        "schema": "socket-lessons-grader/1",
+        "grader": {"name": "grader", "version": env!("CARGO_PKG_VERSION")},
+        "lesson": lesson.id,
+        "title": lesson.title,
+        "command": command,
+        "passed": all.score == all.max,
+        "total": {
+            "score": all.score,
+            "max_score": all.max,
+            "core": {"score": core.score, "max_score": core.max},
+            "robust": {"score": robust.score, "max_score": robust.max},
+        },
+        "checks": checks,
+    });
+    pretty(&report)
+}
+
+/// Seconds rounded to milliseconds, as a JSON number.
+fn seconds(value: f64) -> Value {
+    json!((value * 1000.0).round() / 1000.0)
+}
+
+fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    text
 }
 
 /// A failed check's details, for formats that have one text field.
@@ -174,37 +191,36 @@ fn details(outcome: &Outcome) -> String {
 /// output (the reason, the hint and the program's output tail).
 pub fn gradescope(lesson: &Lesson, outcomes: &[Outcome], execution_time: f64) -> String {
     let (all, core, robust) = totals(outcomes);
-    let mut out = String::from("{\n");
-    let _ = writeln!(out, "  \"score\": {},", all.score);
-    let _ = writeln!(out, "  \"max_score\": {},", all.max);
-    let _ = writeln!(out, "  \"execution_time\": {execution_time:.3},");
-    let summary = format!(
-        "{}: {}. core {}/{}, robust {}/{}, total {}/{}",
-        lesson.id, lesson.title, core.score, core.max, robust.score, robust.max, all.score, all.max
-    );
-    let _ = writeln!(out, "  \"output\": {},", string(&summary));
-    out.push_str(
-        "  \"visibility\": \"visible\",\n  \"stdout_visibility\": \"hidden\",\n  \"tests\": [\n",
-    );
-    for (i, outcome) in outcomes.iter().enumerate() {
-        let check = outcome.check;
-        let mut output = crate::catalog::summary(check);
-        output.push('\n');
-        output.push_str(&details(outcome));
-        let _ = write!(
-            out,
-            "    {{\"name\": {}, \"number\": \"{}\", \"score\": {}, \"max_score\": {}, \"status\": {}, \"output\": {}, \"visibility\": \"visible\"}}",
-            string(&format!("{} ({})", check.id, check.kind.name())),
-            i + 1,
-            outcome.score,
-            check.points,
-            string(if outcome.passed() { "passed" } else { "failed" }),
-            string(output.trim_end()),
-        );
-        out.push_str(if i + 1 < outcomes.len() { ",\n" } else { "\n" });
-    }
-    out.push_str("  ]\n}\n");
-    out
+    let tests: Vec<Value> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, outcome)| {
+            let check = outcome.check;
+            let output = format!("{}\n{}", check.summary, details(outcome));
+            json!({
+                "name": format!("{} ({})", check.id, check.kind.name()),
+                "number": (i + 1).to_string(),
+                "score": outcome.score,
+                "max_score": check.points,
+                "status": if outcome.passed() { "passed" } else { "failed" },
+                "output": output.trim_end(),
+                "visibility": "visible",
+            })
+        })
+        .collect();
+    let report = json!({
+        "score": all.score,
+        "max_score": all.max,
+        "execution_time": seconds(execution_time),
+        "output": format!(
+            "{}: {}. core {}/{}, robust {}/{}, total {}/{}",
+            lesson.id, lesson.title, core.score, core.max, robust.score, robust.max, all.score, all.max
+        ),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    });
+    pretty(&report)
 }
 
 /// One JUnit `<testsuite>`: a test case per check, a `<failure>` for each
@@ -272,11 +288,15 @@ pub fn junit(lesson: &Lesson, outcomes: &[Outcome]) -> String {
     junit_document(&[suite], outcomes.len(), failures, time)
 }
 
-/// Text made safe for XML: escaped, and without the control characters XML
-/// 1.0 cannot hold at all.
+/// Text made safe for XML: escaped, and without the characters XML 1.0
+/// cannot hold at all (most C0 controls, U+FFFE, U+FFFF), which would make
+/// the whole file unreadable.
 fn text_node(text: &str) -> String {
     text.chars()
-        .filter(|&c| c == '\n' || c == '\t' || c == '\r' || c >= ' ')
+        .filter(|&c| {
+            matches!(c, '\n' | '\t' | '\r')
+                || (c >= ' ' && c != '\u{7f}' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+        })
         .map(|c| match c {
             '&' => "&amp;".to_owned(),
             '<' => "&lt;".to_owned(),
@@ -294,33 +314,16 @@ fn attr(text: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// A JSON string literal.
-pub fn string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(string("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    fn xml_text_drops_what_xml_cannot_hold() {
+        assert_eq!(
+            text_node("a\u{1}b\u{ffff}c\u{fffe}<&>\u{1b}[2J"),
+            "abc&lt;&amp;&gt;[2J"
+        );
+        assert_eq!(attr("x\ny\"z"), "\"x&#10;y&quot;z\"");
     }
 }

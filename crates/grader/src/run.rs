@@ -4,6 +4,8 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitStatus;
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,7 +33,15 @@ pub struct Settings {
     pub pty: bool,
     /// The folder the program runs in; the grader's own if `None`.
     pub dir: Option<std::path::PathBuf>,
+    /// The locale the program runs in (`LANG` and `LC_ALL`); `None` keeps
+    /// the grader's own.
+    pub locale: Option<String>,
 }
+
+/// The locale programs get unless the teacher says otherwise: without a
+/// UTF-8 locale (a plain Docker image has none set) Java prints `?` for
+/// every Chinese character.
+pub const DEFAULT_LOCALE: &str = "C.UTF-8";
 
 /// The address every program is given: loopback only.
 pub const HOST: &str = "127.0.0.1";
@@ -141,13 +151,33 @@ impl Recorder {
         }
     }
 
-    /// Fails every check in `ids` that has no outcome yet, with `reason`.
-    pub fn fail_rest(&mut self, ids: &[&str], reason: &str, program: Option<&Program>) {
+    /// Fails every check in `ids` that has no outcome yet as "not
+    /// checked", because of `reason`. Their hint sends the student to the
+    /// check that failed first (its own hint would talk about something
+    /// that was never tried), and the program's output is not repeated: it
+    /// is under that check.
+    pub fn fail_rest(&mut self, ids: &[&str], reason: &str) {
+        let blocker = self.outcomes.iter().find(|o| !o.passed());
+        let hint = blocker.map(|b| {
+            format!(
+                "first make `{}` pass: this check could not run without it",
+                b.check.id
+            )
+        });
         for id in ids {
             if !self.outcomes.iter().any(|o| o.check.id == *id) {
-                self.fail(id, format!("not checked: {reason}"), program);
+                let check = self.check(id);
+                self.outcomes.push(Outcome {
+                    check,
+                    score: 0,
+                    reason: Some(format!("not checked: {reason}")),
+                    duration: Duration::ZERO,
+                    output_tail: None,
+                    hint: hint.clone(),
+                });
             }
         }
+        self.started = Instant::now();
     }
 
     /// The outcomes, in the catalog's order.
@@ -157,7 +187,7 @@ impl Recorder {
             if !self.outcomes.iter().any(|o| o.check.id == *id) {
                 self.fail(
                     id,
-                    "not checked: the grader's time limit for the whole run was reached",
+                    "not checked: the grader's time limit for the whole run (--timeout) was reached",
                     None,
                 );
             }
@@ -206,21 +236,24 @@ pub fn all_failed(
 pub const BUILD_HINT: &str =
     "fix the build first: the compiler's message is in the output of the first check";
 
-/// One grading run's context: settings, the whole run's deadline.
+/// One grading run's context: settings, the whole run's deadline, and
+/// whether the program could be started at all.
 pub struct Ctx {
     /// The settings.
     pub settings: Settings,
     deadline: Instant,
+    setup_error: Mutex<Option<String>>,
 }
-
-/// The pattern size of lesson 06's source check.
-pub const SOURCE_BYTES: usize = 8 * 1024 * 1024;
 
 impl Ctx {
     /// A context whose run ends after `settings.total_timeout`.
     pub fn new(settings: Settings) -> Self {
         let deadline = Instant::now() + settings.total_timeout;
-        Ctx { settings, deadline }
+        Ctx {
+            settings,
+            deadline,
+            setup_error: Mutex::new(None),
+        }
     }
 
     /// `base` scaled by `--time-scale`, and never past the run's deadline.
@@ -234,6 +267,18 @@ impl Ctx {
         Instant::now() >= self.deadline
     }
 
+    /// Why the program could not be started at all (a missing interpreter,
+    /// a file its user cannot read, a runtime that cannot start): a setup
+    /// problem, not the student's failure. Once seen, no further run is
+    /// tried.
+    pub fn setup_error(&self) -> Option<String> {
+        lock(&self.setup_error).clone()
+    }
+
+    fn set_setup_error(&self, reason: &str) {
+        lock(&self.setup_error).get_or_insert_with(|| reason.to_owned());
+    }
+
     /// The port for the next run: the fixed one, or a free one.
     pub fn port(&self) -> Result<u16, String> {
         match self.settings.port {
@@ -242,35 +287,62 @@ impl Ctx {
         }
     }
 
-    /// The command with its placeholders filled in.
-    pub fn argv(&self, port: u16, mode: Option<&str>) -> Vec<String> {
+    /// The command with its placeholders filled in: `{port}`, `{host}`,
+    /// `{mode}` and each of `vars` (`("bytes", "5000")` fills `{bytes}`);
+    /// a placeholder with no value becomes empty.
+    pub fn argv(&self, port: u16, mode: Option<&str>, vars: &[(&str, String)]) -> Vec<String> {
         self.settings
             .command
             .iter()
             .map(|arg| {
-                arg.replace("{port}", &port.to_string())
+                let mut arg = arg
+                    .replace("{port}", &port.to_string())
                     .replace("{host}", HOST)
-                    .replace("{mode}", mode.unwrap_or(""))
-                    .replace("{bytes}", &SOURCE_BYTES.to_string())
+                    .replace("{mode}", mode.unwrap_or(""));
+                for (name, value) in vars {
+                    arg = arg.replace(&format!("{{{name}}}"), value);
+                }
+                arg.replace("{bytes}", "")
             })
             .collect()
     }
 
     /// Starts the program on `port` (in `mode`), with `stdin` written to it.
     pub fn start(&self, port: u16, mode: Option<&str>, stdin: &[u8]) -> Result<Program, String> {
+        self.start_with(port, mode, stdin, &[])
+    }
+
+    /// [`Ctx::start`], with more placeholders: each of `vars` fills
+    /// `{name}` in the command and is set as `NAME` in the environment.
+    pub fn start_with(
+        &self,
+        port: u16,
+        mode: Option<&str>,
+        stdin: &[u8],
+        vars: &[(&str, String)],
+    ) -> Result<Program, String> {
+        if let Some(error) = self.setup_error() {
+            return Err(format!("not run: {error}"));
+        }
         let mut env = vec![
             ("PORT".to_owned(), port.to_string()),
             ("HOST".to_owned(), HOST.to_owned()),
-            ("BYTES".to_owned(), SOURCE_BYTES.to_string()),
             // Python: print UTF-8 whatever the locale, so that the output
             // can be read.
             ("PYTHONIOENCODING".to_owned(), "utf-8".to_owned()),
         ];
+        if let Some(locale) = &self.settings.locale {
+            env.push(("LANG".to_owned(), locale.clone()));
+            env.push(("LC_ALL".to_owned(), locale.clone()));
+        }
         if let Some(mode) = mode {
             env.push(("MODE".to_owned(), mode.to_owned()));
         }
+        for (name, value) in vars {
+            env.push((name.to_uppercase(), value.clone()));
+        }
         let spec = Spec {
-            argv: self.argv(port, mode),
+            argv: self.argv(port, mode, vars),
             env,
             dir: self.settings.dir.clone(),
             stdin: stdin.to_vec(),
@@ -283,11 +355,36 @@ impl Ctx {
                 (RunAs::User { name, .. }, std::io::ErrorKind::PermissionDenied) => format!(
                     " (the program runs as user {name}: make it and its folders readable by others, or pass --run-as root)"
                 ),
-                (_, std::io::ErrorKind::NotFound) => " (is the command's first word a program on the PATH?)".to_owned(),
+                (_, std::io::ErrorKind::NotFound) => {
+                    " (is the command's first word a program on the PATH?)".to_owned()
+                }
                 _ => String::new(),
             };
-            format!("cannot start `{}`: {err}{hint}", spec.argv.join(" "))
+            let reason = format!("cannot start `{}`: {err}{hint}", spec.argv.join(" "));
+            self.set_setup_error(&reason);
+            reason
         })
+    }
+
+    /// Why `program`, which ended before doing anything, could not be
+    /// started, when that is what its status and output say; recorded as
+    /// the run's setup error.
+    fn launch_failure(&self, program: &Program, status: ExitStatus) -> Option<String> {
+        let failure = launch_failure(status, &[program.stdout(), program.stderr()].concat())?;
+        self.set_setup_error(&failure);
+        Some(failure)
+    }
+
+    /// The reason a program ended before it listened or connected: its
+    /// status, or why it could not be started at all.
+    fn ended_early(&self, program: &Program, status: ExitStatus, without: &str) -> String {
+        match self.launch_failure(program, status) {
+            Some(failure) => format!("the program could not be started: {failure}"),
+            None => format!(
+                "the program ended ({}) without {without}",
+                describe_status(status)
+            ),
+        }
     }
 
     /// Waits until the program listens on `port`, and explains when it
@@ -305,21 +402,14 @@ impl Ctx {
                 if crate::probe::is_listening(port) && !program.listening_ports().is_empty() {
                     return Ok(());
                 }
-                return Err(format!(
-                    "the program ended ({}) without listening on port {port}",
-                    describe_status(status)
+                return Err(self.ended_early(
+                    program,
+                    status,
+                    &format!("listening on port {port}"),
                 ));
             }
             if Instant::now() >= deadline {
-                let elsewhere = program.listening_ports();
-                return Err(if elsewhere.is_empty() {
-                    format!("the program did not listen on port {port} within {timeout:.1?}")
-                } else {
-                    format!(
-                        "the program listens on port {}, not on {port}: take the port from the command line ({{port}}) or the PORT variable",
-                        join(&elsewhere)
-                    )
-                });
+                return Err(not_listening(program, port, timeout));
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -338,6 +428,16 @@ impl Ctx {
         mode: Option<&str>,
         stdin: &[u8],
     ) -> Result<(TcpListener, Program), String> {
+        self.start_client_with(mode, stdin, &[])
+    }
+
+    /// [`Ctx::start_client`] with more placeholders (see [`Ctx::start_with`]).
+    pub fn start_client_with(
+        &self,
+        mode: Option<&str>,
+        stdin: &[u8],
+        vars: &[(&str, String)],
+    ) -> Result<(TcpListener, Program), String> {
         let listener = self
             .port()
             .and_then(listen)
@@ -346,8 +446,38 @@ impl Ctx {
             .local_addr()
             .map(|a| a.port())
             .map_err(|e| e.to_string())?;
-        let program = self.start(port, mode, stdin)?;
+        let program = self.start_with(port, mode, stdin, vars)?;
         Ok((listener, program))
+    }
+
+    /// Accepts the client program's connection within 10 s (scaled),
+    /// giving up early, with the reason, when the program ends first.
+    pub fn accept(
+        &self,
+        listener: &TcpListener,
+        program: &mut Program,
+    ) -> Result<TcpStream, String> {
+        let timeout = self.timeout(Duration::from_secs(10));
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => return blocking_with_timeouts(stream),
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(format!("accept failed: {err}")),
+            }
+            if let Some(status) = program.exited() {
+                // It may have connected just before it ended.
+                if let Ok((stream, _)) = listener.accept() {
+                    return blocking_with_timeouts(stream);
+                }
+                return Err(self.ended_early(program, status, "connecting"));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("the program did not connect within {timeout:.1?}"));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Stops the program and returns how it ended.
@@ -364,6 +494,124 @@ impl Ctx {
             self.timeout(Duration::from_secs(5)),
         )
         .map_err(|err| format!("cannot connect to {addr}: {err}"))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn blocking_with_timeouts(stream: TcpStream) -> Result<TcpStream, String> {
+    stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    Ok(stream)
+}
+
+/// Why a program that is still running does not listen on `port` after
+/// `waited`: it listens elsewhere (a port of its own, or one the system
+/// chose because its `bind` failed), or on nothing; or the port was taken
+/// by another process.
+fn not_listening(program: &Program, port: u16, waited: Duration) -> String {
+    let elsewhere = program.listening_ports();
+    if elsewhere.is_empty() {
+        if crate::probe::is_listening(port) {
+            return format!(
+                "port {port} was taken by another process, not the program: the program did not listen on it within {waited:.1?} (grade it again; if it persists, something else on this machine uses the port)"
+            );
+        }
+        return format!("the program did not listen on port {port} within {waited:.1?}");
+    }
+    let ephemeral = ephemeral_ports();
+    if elsewhere.iter().all(|p| ephemeral.contains(p)) {
+        format!(
+            "the program listens on port {}, not on {port}: a port the system chose by itself, which is what listen() does when bind() failed or was never called; check bind()'s result (it fails, for example, for an address that is not this machine's)",
+            join(&elsewhere)
+        )
+    } else {
+        format!(
+            "the program listens on port {}, not on {port}: take the port from the command line ({{port}}) or the PORT variable",
+            join(&elsewhere)
+        )
+    }
+}
+
+/// The range the system picks ports from when a socket is not bound
+/// (Linux: `net.ipv4.ip_local_port_range`).
+fn ephemeral_ports() -> std::ops::RangeInclusive<u16> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| {
+            let mut parts = text.split_whitespace().map(|p| p.parse::<u16>().ok());
+            Some(parts.next()??..=parts.next()??)
+        })
+        .unwrap_or(32768..=60999)
+}
+
+/// Why a program that ended at once could not be started at all, read
+/// from its exit status and output: the shell found no such command or
+/// could not run it, an interpreter could not open the program's file, a
+/// runtime could not start. `None` when it looks like the program's own
+/// doing.
+pub fn launch_failure(status: ExitStatus, output: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(output);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .map(|l| crate::sandbox::escape_line(l.trim(), 200))
+    };
+    const RUNTIME: &[(&str, &str)] = &[
+        ("can't open file", "Python cannot open the program's file"),
+        (
+            "Cannot find module",
+            "Node.js cannot find the program's file",
+        ),
+        (
+            "Could not find or load main class",
+            "Java cannot find the program's class",
+        ),
+        (
+            "Error occurred during initialization of VM",
+            "the Java VM could not start (not the program's fault: raise --memory, or see the line below)",
+        ),
+        (
+            "Could not reserve enough space",
+            "the Java VM could not reserve its heap (not the program's fault: raise --memory)",
+        ),
+        (
+            "error while loading shared libraries",
+            "a library the program needs is missing",
+        ),
+    ];
+    for (needle, what) in RUNTIME {
+        if let Some(line) = line(needle) {
+            let detail = text
+                .lines()
+                .skip_while(|l| !l.contains(needle))
+                .nth(1)
+                .filter(|_| needle.starts_with("Error occurred"))
+                .map(|l| format!(" / {}", crate::sandbox::escape_line(l.trim(), 200)))
+                .unwrap_or_default();
+            return Some(format!("{what}: {line}{detail}"));
+        }
+    }
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", crate::sandbox::escape_line(l.trim(), 200)))
+        .unwrap_or_default();
+    match status.code() {
+        Some(127) => Some(format!(
+            "the command was not found (exit status 127){first}; is it on the PATH of the user the program runs as?"
+        )),
+        Some(126) => Some(format!(
+            "the command could not be run (exit status 126: not executable, or permission denied){first}"
+        )),
+        _ => None,
     }
 }
 
@@ -390,46 +638,18 @@ pub fn listen(port: u16) -> Result<TcpListener, String> {
         .map_err(|err| err.to_string())
 }
 
-/// Accepts one connection within `timeout`, giving up early (with the
-/// reason) when the program ends first.
-pub fn accept(
-    listener: &TcpListener,
-    program: &mut Program,
-    timeout: Duration,
-) -> Result<TcpStream, String> {
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(5)))
-                    .map_err(|e| e.to_string())?;
-                stream
-                    .set_write_timeout(Some(Duration::from_secs(5)))
-                    .map_err(|e| e.to_string())?;
-                return Ok(stream);
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(err) => return Err(format!("accept failed: {err}")),
-        }
-        if let Some(status) = program.exited() {
-            // It may have connected just before it ended.
-            if let Ok((stream, _)) = listener.accept() {
-                stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-                return Ok(stream);
-            }
-            return Err(format!(
-                "the program ended ({}) without connecting",
-                describe_status(status)
-            ));
-        }
-        if Instant::now() >= deadline {
-            return Err(format!("the program did not connect within {timeout:.1?}"));
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
+/// A number that differs from run to run (not for cryptography): what the
+/// grader sends and expects varies, so that a program cannot pass by
+/// knowing it in advance.
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
 }
 
 /// Reads what the peer sends until it pauses for `quiet`, closes, or
@@ -495,6 +715,15 @@ pub fn send(stream: &mut TcpStream, data: &[u8]) -> Result<(), String> {
         .map_err(|err| format!("cannot send to the program: {err}"))
 }
 
+/// Ends the grader's side of a conversation as the tutorial's programs do
+/// once they have said everything: a FIN (`shutdown(SHUT_WR)`), reading
+/// still possible. A program that closes gracefully (Node.js's `end()`,
+/// a half-close and a read until end of stream) waits for it; the grader
+/// sends it before it waits for the program to exit.
+pub fn finish_sending(stream: &TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
 /// The verdict of an "exits with status 0" check: `exited` is what
 /// waiting for the program gave, `ending` how it was finally stopped, and
 /// `after` says after what it was still running ("the reply").
@@ -517,7 +746,7 @@ pub fn exit_zero(
 }
 
 /// Whether the text shows an uncaught error: a Python traceback, a Rust
-/// panic, a Java stack trace.
+/// panic, a Java stack trace, a Node.js exception.
 pub fn crashed(output: &[u8]) -> Option<&'static str> {
     let text = String::from_utf8_lossy(output);
     [
@@ -525,20 +754,24 @@ pub fn crashed(output: &[u8]) -> Option<&'static str> {
         ("panicked at", "a Rust panic"),
         ("Exception in thread", "a Java exception"),
         ("Segmentation fault", "a segmentation fault"),
+        ("Node.js v", "a Node.js exception"),
     ]
     .into_iter()
     .find(|(needle, _)| text.contains(needle))
     .map(|(_, what)| what)
 }
 
-/// Whether the program's output holds `text`, as UTF-8 or as GBK bytes.
+/// Whether the program printed `text`, on stdout or stderr (Python's
+/// `logging` and C's `fprintf(stderr, ...)` write to stderr), as UTF-8 or
+/// as GBK bytes.
 pub fn printed(program: &Program, text: &str) -> bool {
-    let stdout = program.stdout();
     let gbk = netcore::text::Encoding::Gbk
         .encode(text)
         .unwrap_or_default();
-    netcore::testing::contains(&stdout, text.as_bytes())
-        || netcore::testing::contains(&stdout, &gbk)
+    [program.stdout(), program.stderr()].iter().any(|output| {
+        netcore::testing::contains(output, text.as_bytes())
+            || netcore::testing::contains(output, &gbk)
+    })
 }
 
 /// The reason a run ended as it did, for messages.

@@ -4,8 +4,11 @@
 //!   can be signalled at once; and the grader is a "child subreaper"
 //!   (Linux), so that a grandchild that escapes the group still comes back
 //!   to the grader to be killed and reaped.
-//! - Resource limits (CPU time, address space, processes, no core files)
-//!   contain fork bombs and memory hogs. When the grader runs as root, the
+//! - Resource limits (CPU time, memory, processes, no core files) contain
+//!   fork bombs and memory hogs. Memory is limited with RLIMIT_DATA (the
+//!   heap and writable private mappings a process uses), not RLIMIT_AS (the
+//!   address space it reserves): a JVM, V8 or Go reserves gigabytes it never
+//!   touches and cannot start under an address-space limit. When the grader runs as root, the
 //!   program runs as an unprivileged user (`nobody` unless told otherwise),
 //!   since the kernel does not apply a process limit to root.
 //! - Its stdout is a pseudo-terminal where possible, so that C's stdio and
@@ -34,7 +37,8 @@ use std::time::{Duration, Instant};
 pub struct Limits {
     /// CPU seconds per process (RLIMIT_CPU).
     pub cpu_seconds: u64,
-    /// Address space per process, in bytes (RLIMIT_AS).
+    /// Memory per process, in bytes (RLIMIT_DATA: heap and writable
+    /// private mappings; address space merely reserved does not count).
     pub memory_bytes: u64,
     /// Processes and threads the program may add (RLIMIT_NPROC, on top of
     /// what its user already runs).
@@ -274,7 +278,7 @@ impl Program {
             command.pre_exec(move || {
                 set_limit(libc::RLIMIT_CORE, 0)?;
                 set_limit(libc::RLIMIT_CPU, limits.cpu_seconds)?;
-                set_limit(libc::RLIMIT_AS, limits.memory_bytes)?;
+                set_limit(libc::RLIMIT_DATA, limits.memory_bytes)?;
                 if let Some((uid, gid)) = user
                     && (libc::setgroups(0, std::ptr::null()) != 0
                         || libc::setgid(gid) != 0
@@ -350,6 +354,11 @@ impl Program {
                 Some(status)
             }
         }
+    }
+
+    /// How it ended, once it has: by itself, or stopped by the grader.
+    pub fn ending(&self) -> Option<Ending> {
+        self.ending
     }
 
     /// Waits up to `timeout` for it to end by itself.
@@ -444,7 +453,11 @@ impl Program {
         (lock(&self.stdout).total, lock(&self.stderr).total)
     }
 
-    /// The last `lines` lines of stdout and of stderr, for a report.
+    /// The last `lines` lines of stdout and of stderr, for a report. The
+    /// first line of a crash report (`panicked at`, a Java exception, a
+    /// Python traceback) is kept even when a long backtrace pushes it out of
+    /// the window, and control characters are shown escaped, so that no
+    /// program can write escape sequences into a teacher's terminal.
     pub fn output_tail(&self, lines: usize) -> String {
         let mut out = String::new();
         for (name, bytes) in [("stdout", self.stdout()), ("stderr", self.stderr())] {
@@ -455,9 +468,21 @@ impl Program {
             }
             let start = all.len().saturating_sub(lines);
             out.push_str(&format!("{name}:\n"));
-            for line in &all[start..] {
-                let line: String = line.chars().take(300).collect();
-                out.push_str(&format!("  | {line}\n"));
+            let crash = all[..start]
+                .iter()
+                .position(|line| CRASH_HEADERS.iter().any(|header| line.contains(header)));
+            let mut shown: Vec<&str> = Vec::new();
+            if let Some(at) = crash {
+                // The header and the line after it (a Rust panic's message).
+                let header_end = (at + 2).min(start);
+                shown.extend(&all[at..header_end]);
+                if header_end < start {
+                    shown.push("...");
+                }
+            }
+            shown.extend(&all[start..]);
+            for line in shown {
+                out.push_str(&format!("  | {}\n", escape_line(line, 300)));
             }
         }
         out
@@ -472,6 +497,38 @@ impl Program {
             .map(|stat| stat.utime + stat.stime)
             .sum();
         Some(Duration::from_secs_f64(total as f64 / ticks as f64))
+    }
+
+    /// How long each thread of its processes has wanted a CPU so far, by
+    /// thread id: time on a CPU plus time waiting for one (Linux:
+    /// `/proc/PID/task/TID/schedstat`). Unlike CPU time, this does not
+    /// shrink when the machine is busy: a spinning thread wants the CPU all
+    /// the time, however little of it it gets. `None` where the kernel does
+    /// not say.
+    pub fn runnable_times(&self) -> Option<Vec<(u32, Duration)>> {
+        let mut times = Vec::new();
+        let mut seen = false;
+        for pid in group_members(self.pgid) {
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+                continue;
+            };
+            for task in tasks.flatten() {
+                let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                    continue;
+                };
+                let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+                    continue;
+                };
+                seen = true;
+                let ns: u64 = text
+                    .split_whitespace()
+                    .take(2)
+                    .filter_map(|n| n.parse::<u64>().ok())
+                    .sum();
+                times.push((tid, Duration::from_nanos(ns)));
+            }
+        }
+        seen.then_some(times)
     }
 
     /// The TCP ports its processes listen on (Linux: from /proc).
@@ -497,6 +554,36 @@ impl Drop for Program {
             reap_orphans();
         }
     }
+}
+
+/// The first lines of the crash reports a tail keeps.
+const CRASH_HEADERS: &[&str] = &[
+    "panicked at",
+    "Exception in thread",
+    "Traceback (most recent call last)",
+];
+
+/// One line of a program's output made safe for a terminal, a log or a
+/// report: control characters (escape sequences, a `\r` that would let a
+/// line overwrite another) are shown as `\u{1b}`, `\r`; at most `max`
+/// characters are kept.
+pub fn escape_line(line: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in line.chars().enumerate() {
+        if i == max {
+            out.push_str(" [...]");
+            break;
+        }
+        match c {
+            '\t' => out.push(c),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The programs this grader started and has not reaped: never mistaken
@@ -845,6 +932,36 @@ mod tests {
         assert_eq!(strip_interrupt_traceback(stderr), b"real error\n");
         let crash = b"Traceback (most recent call last):\nValueError: x\n".to_vec();
         assert_eq!(strip_interrupt_traceback(crash.clone()), crash);
+    }
+
+    #[test]
+    fn a_panics_first_line_outlives_a_long_backtrace_in_the_tail() {
+        let script = "echo \"thread 'main' panicked at src/main.rs:3:5:\" >&2; echo 'boom: the real message' >&2; i=0; while [ $i -lt 40 ]; do echo \"  $i: frame\" >&2; i=$((i+1)); done; exit 101";
+        let mut program = Program::start(&sh(script)).unwrap();
+        program.wait(Duration::from_secs(10)).unwrap();
+        program.stop(Duration::from_millis(100));
+        let tail = program.output_tail(12);
+        assert!(tail.contains("panicked at src/main.rs:3:5"), "{tail}");
+        assert!(tail.contains("boom: the real message"), "{tail}");
+        assert!(tail.contains("39: frame"), "{tail}");
+        assert!(!tail.contains(" 5: frame"), "{tail}");
+    }
+
+    #[test]
+    fn escape_sequences_never_reach_a_terminal() {
+        let mut program = Program::start(&sh(
+            "printf 'title\\033]0;pwned\\007 clear\\033[2J\\rPASS  forged\\n'",
+        ))
+        .unwrap();
+        program.wait(Duration::from_secs(10)).unwrap();
+        program.stop(Duration::from_millis(100));
+        let tail = program.output_tail(12);
+        assert!(
+            !tail.chars().any(|c| c.is_control() && c != '\n'),
+            "{tail:?}"
+        );
+        assert!(tail.contains("\\u{1b}]0;pwned"), "{tail}");
+        assert!(tail.contains("\\rPASS  forged"), "{tail}");
     }
 
     #[test]

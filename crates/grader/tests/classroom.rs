@@ -370,6 +370,10 @@ fn progress_shows_every_exercise_as_a_bar() {
         assert!(line.contains('[') && line.contains(']'), "{line}");
     }
     assert!(text.contains("not started"), "{text}");
+    // An untouched starter earns nothing: no robust point without the core.
+    for line in text.lines().filter(|l| l.contains("not started")) {
+        assert!(line.contains(" 0/"), "{line}");
+    }
 }
 
 #[test]
@@ -547,6 +551,7 @@ fn batch_grades_thirty_students_in_three_languages_into_a_csv() {
             "exits-0",
             "restarts",
             "invalid-gbk",
+            "status",
             "first_failure"
         ]
     );
@@ -559,8 +564,8 @@ fn batch_grades_thirty_students_in_three_languages_into_a_csv() {
     let full = |name: &str| {
         let r = row(name);
         assert_eq!(
-            (r[1].as_str(), r[2].as_str(), r[10].as_str()),
-            ("11", "11", ""),
+            (r[1].as_str(), r[2].as_str(), r[10].as_str(), r[11].as_str()),
+            ("11", "11", "graded", ""),
             "{name}: {r:?}"
         );
     };
@@ -570,7 +575,7 @@ fn batch_grades_thirty_students_in_three_languages_into_a_csv() {
     let lost = |name: &str, check_column: usize, reason: &str| {
         let r = row(name);
         assert_eq!(r[check_column], "0", "{name}: {r:?}");
-        assert!(r[10].contains(reason), "{name}: {r:?}");
+        assert!(r[11].contains(reason), "{name}: {r:?}");
     };
     lost("py-06", 5, "replies-gbk: ");
     lost("py-07", 4, "prints-message: ");
@@ -654,4 +659,86 @@ fn batch_usage_errors_exit_2() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn a_program_that_cannot_be_started_is_a_setup_error_row_not_a_zero() {
+    let Some(python) = python3_or_skip("batch setup error") else {
+        return;
+    };
+    let class = temp_dir("setup-error");
+    let server = std::fs::read(programs().join("server03.py")).unwrap();
+    student(&class, "alice", &[("server.py", &server)], false);
+    // Bob handed in his program under another name.
+    student(&class, "bob", &[("srv.py", &server)], false);
+    let run = format!("exec {} server.py {{port}}", python.to_string_lossy());
+    let output = grader()
+        .args(["batch", "lesson-03"])
+        .arg(&class)
+        .args([
+            "--run-as",
+            "root",
+            "--time-scale",
+            TIME_SCALE,
+            "--run",
+            &run,
+        ])
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{summary}");
+    assert!(
+        summary.contains("not graded") && summary.contains("bob"),
+        "{summary}"
+    );
+    let csv = std::fs::read_to_string(class.join("grades.csv")).unwrap();
+    let rows: Vec<Vec<String>> = csv.lines().map(parse_csv_line).collect();
+    let row = |name: &str| rows.iter().find(|r| r[0] == name).unwrap().clone();
+    assert_eq!(row("alice")[1], "11", "{csv}");
+    assert_eq!(row("alice")[10], "graded", "{csv}");
+    let bob = row("bob");
+    assert_eq!(
+        (bob[1].as_str(), bob[10].as_str()),
+        ("0", "setup error"),
+        "{csv}"
+    );
+    assert!(
+        bob[11].starts_with("setup error: ") && bob[11].contains("can't open file"),
+        "{csv}"
+    );
+    let _ = std::fs::remove_dir_all(&class);
+}
+
+#[test]
+fn a_class_the_sandbox_user_cannot_read_is_refused_with_one_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let nobody = std::fs::read_to_string("/etc/passwd")
+        .is_ok_and(|p| p.lines().any(|l| l.starts_with("nobody:")));
+    if !root || !nobody {
+        eprintln!("skipped: needs root and a user nobody to run programs as");
+        return;
+    }
+    let class = temp_dir("unreadable");
+    student(&class, "alice", &[("server.py", b"print('hi')\n")], false);
+    std::fs::set_permissions(&class, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let output = grader()
+        .args(["batch", "lesson-03"])
+        .arg(&class)
+        .args(["--run", "python3 server.py {port}"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("cannot read") && errors[0].contains("chmod -R o+rX"),
+        "{stderr}"
+    );
+    assert!(!class.join("grades.csv").exists(), "nobody was graded");
+    let _ = std::fs::remove_dir_all(&class);
 }

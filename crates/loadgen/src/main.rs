@@ -177,7 +177,7 @@ fn pingpong(
     let latency = report.latency();
     println!("clients_completed: {}", report.completed);
     println!("replies_verified: {}", report.round_trips.len());
-    println!("elapsed_s: {:.3}", report.elapsed.as_secs_f64());
+    println!("elapsed_s: {:.6}", report.elapsed.as_secs_f64());
     println!("msgs_per_s: {:.0}", report.messages_per_second());
     println!("p50_us: {:.1}", latency.p50.as_secs_f64() * 1e6);
     println!("p99_us: {:.1}", latency.p99.as_secs_f64() * 1e6);
@@ -227,7 +227,7 @@ fn bulk(addr: SocketAddr, matches: &Matches) -> Result<(), Error> {
         .map_err(|err| Error::io(format_args!("the transfer to {addr} failed"), &err))?;
     println!("bytes_sent: {}", report.bytes);
     println!("writes: {}", report.writes);
-    println!("elapsed_s: {:.3}", report.elapsed.as_secs_f64());
+    println!("elapsed_s: {:.6}", report.elapsed.as_secs_f64());
     println!("mb_per_s: {:.1}", report.megabytes_per_second());
     println!(
         "sink_reply: {}",

@@ -6,6 +6,8 @@ use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use netcore::pyrepr::describe_bytes;
+
 use crate::stats::Latency;
 
 /// A ping-pong run: `clients` connections at once, each sending `messages`
@@ -183,9 +185,9 @@ fn read_reply(
             }
             Err(err) if is_timeout(&err) => {
                 return Err(format!(
-                    "wrong reply: got {:?} ({got} bytes) and then nothing until the timeout, expected {:?} ({} bytes)",
-                    String::from_utf8_lossy(&buffer[..got]),
-                    String::from_utf8_lossy(expected),
+                    "wrong reply: got {} ({got} bytes) and then nothing until the timeout, expected {} ({} bytes)",
+                    describe_bytes(&buffer[..got]),
+                    describe_bytes(expected),
                     expected.len()
                 ));
             }
@@ -196,9 +198,9 @@ fn read_reply(
         Ok(())
     } else {
         Err(format!(
-            "wrong reply: got {:?}, expected {:?}",
-            String::from_utf8_lossy(buffer),
-            String::from_utf8_lossy(expected)
+            "wrong reply: got {}, expected {}",
+            describe_bytes(buffer),
+            describe_bytes(expected)
         ))
     }
 }

@@ -57,6 +57,27 @@ impl fmt::Display for PyBytes<'_> {
     }
 }
 
+/// Bytes described for a person: Python's `b'...'` form, then, when they
+/// hold non-ASCII text, that text and the encoding it was read in:
+/// `b'\xce\xd2' ("我" in GBK)`. Valid UTF-8 is shown as UTF-8, anything else
+/// that is valid GBK as GBK, so that bytes are never shown as mojibake; bytes
+/// that are neither are shown only as `b'...'`.
+pub fn describe_bytes(bytes: &[u8]) -> String {
+    let repr = PyBytes(bytes).to_string();
+    if bytes.is_ascii() {
+        return repr;
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return format!("{repr} ({text:?} in UTF-8)");
+    }
+    let decoded = crate::text::Encoding::Gbk.decode(bytes);
+    if decoded.has_invalid() {
+        repr
+    } else {
+        format!("{repr} ({:?} in GBK)", decoded.text)
+    }
+}
+
 /// A socket address as Python prints the `address` that `accept()` returns:
 /// `('127.0.0.1', 54600)` for IPv4, `('::1', 54600, 0, 0)` for IPv6
 /// (host, port, flow info, scope id).

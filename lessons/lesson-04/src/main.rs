@@ -17,6 +17,7 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use netcore::cli::{Command, DEFAULT_PORT, resolve, typed_lines};
@@ -313,9 +314,12 @@ fn server(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
 // ANCHOR_END: server
 
 // ANCHOR: client
-/// `client` mode: send each line typed, print each reply. End of input
-/// (Ctrl+D) closes the connection (note 3 on the server's side); a server
-/// that closes is noticed by recv returning 0 (note 4).
+/// `client` mode: send each line typed, print each reply, and exit when the
+/// server closes (note 4). Waiting for a line and waiting for a reply are
+/// two blocking calls, and one thread can wait in only one of them: a
+/// client that waited for the next line would not notice the server
+/// closing. So a thread of its own reads the lines and sends them, and this
+/// thread does nothing but `recv`.
 fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
     let addr = resolve(if host.is_empty() { "127.0.0.1" } else { host }, port)?;
     let client = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
@@ -324,12 +328,52 @@ fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
         .connect(&addr.into())
         .map_err(|err| connect_failed(addr, &err, "cargo run -p lesson-04 -- server"))?;
     println!(
-        "connected to {addr}; type a message and press Enter, `close` asks the server to close, Ctrl+D closes"
+        "connected to {addr}; type a message and press Enter, `close` asks the server to close, Ctrl+D ends your input"
     );
+    // One socket, used by two threads: one only sends, the other only
+    // receives. The two directions of a TCP connection are independent.
+    let client = Arc::new(client);
+    let sender = Arc::clone(&client);
+    // Not joined: that thread may be waiting for a line that never comes.
+    // Returning from `main` ends the process, and the thread with it.
+    std::thread::spawn(move || {
+        if let Err(err) = send_typed_lines(&sender, addr, encoding) {
+            eprintln!("{NAME}: error: {err}");
+        }
+    });
     let mut decoder = encoding.decoder();
     let mut buffer = [0u8; 1024];
-    // Empty lines (0 bytes would send nothing and get no reply) and lines
-    // that are not UTF-8 are skipped with a note.
+    loop {
+        // Blocks until a reply comes, the server closes, or the connection
+        // is reset (an error, reported like any other).
+        let n = (&*client)
+            .read(&mut buffer)
+            .context(|| format!("cannot receive from {addr}"))?;
+        if n == 0 {
+            if decoder.finish().has_invalid() {
+                eprintln!("{NAME}: warning: the reply ended in the middle of a character");
+            }
+            println!("recv returned 0: the server closed the connection");
+            return Ok(());
+        }
+        let reply = decoder.feed(&buffer[..n]);
+        println!("received: {}", reply.text);
+        if reply.has_invalid() {
+            eprintln!(
+                "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �",
+                reply.invalid
+            );
+        }
+    }
+}
+
+/// The client's typing thread: send each line read from stdin. At end of
+/// input (Ctrl+D) it closes only the sending half, `shutdown(Write)`: the
+/// server's recv returns 0 (note 3), and the client can still receive
+/// whatever the server says before it closes in turn.
+fn send_typed_lines(client: &Socket, addr: SocketAddr, encoding: Encoding) -> Result<(), Error> {
+    // Empty lines (0 bytes would send nothing) and lines that are not UTF-8
+    // are skipped with a note.
     for line in typed_lines(NAME, std::io::stdin().lock()) {
         let line = line.context(|| "cannot read the terminal")?;
         let data = match encoding.encode(&line) {
@@ -345,27 +389,13 @@ fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
                 .send(&data[sent..])
                 .context(|| format!("cannot send to {addr}"))?;
         }
-        let n = (&client)
-            .read(&mut buffer)
-            .context(|| format!("cannot receive from {addr}"))?;
-        if n == 0 {
-            println!("recv returned 0: the server closed the connection");
-            return Ok(());
-        }
-        let reply = decoder.feed(&buffer[..n]);
-        println!("received: {}", reply.text);
-        if reply.has_invalid() {
-            eprintln!(
-                "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �",
-                reply.invalid
-            );
-        }
     }
-    println!("end of input: closing; the server's recv will return 0");
-    if decoder.finish().has_invalid() {
-        eprintln!("{NAME}: warning: the reply ended in the middle of a character");
-    }
-    Ok(())
+    // Printed first: once the server answers the shutdown by closing, the
+    // other thread ends the program.
+    println!("end of input: shutdown(Write); the server's recv will return 0");
+    client
+        .shutdown(Shutdown::Write)
+        .context(|| "shutdown(Write) failed")
 }
 // ANCHOR_END: client
 

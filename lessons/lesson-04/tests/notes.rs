@@ -2,9 +2,11 @@
 //! that each experiment shows what its note says, and drive the `server`
 //! and `client` modes over loopback.
 
-use std::io::{Read, Write};
-use std::process::Command as StdCommand;
+use std::io::{ErrorKind, Read, Write};
+use std::process::{Child, ChildStdin, Command as StdCommand, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use netcore::testing::{Process, TIMEOUT, accept, connect, contains, fake_server, read_to_end};
@@ -165,29 +167,176 @@ fn server_mode_closes_on_request_and_the_client_reads_end_of_stream() {
         .unwrap();
 }
 
+/// lesson-04's `client` mode with its stdin left open, as a user who has
+/// typed a line and then types nothing more: the test, not the end of input,
+/// decides when the conversation ends. Killed and reaped on drop.
+struct Client {
+    child: Child,
+    /// Held, never written to again: the client's input stays open.
+    _stdin: ChildStdin,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<thread::JoinHandle<()>>,
+}
+
+impl Client {
+    fn start(port: u16, typed: &str) -> Client {
+        let mut child = StdCommand::new(env!("CARGO_BIN_EXE_lesson-04"))
+            .args(["client", "--port", &port.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(typed.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let readers = vec![
+            collect(child.stdout.take().unwrap(), Arc::clone(&stdout)),
+            collect(child.stderr.take().unwrap(), Arc::clone(&stderr)),
+        ];
+        Client {
+            child,
+            _stdin: stdin,
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Waits up to `timeout` for the client to exit by itself; then reads
+    /// the rest of its output.
+    fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The pipes close with the process: the readers finish.
+                self.readers.drain(..).for_each(|r| r.join().unwrap());
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// What it printed so far, stdout and stderr, for assertions and
+    /// failure messages.
+    fn output(&self) -> (String, String) {
+        let text =
+            |buf: &Mutex<Vec<u8>>| String::from_utf8_lossy(&buf.lock().unwrap()).into_owned();
+        (text(&self.stdout), text(&self.stderr))
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(
+    mut pipe: impl Read + Send + 'static,
+    sink: Arc<Mutex<Vec<u8>>>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buf) {
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    })
+}
+
+/// Whether the peer of `conn` is still connected and silent: no data and no
+/// end of stream waiting to be read.
+fn quiet_and_open(conn: &std::net::TcpStream) -> bool {
+    conn.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let result = conn.peek(&mut byte);
+    conn.set_nonblocking(false).unwrap();
+    matches!(result, Err(err) if err.kind() == ErrorKind::WouldBlock)
+}
+
 #[test]
 fn client_mode_notices_the_server_closing() {
     let listener = fake_server();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let server = thread::spawn(move || {
-        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
-        let mut message = [0u8; 5];
-        conn.read_exact(&mut message).unwrap();
-        message
-        // conn is dropped here: the server closes without replying.
+    let port = listener.local_addr().unwrap().port();
+    // One line typed, and the input left open: the client waits for more.
+    let mut client = Client::start(port, "hello\n");
+    let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+    let mut message = [0u8; 5];
+    conn.read_exact(&mut message).unwrap();
+    assert_eq!(&message, b"hello");
+    // The server closes without replying.
+    drop(conn);
+    let status = client.wait(TIMEOUT).unwrap_or_else(|| {
+        panic!(
+            "the client was still running {TIMEOUT:?} after the server closed: {:?}",
+            client.output()
+        )
     });
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
-        .args(["client", "--port", &port])
-        .write_stdin("hello\nnever sent\n")
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    assert_eq!(&server.join().unwrap(), b"hello");
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (stdout, stderr) = client.output();
+    assert!(status.success(), "{status}: {stdout}{stderr}");
     assert!(
         stdout.contains("recv returned 0: the server closed the connection"),
         "{stdout}"
+    );
+    assert!(!stdout.contains("received:"), "{stdout}");
+}
+
+/// The course's grader plays this: the client must notice a server that
+/// closes while the client waits for its user, not only while it waits for
+/// a reply.
+#[test]
+fn client_mode_exits_when_the_server_closes_while_its_input_is_still_open() {
+    let listener = fake_server();
+    let port = listener.local_addr().unwrap().port();
+    let mut client = Client::start(port, "你好\n");
+    let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+    let mut message = [0u8; 4];
+    conn.read_exact(&mut message).unwrap();
+    assert_eq!(&message, b"\xc4\xe3\xba\xc3", "你好 in GBK");
+    conn.write_all(b"ok").unwrap();
+    // The server holds its close back. The client has nothing to say and
+    // nothing to read: it must stay, connected, with its input open.
+    thread::sleep(Duration::from_millis(1500));
+    assert!(
+        client.running(),
+        "the client exited before the server closed: {:?}",
+        client.output()
+    );
+    assert!(
+        quiet_and_open(&conn),
+        "the client closed its side or sent more before the server closed: {:?}",
+        client.output()
+    );
+    drop(conn);
+    // A client that reads a line before each recv waits here for a line
+    // that never comes, and fails.
+    let status = client.wait(TIMEOUT).unwrap_or_else(|| {
+        panic!(
+            "the client was still running {TIMEOUT:?} after the server closed: {:?}",
+            client.output()
+        )
+    });
+    let (stdout, stderr) = client.output();
+    assert!(status.success(), "{status}: {stdout}{stderr}");
+    assert!(stdout.contains("received: ok\n"), "{stdout}");
+    assert!(
+        stdout.contains("recv returned 0: the server closed the connection"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("end of input"),
+        "its input was never closed: {stdout}"
     );
 }
 
@@ -200,7 +349,10 @@ fn client_mode_closes_at_end_of_input() {
         let mut message = [0u8; 2];
         conn.read_exact(&mut message).unwrap();
         conn.write_all(b"ok").unwrap();
-        read_to_end(&mut conn)
+        let rest = read_to_end(&mut conn);
+        // The client closed only its sending half: it still receives.
+        conn.write_all(b"bye").unwrap();
+        rest
     });
     let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
         .args(["client", "--port", &port])
@@ -209,12 +361,21 @@ fn client_mode_closes_at_end_of_input() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    // The server's read ended with end of stream: the client closed.
+    // The server's read ended with end of stream: the client shut down its
+    // sending half at end of input.
     assert_eq!(server.join().unwrap(), b"");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("received: ok"), "{stdout}");
     assert!(
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .contains("received: ok")
+        stdout.contains("end of input: shutdown(Write); the server's recv will return 0"),
+        "{stdout}"
+    );
+    // What the server said after the client's end of input still came,
+    // and the client exited when the server closed, not at end of input.
+    assert!(stdout.contains("bye"), "{stdout}");
+    assert!(
+        stdout.ends_with("recv returned 0: the server closed the connection\n"),
+        "{stdout}"
     );
 }
 
@@ -305,6 +466,8 @@ fn client_mode_skips_empty_and_non_utf8_lines_and_warns_about_an_invalid_reply()
         let mut message = [0u8; 2];
         conn.read_exact(&mut message).unwrap();
         conn.write_all(b"ok \xff!").unwrap();
+        // Until the client's end of input (its shutdown(Write)); then the
+        // server closes, and the client's recv returns 0.
         let mut rest = read_to_end(&mut conn);
         rest.splice(0..0, message);
         rest
@@ -333,4 +496,8 @@ fn client_mode_skips_empty_and_non_utf8_lines_and_warns_about_an_invalid_reply()
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("received: ok \u{FFFD}!\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("recv returned 0: the server closed the connection\n"),
+        "{stdout}"
+    );
 }

@@ -1,35 +1,94 @@
 //! Lesson 02: the student's program is a client; the grader is the server.
 
-use std::time::Duration;
-
-use crate::catalog::Lesson;
+use crate::catalog::{Lesson, core, robust};
 use crate::run::{self, Ctx, Outcome, Recorder};
 use crate::sandbox::describe_status;
 
-use super::{SERVER_REPLY, gbk, valid_gbk};
+use super::{gbk, valid_gbk};
+
+/// Lesson 02's checks.
+pub(crate) const LESSON: Lesson = Lesson {
+    id: "lesson-02",
+    title: "the TCP client",
+    modes: &[],
+    checks: &[
+        core(
+            "connects",
+            1,
+            "connects to the server at the port it is given",
+            "create a TCP socket and connect to (host, port), the port the grader gives on the command line (see lessons/lesson-02/README.md#2-connect)",
+        ),
+        core(
+            "sends-gbk",
+            2,
+            "sends a non-empty message that is valid GBK",
+            "encode the text as GBK before sending it; Python: .encode(\"gbk\"); Java: getBytes(\"GBK\"); Node.js and C: write the GBK bytes, or convert with iconv; Rust: encoding_rs::GBK (see lessons/lesson-02/README.md#3-the-conversation)",
+        ),
+        core(
+            "prints-reply",
+            2,
+            "prints the reply it received (我是服务器 and a number that changes every run), decoded",
+            "recv the reply and print exactly what arrived, decoded from GBK; Python: recv_data.decode(\"gbk\"); Java: new String(bytes, 0, n, \"GBK\"); Node.js: new TextDecoder(\"gbk\").decode(data) (see lessons/lesson-02/README.md#6-decode-the-reply)",
+        ),
+        core(
+            "closes",
+            1,
+            "closes the connection after the reply",
+            "close the socket when the conversation is over; Python, C, Rust: close() or drop; Java: socket.close(); Node.js: socket.end() (see lessons/lesson-02/README.md#7-close)",
+        ),
+        core(
+            "exits-0",
+            1,
+            "exits with status 0",
+            "let the program end normally after close(), with nothing left running (see lessons/lesson-02/README.md#7-close)",
+        ),
+        robust(
+            "refused",
+            1,
+            "with no server, exits non-zero with a message, not a crash",
+            "catch the connection-refused error and print one line; Python: except ConnectionRefusedError; Java: catch ConnectException; C: check connect()'s result and perror; Node.js: an 'error' handler (see lessons/lesson-02/README.md#2-connect)",
+        ),
+        robust(
+            "invalid-reply",
+            1,
+            "survives a reply that is not valid GBK",
+            "decode with errors replaced, or catch the decoding error; Python: .decode(\"gbk\", errors=\"replace\"); Java's new String(...) replaces by itself (see lessons/lesson-02/README.md#6-decode-the-reply)",
+        ),
+    ],
+    grade,
+};
 
 const CONVERSATION: &[&str] = &["connects", "sends-gbk", "prints-reply", "closes", "exits-0"];
 
-pub(super) fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
+/// What the grader, the server, replies: the tutorial's `我是服务器` and a
+/// number that changes from run to run, so that only a client that
+/// received it can print it.
+fn server_reply() -> String {
+    format!("我是服务器，编号{}", 1000 + run::random_u64() % 9000)
+}
+
+fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     let mut rec = Recorder::new(lesson);
-    conversation(ctx, &mut rec);
+    let exit = conversation(ctx, &mut rec);
     refused(ctx, &mut rec);
-    invalid_reply(ctx, &mut rec);
+    invalid_reply(ctx, &mut rec, exit);
     rec.finish()
 }
 
-/// The tutorial's conversation: connect, send, receive the reply, close.
-fn conversation(ctx: &Ctx, rec: &mut Recorder) {
+/// The tutorial's conversation: the client connects and sends; the
+/// grader replies and closes its side, as the tutorial's server does; the
+/// client reads the reply and closes. Returns how the program ended, when
+/// it ended by itself.
+fn conversation(ctx: &Ctx, rec: &mut Recorder) -> Option<std::process::ExitStatus> {
     let (listener, mut program) = match ctx.start_client(None, b"") {
         Ok(started) => started,
-        Err(err) => return rec.fail_rest(CONVERSATION, &err, None),
+        Err(err) => {
+            rec.fail_rest(CONVERSATION, &err);
+            return None;
+        }
     };
     rec.start();
-    let mut conn = match run::accept(
-        &listener,
-        &mut program,
-        ctx.timeout(Duration::from_secs(10)),
-    ) {
+    let mut conn = match ctx.accept(&listener, &mut program) {
         Ok(conn) => {
             rec.pass("connects");
             conn
@@ -37,13 +96,14 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder) {
         Err(err) => {
             ctx.stop(&mut program);
             rec.fail("connects", err, Some(&program));
-            return rec.fail_rest(CONVERSATION, "the program never connected", Some(&program));
+            rec.fail_rest(CONVERSATION, "the program never connected");
+            return None;
         }
     };
     let (message, ended) = run::read_message(
         &mut conn,
-        ctx.timeout(Duration::from_secs(5)),
-        Duration::from_millis(300),
+        ctx.timeout(std::time::Duration::from_secs(5)),
+        std::time::Duration::from_millis(300),
         1 << 20,
     );
     let sent = match valid_gbk(&message) {
@@ -58,37 +118,50 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder) {
     };
     rec.record("sends-gbk", sent, Some(&program));
 
-    let _ = run::send(&mut conn, &gbk(SERVER_REPLY));
-    let (_, closed) = run::read_to_end(&mut conn, ctx.timeout(Duration::from_secs(5)));
-    let exited = program.wait(ctx.timeout(Duration::from_secs(5)));
+    let reply = server_reply();
+    let _ = run::send(&mut conn, &gbk(&reply));
+    run::finish_sending(&conn);
+    let (_, closed) = run::read_to_end(&mut conn, ctx.timeout(std::time::Duration::from_secs(5)));
+    drop(conn);
+    let exited = program.wait(ctx.timeout(std::time::Duration::from_secs(5)));
     let ending = ctx.stop(&mut program);
-    rec.record(
-        "prints-reply",
-        if run::printed(&program, SERVER_REPLY) {
-            Ok(())
-        } else {
-            Err(format!(
-                "the output does not contain the reply {SERVER_REPLY} (sent as GBK)"
-            ))
-        },
-        Some(&program),
-    );
+    let printed = if run::printed(&program, &reply) {
+        Ok(())
+    } else if run::printed(&program, "我是服务器") {
+        Err(format!(
+            "the output holds 我是服务器 but not the reply the grader sent this time, {reply} (in GBK): print the reply that recv returned, not a text of your own"
+        ))
+    } else {
+        Err(format!(
+            "neither stdout nor stderr holds the reply the grader sent, {reply} (in GBK)"
+        ))
+    };
+    rec.record("prints-reply", printed, Some(&program));
     rec.record(
         "closes",
         if closed {
             Ok(())
         } else {
-            Err("the connection was still open 5 s after the reply".to_owned())
+            Err(
+                "the connection was still open 5 s after the reply, although the grader had closed its side"
+                    .to_owned(),
+            )
         },
         Some(&program),
     );
     let exit = run::exit_zero(exited, ending, "the reply");
     rec.record("exits-0", exit, Some(&program));
+    exited
 }
 
 /// Nothing listens: a clear message and a non-zero status, no crash.
 fn refused(ctx: &Ctx, rec: &mut Recorder) {
     rec.start();
+    if !rec.passed("connects") {
+        // A program that never connects cannot show that it handles a
+        // refused connection (an untouched starter exits 1 with a message).
+        return rec.fail_rest(&["refused"], "the program never connected to a server");
+    }
     let port = match run::free_port() {
         Ok(port) => port,
         Err(err) => return rec.fail("refused", err, None),
@@ -97,7 +170,7 @@ fn refused(ctx: &Ctx, rec: &mut Recorder) {
         Ok(program) => program,
         Err(err) => return rec.fail("refused", err, None),
     };
-    let exited = program.wait(ctx.timeout(Duration::from_secs(5)));
+    let exited = program.wait(ctx.timeout(std::time::Duration::from_secs(5)));
     ctx.stop(&mut program);
     let output = [program.stdout(), program.stderr()].concat();
     let result = match exited {
@@ -119,43 +192,43 @@ fn refused(ctx: &Ctx, rec: &mut Recorder) {
     rec.record("refused", result, Some(&program));
 }
 
-/// The reply is not GBK: the program must survive it.
-fn invalid_reply(ctx: &Ctx, rec: &mut Recorder) {
+/// The reply is not GBK: the program must survive it. Only what the
+/// invalid reply changed counts: a program that also ends the same way
+/// after a valid reply has lost `exits-0` for that already.
+fn invalid_reply(ctx: &Ctx, rec: &mut Recorder, normal_exit: Option<std::process::ExitStatus>) {
     rec.start();
     let (listener, mut program) = match ctx.start_client(None, b"") {
         Ok(started) => started,
         Err(err) => return rec.fail("invalid-reply", err, None),
     };
+    const WHAT: &str = "the reply b'\\xff\\xfe\\xfd ok' (not GBK)";
     let result = (|| {
-        let mut conn = run::accept(
-            &listener,
-            &mut program,
-            ctx.timeout(Duration::from_secs(10)),
-        )?;
+        let mut conn = ctx.accept(&listener, &mut program)?;
         let _ = run::read_message(
             &mut conn,
-            ctx.timeout(Duration::from_secs(5)),
-            Duration::from_millis(300),
+            ctx.timeout(std::time::Duration::from_secs(5)),
+            std::time::Duration::from_millis(300),
             1 << 20,
         );
         run::send(&mut conn, b"\xff\xfe\xfd ok")?;
-        let _ = run::read_to_end(&mut conn, ctx.timeout(Duration::from_secs(5)));
-        let exited = program.wait(ctx.timeout(Duration::from_secs(5)));
+        run::finish_sending(&conn);
+        let _ = run::read_to_end(&mut conn, ctx.timeout(std::time::Duration::from_secs(5)));
+        drop(conn);
+        let exited = program.wait(ctx.timeout(std::time::Duration::from_secs(5)));
         ctx.stop(&mut program);
         let output = [program.stdout(), program.stderr()].concat();
         match (exited, run::crashed(&output)) {
-            (_, Some(what)) => Err(format!(
-                "the reply b'\\xff\\xfe\\xfd ok' made the program crash with {what}"
-            )),
+            (_, Some(what)) => Err(format!("{WHAT} made the program crash with {what}")),
             (Some(status), None) if status.success() => Ok(()),
+            (Some(status), None) if Some(status) == normal_exit => Ok(()),
             (Some(status), None) => Err(format!(
-                "after the reply b'\\xff\\xfe\\xfd ok' the program ended with {}",
+                "after {WHAT} the program ended with {}, unlike after a valid reply",
                 describe_status(status)
             )),
-            (None, None) => Err(
-                "after the reply b'\\xff\\xfe\\xfd ok' the program was still running after 5 s"
-                    .to_owned(),
-            ),
+            (None, None) if normal_exit.is_none() => Ok(()),
+            (None, None) => Err(format!(
+                "after {WHAT} the program was still running 5 s later, unlike after a valid reply"
+            )),
         }
     })();
     ctx.stop(&mut program);

@@ -1,38 +1,31 @@
-//! The checks of each lesson, as the grader plays the other side of the
-//! conversation.
+//! The lessons, one module each: a lesson's checks (points, summaries,
+//! hints), its constants and the code that plays the other side of its
+//! conversation live together in `lNN.rs`, which exports one `LESSON`;
+//! [`crate::catalog::LESSONS`] lists them. A new lesson is a new module
+//! and one line in that list.
+//!
+//! Hints are written for every language a class hands in: what to do, then
+//! short asides for Python, C, Java, Node.js and Rust where the call differs.
 
-mod l02;
-mod l03;
-mod l04;
-mod l05;
-mod l06;
-
-use crate::catalog::Lesson;
-use crate::run::{Ctx, Outcome};
-
-/// Runs every check of `lesson`.
-pub fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
-    match lesson.id {
-        "lesson-02" => l02::grade(lesson, ctx),
-        "lesson-03" => l03::grade(lesson, ctx),
-        "lesson-04" => l04::grade(lesson, ctx),
-        "lesson-05" => l05::grade(lesson, ctx),
-        _ => l06::grade(lesson, ctx),
-    }
-}
-
-/// "我是服务器" ("I am the server"): the tutorial's section-2 reply.
-pub(crate) const SERVER_REPLY: &str = "我是服务器";
-/// "我是客户端" ("I am the client"): the tutorial's section-3 message.
-pub(crate) const CLIENT_MESSAGE: &str = "我是客户端";
-/// "ok, 收到了": the threaded server's reply to every message.
-pub(crate) const THREADED_REPLY: &str = "ok, 收到了";
+pub(crate) mod l02;
+pub(crate) mod l03;
+pub(crate) mod l04;
+pub(crate) mod l05;
+pub(crate) mod l06;
 
 /// `text` in GBK.
 pub(crate) fn gbk(text: &str) -> Vec<u8> {
     netcore::text::Encoding::Gbk
         .encode(text)
         .unwrap_or_default()
+}
+
+/// Bytes for a reason: Python's `b'...'` form, then the text they hold in
+/// the encoding that applies: `b'ok, \xca\xd5\xb5\xbd\xc1\xcb' ("ok, 收到了" in
+/// GBK)`. UTF-8 is named as such, so that a reply in the wrong encoding is
+/// never shown as mojibake.
+pub(crate) fn show_bytes(bytes: &[u8]) -> String {
+    netcore::pyrepr::describe_bytes(&bytes[..bytes.len().min(80)])
 }
 
 /// Whether `bytes` are non-empty, valid GBK.
@@ -44,9 +37,9 @@ pub(crate) fn valid_gbk(bytes: &[u8]) -> Result<String, String> {
         // Chinese text in UTF-8 often happens to decode as (wrong) GBK;
         // valid UTF-8 with non-ASCII characters is almost never GBK.
         return Err(format!(
-            "{} bytes of UTF-8 ({}), not GBK: encode with .encode(\"gbk\")",
+            "{} bytes of UTF-8, not GBK: {}",
             bytes.len(),
-            String::from_utf8_lossy(&bytes[..bytes.len().min(60)])
+            show_bytes(bytes)
         ));
     }
     let decoded = netcore::text::Encoding::Gbk.decode(bytes);
@@ -54,7 +47,7 @@ pub(crate) fn valid_gbk(bytes: &[u8]) -> Result<String, String> {
         Err(format!(
             "{} bytes that are not valid GBK: {}",
             bytes.len(),
-            netcore::pyrepr::PyBytes(&bytes[..bytes.len().min(40)])
+            show_bytes(bytes)
         ))
     } else {
         Ok(decoded.text)
@@ -68,10 +61,10 @@ mod tests {
     #[test]
     fn gbk_is_told_from_utf8() {
         assert_eq!(valid_gbk(&gbk("我是服务器")).unwrap(), "我是服务器");
+        let utf8 = valid_gbk("我是服务器".as_bytes()).unwrap_err();
         assert!(
-            valid_gbk("我是服务器".as_bytes())
-                .unwrap_err()
-                .contains("UTF-8")
+            utf8.contains("UTF-8") && utf8.contains("我是服务器"),
+            "{utf8}"
         );
         assert!(
             valid_gbk(b"\xff\xff")
@@ -80,5 +73,18 @@ mod tests {
         );
         assert_eq!(valid_gbk(b"ok").unwrap(), "ok");
         assert!(valid_gbk(b"").is_err());
+    }
+
+    #[test]
+    fn bytes_are_shown_with_the_text_they_hold_never_as_mojibake() {
+        assert_eq!(
+            show_bytes(&gbk("ok, 收到了")),
+            "b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb' (\"ok, 收到了\" in GBK)"
+        );
+        assert_eq!(
+            show_bytes("ok, 收到".as_bytes()),
+            "b'ok, \\xe6\\x94\\xb6\\xe5\\x88\\xb0' (\"ok, 收到\" in UTF-8)"
+        );
+        assert_eq!(show_bytes(b"ok"), "b'ok'");
     }
 }

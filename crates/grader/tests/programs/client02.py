@@ -16,9 +16,13 @@ except OSError as error:
 
 data = b"\xff\xff" if fault == "sends-invalid" else "你好服务端，我是客户端小黑!".encode("gbk")
 client.sendall(data)
-reply = client.recv(1024)
-if fault != "no-print":
-    print("received:", reply.decode("gbk", errors="replace"))
+if fault == "literal":
+    # Never reads: prints what the tutorial's server says, not what came.
+    print("received:", "我是服务器")
+else:
+    reply = client.recv(1024)
+    if fault != "no-print":
+        print("received:", reply.decode("gbk", errors="replace"))
 if fault == "never-closes":
     time.sleep(60)
 client.close()

@@ -27,11 +27,14 @@ if mode == "server":
                 break
             print("received:", data.decode("gbk", errors="replace"), address)
             conn.sendall("ok".encode("gbk"))
-        conn.close()
+        if fault != "no-close":
+            conn.close()
 else:
     client = socket.create_connection(("127.0.0.1", port))
     line = sys.stdin.readline().strip() or "你好"
     client.sendall(line.encode("gbk"))
+    if fault == "exits-at-once":
+        sys.exit(0)
     while True:
         data = client.recv(1024)
         if not data:

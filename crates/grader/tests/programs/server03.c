@@ -1,6 +1,8 @@
 /* Lesson 03 in C, a single server: ./server PORT
    Compiled with FAULT_UTF8 it replies in UTF-8; with FAULT_NO_REUSE it
-   forgets SO_REUSEADDR. */
+   forgets SO_REUSEADDR; with FAULT_UNCHECKED_BIND it binds to 192.0.2.1 (an
+   address this machine does not have) and ignores bind's error, so listen()
+   binds a random port instead of PORT. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,7 +22,12 @@ int main(int argc, char **argv) {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
     addr.sin_port = htons(port);
+#ifdef FAULT_UNCHECKED_BIND
+    inet_pton(AF_INET, "192.0.2.1", &addr.sin_addr);
+    bind(server, (struct sockaddr *)&addr, sizeof addr);
+#else
     if (bind(server, (struct sockaddr *)&addr, sizeof addr) != 0) { perror("bind"); return 1; }
+#endif
     if (listen(server, 128) != 0) { perror("listen"); return 1; }
     int conn = accept(server, NULL, NULL);
     if (conn < 0) { perror("accept"); return 1; }

@@ -387,6 +387,40 @@ impl Ctx {
         }
     }
 
+    /// Starts a server program (in `mode`) on the next port and waits until
+    /// it listens. `Err` holds the reason and the program, stopped, when it
+    /// started at all (its output goes with the reason). A program whose
+    /// `bind` found its port taken, by a process that took it between the
+    /// grader's choice and the program's start (another grading on the
+    /// machine), is started again on another port: that is not the
+    /// program's fault. With a fixed `--port` it is reported as it is.
+    pub fn start_server(
+        &self,
+        mode: Option<&str>,
+    ) -> Result<(Program, u16), (String, Option<Program>)> {
+        const TRIES: usize = 3;
+        for attempt in 1..=TRIES {
+            let port = self.port().map_err(|err| (err, None))?;
+            let mut program = self.start(port, mode, b"").map_err(|err| (err, None))?;
+            match self.wait_listening(&mut program, port) {
+                Ok(()) => return Ok((program, port)),
+                Err(reason) => {
+                    self.stop(&mut program);
+                    let raced = self.settings.port.is_none()
+                        && attempt < TRIES
+                        && program
+                            .ending()
+                            .is_some_and(|e| matches!(e, Ending::ByItself(_)))
+                        && address_in_use(&[program.stdout(), program.stderr()].concat());
+                    if !raced {
+                        return Err((reason, Some(program)));
+                    }
+                }
+            }
+        }
+        unreachable!("the last try returns")
+    }
+
     /// Waits until the program listens on `port`, and explains when it
     /// does not: it exited, or listens elsewhere, or never listened.
     pub fn wait_listening(&self, program: &mut Program, port: u16) -> Result<(), String> {
@@ -438,9 +472,9 @@ impl Ctx {
         stdin: &[u8],
         vars: &[(&str, String)],
     ) -> Result<(TcpListener, Program), String> {
-        let listener = self
-            .port()
-            .and_then(listen)
+        // The grader listens first, on a port the system chooses: nothing
+        // can take it between the choice and the listening.
+        let listener = listen(self.settings.port.unwrap_or(0))
             .map_err(|err| format!("the grader cannot listen: {err}"))?;
         let port = listener
             .local_addr()
@@ -529,7 +563,7 @@ fn not_listening(program: &Program, port: u16, waited: Duration) -> String {
     let ephemeral = ephemeral_ports();
     if elsewhere.iter().all(|p| ephemeral.contains(p)) {
         format!(
-            "the program listens on port {}, not on {port}: a port the system chose by itself, which is what listen() does when bind() failed or was never called; check bind()'s result (it fails, for example, for an address that is not this machine's)",
+            "the program listens on port {}, not on {port}: a port the system chose, as it does when bind() failed unchecked (for example for an address that is not this machine's), was never called, or asked for port 0; check bind()'s result, and bind the port given on the command line ({{port}}) or in PORT",
             join(&elsewhere)
         )
     } else {
@@ -583,6 +617,10 @@ pub fn launch_failure(status: ExitStatus, output: &[u8]) -> Option<String> {
             "the Java VM could not reserve its heap (not the program's fault: raise --memory)",
         ),
         (
+            "insufficient memory for the Java Runtime Environment",
+            "the Java VM ran out of memory as it started (its initial heap is a share of the machine's memory: raise --memory, or give java -Xms)",
+        ),
+        (
             "error while loading shared libraries",
             "a library the program needs is missing",
         ),
@@ -623,12 +661,44 @@ fn join(ports: &[u16]) -> String {
         .join(", ")
 }
 
-/// A port that nothing listens on right now.
+/// Whether a program's output says its `bind` found the address in use
+/// (Python, C's perror, Java, Node.js, Go and Rust all say it so).
+fn address_in_use(output: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(output).to_lowercase();
+    text.contains("address already in use") || text.contains("eaddrinuse")
+}
+
+/// A port that nothing uses right now, for a program to listen on. It is
+/// taken below the range the system picks client ports from (Linux:
+/// `ip_local_port_range`, 32768 and up), so that none of the many client
+/// connections on the machine (the grader's own, other gradings') can take
+/// it before the program binds it.
 pub fn free_port() -> Result<u16, String> {
+    let ephemeral = ephemeral_ports();
+    let low = 10_000u16;
+    if *ephemeral.start() > low + 1000 {
+        let span = u64::from(*ephemeral.start() - low);
+        for _ in 0..200 {
+            let port = low + (random_u64() % span) as u16;
+            if bindable(port) {
+                return Ok(port);
+            }
+        }
+    }
     TcpListener::bind((HOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|err| format!("cannot find a free port: {err}"))
+}
+
+/// Whether a program without SO_REUSEADDR could bind `port` on every
+/// address now (std's `TcpListener` sets SO_REUSEADDR, which would not
+/// notice a connection of an earlier run in TIME_WAIT).
+fn bindable(port: u16) -> bool {
+    use socket2::{Domain, Socket, Type};
+    Socket::new(Domain::IPV4, Type::STREAM, None)
+        .and_then(|socket| socket.bind(&SocketAddr::from(([0, 0, 0, 0], port)).into()))
+        .is_ok()
 }
 
 /// Listens on loopback `port` for a client program.

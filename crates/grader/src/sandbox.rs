@@ -276,6 +276,18 @@ impl Program {
         // only makes async-signal-safe system calls on values it owns.
         unsafe {
             command.pre_exec(move || {
+                // The program starts with the default signal dispositions
+                // and no blocked signals, whatever the grader inherited: a
+                // grader started with `nohup` or `&` ignores SIGINT, which
+                // would pass on to the program, and neither Python nor a
+                // shell's trap would then see the SIGINT that lets them
+                // flush their output.
+                for signal in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(signal, libc::SIG_DFL);
+                }
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
                 set_limit(libc::RLIMIT_CORE, 0)?;
                 set_limit(libc::RLIMIT_CPU, limits.cpu_seconds)?;
                 set_limit(libc::RLIMIT_DATA, limits.memory_bytes)?;
@@ -855,6 +867,15 @@ mod tests {
         }
     }
 
+    /// Waits (at most 10 s, however busy the machine) until the script has
+    /// printed `ready`: its traps are set.
+    fn wait_for_ready(program: &Program) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !program.stdout().starts_with(b"ready\n") && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     #[test]
     fn captures_stdout_through_a_pty_and_stderr_through_a_pipe() {
         let mut program = Program::start(&sh("echo out; echo err >&2; exit 3")).unwrap();
@@ -870,7 +891,10 @@ mod tests {
         let mut spec = sh("yes 0123456789");
         spec.limits.output_cap = 64 * 1024;
         let mut program = Program::start(&spec).unwrap();
-        thread::sleep(Duration::from_millis(300));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while program.output_total().0 < 256 * 1024 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
         program.stop(Duration::from_millis(200));
         let out = program.stdout();
         assert!(out.len() < 80 * 1024, "{} bytes kept", out.len());
@@ -884,7 +908,7 @@ mod tests {
             "trap '' INT TERM; echo ready; while :; do sleep 1; done",
         ))
         .unwrap();
-        thread::sleep(Duration::from_millis(200));
+        wait_for_ready(&program);
         let ending = program.stop(Duration::from_millis(200));
         assert!(
             matches!(ending, Ending::Stopped("SIGKILL", _)),
@@ -913,15 +937,32 @@ mod tests {
     }
 
     #[test]
+    fn a_program_gets_sigint_even_from_a_grader_that_ignores_it() {
+        // SAFETY: setting this test process's SIGINT disposition; the
+        // grader's own tests never send it SIGINT.
+        let before = unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+        let program = Program::start(&sh(
+            "trap 'echo flushed; exit 0' INT; echo ready; while :; do sleep 0.05; done",
+        ));
+        // SAFETY: as above, restoring what it was.
+        unsafe { libc::signal(libc::SIGINT, before) };
+        let mut program = program.unwrap();
+        wait_for_ready(&program);
+        let ending = program.stop(Duration::from_secs(5));
+        assert!(matches!(ending, Ending::Stopped("SIGINT", _)), "{ending:?}");
+        assert_eq!(program.stdout(), b"ready\nflushed\n");
+    }
+
+    #[test]
     fn sigint_comes_first_so_programs_can_flush() {
         let mut program = Program::start(&sh(
-            "trap 'echo flushed; exit 0' INT; while :; do sleep 0.05; done",
+            "trap 'echo flushed; exit 0' INT; echo ready; while :; do sleep 0.05; done",
         ))
         .unwrap();
-        thread::sleep(Duration::from_millis(200));
-        let ending = program.stop(Duration::from_secs(2));
+        wait_for_ready(&program);
+        let ending = program.stop(Duration::from_secs(5));
         assert!(matches!(ending, Ending::Stopped("SIGINT", _)), "{ending:?}");
-        assert_eq!(program.stdout(), b"flushed\n");
+        assert_eq!(program.stdout(), b"ready\nflushed\n");
     }
 
     #[test]

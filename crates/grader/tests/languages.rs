@@ -9,13 +9,10 @@
 //! A missing runtime skips its tests with a message, except where
 //! `SOCKET_LESSONS_REQUIRE_RUNTIMES=1` is set (CI): there it fails them.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use assert_cmd::Command;
-use serde_json::Value;
 
 /// Set to 1 in CI: a missing runtime fails the test instead of skipping it.
 const REQUIRE_RUNTIMES: &str = "SOCKET_LESSONS_REQUIRE_RUNTIMES";
@@ -26,133 +23,14 @@ const REQUIRE_RUNTIMES: &str = "SOCKET_LESSONS_REQUIRE_RUNTIMES";
 const FAST: &str = "0.5";
 const JVM: &str = "1.0";
 
-/// How many gradings may run at once: each plays up to 50 clients, and the
-/// timing checks (`concurrent`, `stops-on-zero`) need some CPU left over.
-const AT_ONCE: usize = 3;
+mod common;
 
-// Running the grader.
+use common::{Graded, Slot, words};
 
-struct Graded {
-    code: i32,
-    report: Value,
-    stderr: String,
-}
-
-impl Graded {
-    fn checks(&self) -> impl Iterator<Item = &Value> {
-        self.report["checks"].as_array().expect("checks").iter()
-    }
-
-    fn check(&self, id: &str) -> &Value {
-        self.checks()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("no check {id} in {:#}", self.report))
-    }
-
-    fn failed(&self) -> BTreeSet<String> {
-        self.checks()
-            .filter(|c| c["status"] == "failed")
-            .map(|c| c["id"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    fn reason(&self, id: &str) -> String {
-        self.check(id)["reason"].as_str().unwrap_or("").to_owned()
-    }
-
-    fn tail(&self, id: &str) -> String {
-        self.check(id)["output_tail"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
-    }
-
-    /// Exactly `expected` failed, and the first of them for a reason that
-    /// contains `word`.
-    fn assert_failed(&self, what: &str, expected: &[&str], word: &str) {
-        let expected: BTreeSet<String> = expected.iter().map(|s| (*s).to_owned()).collect();
-        assert_eq!(
-            self.failed(),
-            expected,
-            "{what}: report:\n{:#}\nstderr: {}",
-            self.report,
-            self.stderr
-        );
-        assert_eq!(
-            self.code,
-            if expected.is_empty() { 0 } else { 1 },
-            "{what}: exit status"
-        );
-        if let Some(first) = self
-            .checks()
-            .map(|c| c["id"].as_str().unwrap())
-            .find(|id| expected.contains(*id))
-        {
-            let reason = self.reason(first);
-            assert!(
-                reason.contains(word),
-                "{what}: {first}: {word:?} not in the reason: {reason}\n{}",
-                self.tail(first)
-            );
-        }
-    }
-}
-
-/// A counting semaphore: at most [`AT_ONCE`] gradings at a time.
-static RUNNING: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
-
-struct Slot;
-
-impl Slot {
-    fn take() -> Slot {
-        let (count, freed) = &RUNNING;
-        let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
-        while *count >= AT_ONCE {
-            count = freed.wait(count).unwrap_or_else(|e| e.into_inner());
-        }
-        *count += 1;
-        Slot
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let (count, freed) = &RUNNING;
-        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        freed.notify_one();
-    }
-}
-
-/// `grader check LESSON --format json ... -- COMMAND`, with `env` added to
-/// the grader's environment (which the program inherits).
+/// `grader check LESSON` at `time_scale`, with `env` added to the grader's
+/// environment (which the program inherits).
 fn grade(lesson: &str, time_scale: &str, env: &[(&str, &str)], command: &[String]) -> Graded {
-    let _slot = Slot::take();
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args([
-            "check",
-            lesson,
-            "--format",
-            "json",
-            "--run-as",
-            "root",
-            "--time-scale",
-            time_scale,
-            "--",
-        ])
-        .args(command)
-        .envs(env.iter().copied())
-        .timeout(Duration::from_secs(400))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let report: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|err| panic!("not JSON ({err}):\n{stdout}\n{stderr}"));
-    Graded {
-        code: output.status.code().unwrap_or(-1),
-        report,
-        stderr,
-    }
+    common::grade(lesson, time_scale, &[], env, command)
 }
 
 // Runtimes and compilers.
@@ -279,10 +157,6 @@ fn rustc(dir: &TempDir, name: &str) -> String {
     binary
 }
 
-fn words(command: &[&str]) -> Vec<String> {
-    command.iter().map(|s| (*s).to_owned()).collect()
-}
-
 /// `base` followed by `args`.
 fn with(base: &[String], args: &[&str]) -> Vec<String> {
     base.iter().cloned().chain(words(args)).collect()
@@ -327,13 +201,45 @@ fn java_lesson_02_client() {
         return;
     };
     let client = with(&java, &["{host}", "{port}"]);
-    grade("lesson-02", JVM, &[], &client).assert_failed("Client02", &[], "");
+    grade("lesson-02", JVM, &[], &client).assert_verdict("Client02", &[], "");
     // It never reads: it prints the tutorial's words, not this run's reply.
     // It closes before the reply comes, so nothing else is lost.
-    grade("lesson-02", JVM, &[], &with(&client, &["literal"])).assert_failed(
+    grade("lesson-02", JVM, &[], &with(&client, &["literal"])).assert_verdict(
         "Client02 literal",
         &["prints-reply"],
         "not the reply",
+    );
+}
+
+#[test]
+fn a_java_vm_that_cannot_start_is_a_setup_error_not_a_failed_bind() {
+    if runtime("java setup error", "java", &["-version"]).is_none() {
+        return;
+    }
+    let dir = TempDir::new("java-no-start");
+    let _slot = Slot::take();
+    // An initial heap of 1 GiB under a 256 MiB memory limit: the JVM
+    // cannot start, whatever the program would do.
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args([
+            "check",
+            "lesson-05",
+            "--run-as",
+            "root",
+            "--memory",
+            "256",
+            "--",
+        ])
+        .args(["java", "-Xms1g", "-version", "{port}"])
+        .current_dir(&dir.0)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the Java VM") && !stderr.contains("bind"),
+        "{stderr}"
     );
 }
 
@@ -342,7 +248,7 @@ fn java_lesson_03_server() {
     let Some((_dir, java)) = java("java lesson-03", "Server03") else {
         return;
     };
-    grade("lesson-03", JVM, &[], &with(&java, &["{port}"])).assert_failed("Server03", &[], "");
+    grade("lesson-03", JVM, &[], &with(&java, &["{port}"])).assert_verdict("Server03", &[], "");
 }
 
 #[test]
@@ -350,7 +256,7 @@ fn java_lesson_04_notes() {
     let Some((_dir, java)) = java("java lesson-04", "Notes04") else {
         return;
     };
-    grade("lesson-04", JVM, &[], &with(&java, &["{mode}", "{port}"])).assert_failed(
+    grade("lesson-04", JVM, &[], &with(&java, &["{mode}", "{port}"])).assert_verdict(
         "Notes04",
         &[],
         "",
@@ -363,8 +269,8 @@ fn java_lesson_05_threads() {
         return;
     };
     let server = with(&java, &["{port}"]);
-    grade("lesson-05", JVM, &[], &server).assert_failed("Server05", &[], "");
-    grade("lesson-05", JVM, &[], &with(&server, &["pool"])).assert_failed(
+    grade("lesson-05", JVM, &[], &server).assert_verdict("Server05", &[], "");
+    grade("lesson-05", JVM, &[], &with(&server, &["pool"])).assert_verdict(
         "Server05 pool",
         &["concurrent"],
         "2 clients at a time",
@@ -377,7 +283,7 @@ fn java_lesson_06_buffers() {
         return;
     };
     let command = with(&java, &["{mode}", "{port}", "{bytes}"]);
-    grade("lesson-06", JVM, &[], &command).assert_failed("Buffers06", &[], "");
+    grade("lesson-06", JVM, &[], &command).assert_verdict("Buffers06", &[], "");
 }
 
 // Node.js: the net module's event loop.
@@ -389,7 +295,7 @@ fn node_lesson_02_client() {
     let Some(command) = node("node lesson-02", "client02.js", &["{host}", "{port}"]) else {
         return;
     };
-    grade("lesson-02", FAST, &[], &command).assert_failed("client02.js", &[], "");
+    grade("lesson-02", FAST, &[], &command).assert_verdict("client02.js", &[], "");
 }
 
 #[test]
@@ -397,7 +303,7 @@ fn node_lesson_03_server() {
     let Some(command) = node("node lesson-03", "server03.js", &["{port}"]) else {
         return;
     };
-    grade("lesson-03", FAST, &[], &command).assert_failed("server03.js", &[], "");
+    grade("lesson-03", FAST, &[], &command).assert_verdict("server03.js", &[], "");
 }
 
 #[test]
@@ -405,7 +311,7 @@ fn node_lesson_04_notes() {
     let Some(command) = node("node lesson-04", "notes04.js", &["{mode}", "{port}"]) else {
         return;
     };
-    grade("lesson-04", FAST, &[], &command).assert_failed("notes04.js", &[], "");
+    grade("lesson-04", FAST, &[], &command).assert_verdict("notes04.js", &[], "");
 }
 
 #[test]
@@ -413,7 +319,19 @@ fn node_lesson_05_event_loop() {
     let Some(command) = node("node lesson-05", "server05.js", &["{port}"]) else {
         return;
     };
-    grade("lesson-05", FAST, &[], &command).assert_failed("server05.js", &[], "");
+    grade("lesson-05", FAST, &[], &command).assert_verdict("server05.js", &[], "");
+    let Some(command) = node(
+        "node lesson-05",
+        "server05.js",
+        &["{port}", "per-chunk-decode"],
+    ) else {
+        return;
+    };
+    grade("lesson-05", FAST, &[], &command).assert_verdict(
+        "server05.js per-chunk-decode",
+        &["split-character"],
+        "你好 whole",
+    );
 }
 
 #[test]
@@ -425,7 +343,7 @@ fn node_lesson_06_buffers() {
     ) else {
         return;
     };
-    grade("lesson-06", FAST, &[], &command).assert_failed("buffers06.js", &[], "");
+    grade("lesson-06", FAST, &[], &command).assert_verdict("buffers06.js", &[], "");
 }
 
 // C: compiled with cc -O1 -pthread; faults chosen with -D.
@@ -443,7 +361,7 @@ fn c_lesson_02_client() {
         &[],
         &words(&[&client, "{host}", "{port}"]),
     )
-    .assert_failed("client02.c", &[], "");
+    .assert_verdict("client02.c", &[], "");
 }
 
 #[test]
@@ -461,7 +379,7 @@ fn c_lesson_03_server() {
     ] {
         let defines: &[&str] = if define.is_empty() { &[] } else { &[define] };
         let server = cc(&dir, "server03.c", defines);
-        grade("lesson-03", FAST, &[], &words(&[&server, "{port}"])).assert_failed(
+        grade("lesson-03", FAST, &[], &words(&[&server, "{port}"])).assert_verdict(
             &format!("server03.c {define}"),
             failed,
             word,
@@ -488,7 +406,7 @@ fn c_lesson_04_notes() {
             &[],
             &words(&[&notes, "{mode}", "{port}"]),
         )
-        .assert_failed(&format!("notes04.c {define}"), failed, word);
+        .assert_verdict(&format!("notes04.c {define}"), failed, word);
     }
 }
 
@@ -502,7 +420,7 @@ fn c_lesson_05_threads() {
     for define in ["", "-DFAULT_STDERR"] {
         let defines: &[&str] = if define.is_empty() { &[] } else { &[define] };
         let server = cc(&dir, "c/server05.c", defines);
-        grade("lesson-05", FAST, &[], &words(&[&server, "{port}"])).assert_failed(
+        grade("lesson-05", FAST, &[], &words(&[&server, "{port}"])).assert_verdict(
             &format!("server05.c {define}"),
             &[],
             "",
@@ -518,7 +436,7 @@ fn c_lesson_06_buffers() {
     let dir = TempDir::new("c-lesson-06");
     let buffers = cc(&dir, "c/buffers06.c", &[]);
     let command = words(&[&buffers, "{mode}", "{port}", "{bytes}"]);
-    grade("lesson-06", FAST, &[], &command).assert_failed("buffers06.c", &[], "");
+    grade("lesson-06", FAST, &[], &command).assert_verdict("buffers06.c", &[], "");
 }
 
 // Go: go build, a goroutine per connection.
@@ -536,7 +454,7 @@ fn go_lesson_02_client() {
         &[],
         &words(&[&client, "{host}", "{port}"]),
     )
-    .assert_failed("client02.go", &[], "");
+    .assert_verdict("client02.go", &[], "");
 }
 
 #[test]
@@ -546,10 +464,15 @@ fn go_lesson_05_goroutines() {
     }
     let dir = TempDir::new("go-lesson-05");
     let server = go(&dir, "server05");
-    grade("lesson-05", FAST, &[], &words(&[&server, "{port}"])).assert_failed(
+    grade("lesson-05", FAST, &[], &words(&[&server, "{port}"])).assert_verdict(
         "server05.go",
         &[],
         "",
+    );
+    grade("lesson-05", FAST, &[], &words(&[&server, "{port}", "pool"])).assert_verdict(
+        "server05.go pool",
+        &["concurrent"],
+        "serves only 2 clients at a time",
     );
 }
 
@@ -570,7 +493,7 @@ fn rust_lesson_03_a_panic_is_reported_with_its_message() {
         &[("RUST_BACKTRACE", "1")],
         &words(&[&server, "{port}"]),
     );
-    graded.assert_failed("server03_panics.rs", &["invalid-gbk"], "panic");
+    graded.assert_verdict("server03_panics.rs", &["invalid-gbk"], "panic");
     let tail = graded.tail("invalid-gbk");
     assert!(tail.contains("panicked at"), "{tail}");
 }
@@ -582,7 +505,7 @@ fn python_lesson_02_client_faults() {
     let Some(client) = python("python lesson-02", "client02.py", &["{host}", "{port}"]) else {
         return;
     };
-    grade("lesson-02", FAST, &[], &with(&client, &["literal"])).assert_failed(
+    grade("lesson-02", FAST, &[], &with(&client, &["literal"])).assert_verdict(
         "client02.py literal",
         &["prints-reply"],
         "not the reply",
@@ -598,7 +521,7 @@ fn python_lesson_04_notes_faults() {
         ("exits-at-once", "client-exits", "before the server closed"),
         ("no-close", "stops-on-zero", "close"),
     ] {
-        grade("lesson-04", FAST, &[], &with(&notes, &[fault])).assert_failed(
+        grade("lesson-04", FAST, &[], &with(&notes, &[fault])).assert_verdict(
             &format!("notes04.py {fault}"),
             &[failed],
             word,
@@ -617,7 +540,7 @@ fn python_lesson_05_server_faults() {
         // The logging module writes to stderr, which is read too.
         ("logging", &[][..], ""),
     ] {
-        grade("lesson-05", FAST, &[], &with(&server, &[fault])).assert_failed(
+        grade("lesson-05", FAST, &[], &with(&server, &[fault])).assert_verdict(
             &format!("server05.py {fault}"),
             failed,
             word,
@@ -632,7 +555,7 @@ fn python_lesson_06_a_sink_that_counts_to_8_mib() {
     };
     // It counts to the tutorial's 8 MiB rather than to the end of stream:
     // the grader sends another size.
-    grade("lesson-06", FAST, &[], &with(&buffers, &["counts-8mib"])).assert_failed(
+    grade("lesson-06", FAST, &[], &with(&buffers, &["counts-8mib"])).assert_verdict(
         "buffers06.py counts-8mib",
         &["sink-counts"],
         "sink",

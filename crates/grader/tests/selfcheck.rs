@@ -8,91 +8,21 @@
 //! serde_json). The Python programs need `python3`; without it those tests
 //! skip with a message, except in CI where `.ci/run` makes them required.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use netcore::testing::{cargo_bin, python3_or_skip};
-use serde_json::Value;
 
 /// Timeouts in these tests: half the grader's defaults, which are generous.
 const TIME_SCALE: &str = "0.5";
 
-struct Graded {
-    code: i32,
-    report: Value,
-    stderr: String,
-}
+mod common;
 
-impl Graded {
-    fn failed(&self) -> BTreeSet<String> {
-        self.checks()
-            .filter(|c| c["status"] == "failed")
-            .map(|c| c["id"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    fn checks(&self) -> impl Iterator<Item = &Value> {
-        self.report["checks"].as_array().expect("checks").iter()
-    }
-
-    fn reason(&self, id: &str) -> String {
-        let check = self
-            .checks()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("no check {id}"));
-        check["reason"].as_str().unwrap_or("").to_owned()
-    }
-
-    fn tail(&self, id: &str) -> String {
-        let check = self.checks().find(|c| c["id"] == id).unwrap();
-        check["output_tail"].as_str().unwrap_or("").to_owned()
-    }
-
-    fn assert_failed(&self, expected: &[&str]) {
-        let expected: BTreeSet<String> = expected.iter().map(|s| (*s).to_owned()).collect();
-        assert_eq!(
-            self.failed(),
-            expected,
-            "report:\n{:#}\nstderr: {}",
-            self.report,
-            self.stderr
-        );
-        assert_eq!(self.code, if expected.is_empty() { 0 } else { 1 });
-    }
-}
+use common::{Graded, words};
 
 fn grade(lesson: &str, options: &[&str], command: &[String]) -> Graded {
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args([
-            "check",
-            lesson,
-            "--format",
-            "json",
-            "--run-as",
-            "root",
-            "--time-scale",
-            TIME_SCALE,
-        ])
-        .args(options)
-        .arg("--")
-        .args(command)
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
-        panic!(
-            "not JSON ({err}):\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    Graded {
-        code: output.status.code().unwrap_or(-1),
-        report,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::grade(lesson, TIME_SCALE, options, &[], command)
 }
 
 fn bin(name: &str) -> String {
@@ -113,10 +43,6 @@ fn tutorial(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
-}
-
-fn words(command: &[&str]) -> Vec<String> {
-    command.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// `python3 program args... [fault]`, or None (skipped) without python3.
@@ -242,20 +168,11 @@ fn faults(lesson: &str, script: &str, args: &[&str], cases: &[(&str, &[&str], &s
         let Some(command) = python(lesson, program(script), args, fault) else {
             return;
         };
-        let graded = grade(lesson, &[], &command);
-        graded.assert_failed(failed);
-        if let Some(first) = failed.first() {
-            let reason = graded.reason(first);
-            assert!(
-                reason.contains(reason_word),
-                "{lesson} {fault}: {first}: {reason}"
-            );
-            let check = graded.checks().find(|c| c["id"] == *first).unwrap();
-            assert!(
-                check["hint"].as_str().unwrap().contains("lessons/"),
-                "{check}"
-            );
-        }
+        grade(lesson, &[], &command).assert_verdict(
+            &format!("{lesson} {fault}"),
+            failed,
+            reason_word,
+        );
     }
 }
 
@@ -360,6 +277,19 @@ fn lesson_05_faults() {
             ("dies-on-reset", &["survives-reset"], "reset"),
         ],
     );
+}
+
+#[test]
+fn an_event_loop_serves_everyone_and_is_not_taken_for_a_pool() {
+    let Some(command) = python(
+        "asyncio server",
+        program("server05_asyncio.py"),
+        &["{port}"],
+        "",
+    ) else {
+        return;
+    };
+    grade("lesson-05", &[], &command).assert_failed(&[]);
 }
 
 #[test]

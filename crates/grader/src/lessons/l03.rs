@@ -74,32 +74,23 @@ const CONVERSATION: &[&str] = &[
 
 fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     let mut rec = Recorder::new(lesson);
-    match ctx.port() {
-        Ok(port) => {
-            conversation(ctx, &mut rec, port);
-            restart(ctx, &mut rec, port);
-        }
-        Err(err) => {
-            rec.fail_rest(CONVERSATION, &err);
-            rec.fail_rest(&["restarts"], &err);
-        }
-    }
+    let port = conversation(ctx, &mut rec);
+    restart(ctx, &mut rec, port);
     invalid_gbk(ctx, &mut rec);
     rec.finish()
 }
 
-/// The tutorial's conversation.
-fn conversation(ctx: &Ctx, rec: &mut Recorder, port: u16) {
-    let mut program = match ctx.start(port, None, b"") {
-        Ok(program) => program,
-        Err(err) => return rec.fail_rest(CONVERSATION, &err),
+/// The tutorial's conversation. Returns the port the program listened
+/// on, for the restart.
+fn conversation(ctx: &Ctx, rec: &mut Recorder) -> Option<u16> {
+    let (mut program, port) = match ctx.start_server(None) {
+        Ok(started) => started,
+        Err((err, program)) => {
+            rec.fail("listens", err, program.as_ref());
+            rec.fail_rest(CONVERSATION, "the program never listened");
+            return None;
+        }
     };
-    rec.start();
-    if let Err(err) = ctx.wait_listening(&mut program, port) {
-        ctx.stop(&mut program);
-        rec.fail("listens", err, Some(&program));
-        return rec.fail_rest(CONVERSATION, "the program never listened");
-    }
     rec.pass("listens");
     let mut closed = false;
     let reply = ctx.connect(port).and_then(|mut conn| {
@@ -139,16 +130,17 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder, port: u16) {
     );
     let exit = run::exit_zero(exited, ending, "its client");
     rec.record("exits-0", exit, Some(&program));
+    Some(port)
 }
 
 /// Started again at once on the same port, it must bind. The first run
 /// ended with the server closing the connection first (by itself, or when
 /// the grader stopped it), so its side of that connection is in TIME_WAIT.
-fn restart(ctx: &Ctx, rec: &mut Recorder, port: u16) {
+fn restart(ctx: &Ctx, rec: &mut Recorder, port: Option<u16>) {
     rec.start();
-    if !rec.passed("listens") {
+    let Some(port) = port else {
         return rec.fail_rest(&["restarts"], "the program never listened the first time");
-    }
+    };
     let mut program = match ctx.start(port, None, b"") {
         Ok(program) => program,
         Err(err) => return rec.fail("restarts", err, None),
@@ -165,18 +157,13 @@ fn restart(ctx: &Ctx, rec: &mut Recorder, port: u16) {
 /// this check's: only an ending that differs from the normal run's counts.
 fn invalid_gbk(ctx: &Ctx, rec: &mut Recorder) {
     rec.start();
-    let port = match ctx.port() {
-        Ok(port) => port,
-        Err(err) => return rec.fail("invalid-gbk", err, None),
-    };
-    let mut program = match ctx.start(port, None, b"") {
-        Ok(program) => program,
-        Err(err) => return rec.fail("invalid-gbk", err, None),
+    let (mut program, port) = match ctx.start_server(None) {
+        Ok(started) => started,
+        Err((err, program)) => return rec.fail("invalid-gbk", err, program.as_ref()),
     };
     const WHAT: &str = "the message b'\\xff\\xfe\\xfd\\xfc' (not GBK)";
     let exits_normally = rec.passed("exits-0");
     let result = (|| {
-        ctx.wait_listening(&mut program, port)?;
         let mut conn = ctx.connect(port)?;
         run::send(&mut conn, b"\xff\xfe\xfd\xfc")?;
         let (reply, _) = run::read_to_end(&mut conn, ctx.timeout(Duration::from_secs(5)));

@@ -70,21 +70,16 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
 }
 
 fn server(ctx: &Ctx, rec: &mut Recorder) {
-    let rest = ["server-listens", "stops-on-zero"];
-    let port = match ctx.port() {
-        Ok(port) => port,
-        Err(err) => return rec.fail_rest(&rest, &err),
+    let (mut program, port) = match ctx.start_server(Some("server")) {
+        Ok(started) => started,
+        Err((err, program)) => {
+            rec.fail("server-listens", err, program.as_ref());
+            return rec.fail_rest(
+                &["stops-on-zero"],
+                "the program never listened in server mode",
+            );
+        }
     };
-    let mut program = match ctx.start(port, Some("server"), b"") {
-        Ok(program) => program,
-        Err(err) => return rec.fail_rest(&rest, &err),
-    };
-    rec.start();
-    if let Err(err) = ctx.wait_listening(&mut program, port) {
-        ctx.stop(&mut program);
-        rec.fail("server-listens", err, Some(&program));
-        return rec.fail_rest(&rest, "the program never listened in server mode");
-    }
     rec.pass("server-listens");
     let result = stops_on_zero(ctx, &mut program, port);
     ctx.stop(&mut program);
@@ -177,16 +172,11 @@ fn survives_reset(ctx: &Ctx, rec: &mut Recorder) {
             "the program never listened in server mode",
         );
     }
-    let port = match ctx.port() {
-        Ok(port) => port,
-        Err(err) => return rec.fail("survives-reset", err, None),
-    };
-    let mut program = match ctx.start(port, Some("server"), b"") {
-        Ok(program) => program,
-        Err(err) => return rec.fail("survives-reset", err, None),
+    let (mut program, port) = match ctx.start_server(Some("server")) {
+        Ok(started) => started,
+        Err((err, program)) => return rec.fail("survives-reset", err, program.as_ref()),
     };
     let result = (|| {
-        ctx.wait_listening(&mut program, port)?;
         let mut first = ctx.connect(port)?;
         run::send(&mut first, &gbk("你好"))?;
         let _ = run::read_message(

@@ -70,21 +70,13 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
 }
 
 fn sink(ctx: &Ctx, rec: &mut Recorder) {
-    let rest = ["sink-listens", "sink-counts"];
-    let port = match ctx.port() {
-        Ok(port) => port,
-        Err(err) => return rec.fail_rest(&rest, &err),
+    let (mut program, port) = match ctx.start_server(Some("sink")) {
+        Ok(started) => started,
+        Err((err, program)) => {
+            rec.fail("sink-listens", err, program.as_ref());
+            return rec.fail_rest(&["sink-counts"], "the program never listened in sink mode");
+        }
     };
-    let mut program = match ctx.start(port, Some("sink"), b"") {
-        Ok(program) => program,
-        Err(err) => return rec.fail_rest(&rest, &err),
-    };
-    rec.start();
-    if let Err(err) = ctx.wait_listening(&mut program, port) {
-        ctx.stop(&mut program);
-        rec.fail("sink-listens", err, Some(&program));
-        return rec.fail_rest(&rest, "the program never listened in sink mode");
-    }
     rec.pass("sink-listens");
     let size = uneven_size(3 << 20, 6 << 20);
     let result = (|| {

@@ -1,8 +1,9 @@
-// Lesson 05 in Go, a concurrent server: go build server05.go && ./server05 PORT
+// Lesson 05 in Go, a concurrent server: go build server05.go && ./server05 PORT [pool]
 // A goroutine per client; replies "ok, 收到了" in GBK to every read. Without a
 // GBK codec in std, it prints the GBK bytes as they came, but only whole
 // characters: a lead byte whose second byte has not come yet waits for the next
 // read (one such carry per connection), so a split character prints whole.
+// Fault pool: two worker goroutines serve the accepted connections in turn.
 package main
 
 import (
@@ -61,12 +62,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "server05:", err)
 		os.Exit(1)
 	}
+	pool := len(os.Args) > 2 && os.Args[2] == "pool"
+	conns := make(chan net.Conn, 1024)
+	if pool {
+		for i := 0; i < 2; i++ {
+			go func() {
+				for conn := range conns {
+					serve(conn)
+				}
+			}()
+		}
+	}
 	for {
 		conn, err := listener.Accept()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "accept:", err)
 			continue
 		}
-		go serve(conn)
+		if pool {
+			conns <- conn
+		} else {
+			go serve(conn)
+		}
 	}
 }

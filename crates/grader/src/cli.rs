@@ -377,14 +377,14 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
         let before = exercise::fingerprint(&watched);
         let (outcomes, command, elapsed) = match grade(lesson, &options, exercise) {
             Ok(graded) => graded,
-            Err(setup) if !options.watch => {
+            Err(setup) => {
                 // Not the student's failure, and not a score: said once.
                 eprintln!("grader: error: {}", setup_error_line(&setup));
-                return Ok(ExitCode::from(2));
-            }
-            Err(setup) => {
-                eprintln!("grader: error: {}", setup_error_line(&setup));
-                (Vec::new(), Vec::new(), Duration::ZERO)
+                if !options.watch {
+                    return Ok(ExitCode::from(2));
+                }
+                wait_for_change(&watched, &before);
+                continue;
             }
         };
         let outcomes: Vec<Outcome> = if options.only.is_empty() {
@@ -418,19 +418,24 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
                 ExitCode::from(1)
             });
         }
-        println!(
-            "\nwatching {} for changes (Ctrl+C to stop)",
-            watched.display()
-        );
-        // Polling, not file-system events: it works in VMs, WSL and on
-        // network folders too.
-        while exercise::fingerprint(&watched) == before {
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        // Let an editor finish writing.
-        std::thread::sleep(Duration::from_millis(300));
-        println!("\nchanged: grading again\n");
+        wait_for_change(&watched, &before);
     }
+}
+
+/// `--watch`: waits until a file under `watched` differs from `before`.
+/// Polling, not file-system events: it works in VMs, WSL and on network
+/// folders too.
+fn wait_for_change(watched: &std::path::Path, before: &[exercise::FileStamp]) {
+    println!(
+        "\nwatching {} for changes (Ctrl+C to stop)",
+        watched.display()
+    );
+    while exercise::fingerprint(watched) == before {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Let an editor finish writing.
+    std::thread::sleep(Duration::from_millis(300));
+    println!("\nchanged: grading again\n");
 }
 
 /// The one line that reports a program that cannot be started.

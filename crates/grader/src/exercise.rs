@@ -87,11 +87,14 @@ pub fn first_error(build_output: &str) -> String {
         .to_owned()
 }
 
+/// One file of a fingerprint: its path, size and modification time.
+pub type FileStamp = (PathBuf, u64, Option<std::time::SystemTime>);
+
 /// A fingerprint of the files under `dir` (paths, sizes and modification
 /// times; `target/` and hidden folders skipped), to notice a change by
 /// polling, which works where file-system events do not (VMs, WSL, network
 /// folders).
-pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+pub fn fingerprint(dir: &Path) -> Vec<FileStamp> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(folder) = stack.pop() {

@@ -583,6 +583,9 @@ fn batch_grades_thirty_students_in_three_languages_into_a_csv() {
     lost("c-07", 5, "UTF-8");
     lost("c-08", 8, "SO_REUSEADDR");
     lost("c-09", 3, "setup step");
+    // The compiler's first error, not the linker's summary after it.
+    lost("c-09", 3, "server.c:1:");
+    assert!(!row("c-09")[11].contains("collect2"), "{csv}");
     lost("rs-09", 3, "did not listen");
     assert_eq!(row("c-09")[1], "0");
 

@@ -268,7 +268,13 @@ fn lesson_05_faults() {
                 &["prints-messages"],
                 "neither stdout nor stderr",
             ),
-            ("wrong-reply", &["many-clients"], "wrong reply"),
+            // Bytes as Python writes them, with the text they hold: never
+            // the expected GBK shown as mojibake.
+            (
+                "wrong-reply",
+                &["many-clients"],
+                "expected b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb' (\"ok, 收到了\" in GBK)",
+            ),
             (
                 "dies-on-close",
                 &["concurrent", "many-clients", "survives-close"],

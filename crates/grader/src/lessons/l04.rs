@@ -187,7 +187,9 @@ fn survives_reset(ctx: &Ctx, rec: &mut Recorder) {
         );
         reset(first);
         thread::sleep(Duration::from_millis(200));
-        let mut second = ctx.connect(port)?;
+        let mut second = ctx.connect(port).map_err(|err| {
+            format!("after a client reset its connection, the next client: {err}")
+        })?;
         run::send(&mut second, &gbk("你好"))?;
         let (reply, _) = run::read_message(
             &mut second,
@@ -203,9 +205,11 @@ fn survives_reset(ctx: &Ctx, rec: &mut Recorder) {
         }
         Ok(())
     })();
-    let result = result.map_err(|err| match program.exited() {
+    // A server that is dying may not have ended yet on a busy machine:
+    // a moment's wait lets the reason say that it ended.
+    let result = result.map_err(|err| match program.wait(Duration::from_secs(1)) {
         Some(status) => format!(
-            "after a client reset its connection, the server ended ({}): {err}",
+            "the server ended ({}) after a client reset its connection: {err}",
             describe_status(status)
         ),
         None => err,

@@ -102,20 +102,31 @@ pub fn students(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(folders)
 }
 
-/// Refuses a class that the user programs run as cannot read: the class
-/// folder or a student folder it cannot enter and list. Without this every
-/// student would silently get 0.
-pub fn check_readable(batch: &Batch) -> Result<(), String> {
+/// Refuses a class that the user programs run as cannot use: the class
+/// folder or a student folder it cannot enter and list, or, with a build
+/// step (which writes in each student's folder), a student folder it
+/// cannot write in. Without this every such student would get 0 for good
+/// work.
+pub fn check_access(batch: &Batch) -> Result<(), String> {
     let RunAs::User { name, .. } = &batch.settings.run_as else {
         return Ok(());
     };
+    let students = students(&batch.dir)?;
     let mut argv = vec![
         "sh".to_owned(),
         "-c".to_owned(),
         "for d; do [ -r \"$d\" ] && [ -x \"$d\" ] || printf '%s\\n' \"$d\"; done".to_owned(),
         "sh".to_owned(),
     ];
-    for folder in std::iter::once(batch.dir.clone()).chain(students(&batch.dir)?) {
+    if batch.setup.is_some() {
+        let script = "for d; do [ -r \"$d\" ] && [ -x \"$d\" ] || { printf '%s\\n' \"$d\"; continue; }; [ \"$d\" = \"$0\" ] || [ -w \"$d\" ] || printf '%s (not writable, and --setup builds there)\\n' \"$d\"; done";
+        argv[2] = script.to_owned();
+        argv[3] = std::path::absolute(&batch.dir)
+            .unwrap_or_else(|_| batch.dir.clone())
+            .to_string_lossy()
+            .into_owned();
+    }
+    for folder in std::iter::once(batch.dir.clone()).chain(students) {
         argv.push(
             std::path::absolute(&folder)
                 .unwrap_or(folder)
@@ -141,7 +152,7 @@ pub fn check_readable(batch: &Batch) -> Result<(), String> {
     match (finished, unreadable.first()) {
         (Some(status), None) if status.success() => Ok(()),
         (_, Some(first)) => Err(format!(
-            "user {name}, who runs the students' programs, cannot read {first}{}: make the class readable with `chmod -R o+rX {}`, or pass --run-as root for code you trust",
+            "user {name}, who runs the students' programs, cannot use {first}{}: make the class readable with `chmod -R o+rX {}` (and writable, o+w, for a build step), or pass --run-as root for code you trust",
             match unreadable.len() {
                 1 => String::new(),
                 n => format!(" (and {} more)", n - 1),
@@ -321,7 +332,10 @@ pub fn build_error(output: &str) -> Option<String> {
         .or(lines.last())?;
     let mut why = crate::sandbox::escape_line(line, 200);
     let all = output.to_lowercase();
-    if all.contains("cannot open output file") || all.contains("permission denied") {
+    if all.contains("cannot open output file")
+        || all.contains("permission denied")
+        || all.contains("error while writing")
+    {
         why.push_str(
             " (the build could not write its output: the student's folder is not writable by the user the build runs as)",
         );
@@ -512,6 +526,17 @@ fn field(text: &str) -> String {
 /// a histogram of the scores.
 pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> String {
     let mut out = String::new();
+    // Students whose program could not be started were not graded: they
+    // are listed, not counted as zeros.
+    let setup: Vec<&str> = students
+        .iter()
+        .filter(|s| s.setup_error.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    let students: Vec<&Student> = students
+        .iter()
+        .filter(|s| s.setup_error.is_none())
+        .collect();
     let n = students.len();
     let _ = writeln!(
         out,
@@ -520,15 +545,11 @@ pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> Stri
         elapsed.as_secs_f64(),
         lesson.max_points()
     );
-    let setup: Vec<&str> = students
-        .iter()
-        .filter(|s| s.setup_error.is_some())
-        .map(|s| s.name.as_str())
-        .collect();
     if !setup.is_empty() {
         let _ = writeln!(
             out,
-            "  not graded, their program could not be started (setup error in the gradebook's status column): {}\n",
+            "  not graded, {} whose program could not be started (setup error in the gradebook's status column): {}\n",
+            setup.len(),
             setup.join(", ")
         );
     }

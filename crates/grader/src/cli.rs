@@ -651,7 +651,7 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
         check_options: options.pass_on.clone(),
         settings: options.settings.clone(),
     };
-    batch::check_readable(&job)?;
+    batch::check_access(&job)?;
     let students = batch::grade_all(&job)?;
     std::fs::write(&csv_path, batch::csv(lesson, &students))
         .map_err(|err| format!("cannot write {}: {err}", csv_path.display()))?;

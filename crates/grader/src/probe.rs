@@ -5,7 +5,7 @@
 //! `/proc/net/tcp6`; a socket in state `0A` is listening. Elsewhere the
 //! grader falls back to connecting.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 /// One listening socket.
@@ -15,6 +15,40 @@ pub struct Listening {
     pub port: u16,
     /// Its inode, to find the process that owns it (`/proc/PID/fd`).
     pub inode: u64,
+    /// The address it is bound to.
+    pub addr: IpAddr,
+}
+
+impl Listening {
+    /// Whether a client on loopback (`127.0.0.1`, as the grader is) can
+    /// reach it: bound to every address, or to loopback. A socket bound to
+    /// another address (a LAN address, or 255.255.255.255, which Linux
+    /// accepts) refuses the grader's connections.
+    pub fn reachable_on_loopback(&self) -> bool {
+        match self.addr {
+            IpAddr::V4(v4) => v4.is_unspecified() || v4.is_loopback(),
+            IpAddr::V6(v6) => {
+                v6.is_unspecified()
+                    || v6
+                        .to_ipv4_mapped()
+                        .is_some_and(|v4| v4.is_unspecified() || v4.is_loopback())
+            }
+        }
+    }
+}
+
+/// An address as `/proc/net/tcp{,6}` writes it: hex, each 32-bit word in
+/// the machine's byte order.
+fn parse_addr(hex: &str) -> Option<IpAddr> {
+    let words: Vec<u32> = (0..hex.len() / 8)
+        .map(|i| u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).ok())
+        .collect::<Option<_>>()?;
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    match bytes.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
+        _ => None,
+    }
 }
 
 /// Every listening TCP socket on this machine (empty where /proc/net is
@@ -37,10 +71,11 @@ pub fn parse_table(table: &str) -> Vec<Listening> {
             if fields.get(3) != Some(&"0A") {
                 return None;
             }
-            let port = fields.get(1)?.rsplit(':').next()?;
+            let (addr, port) = fields.get(1)?.split_once(':')?;
             Some(Listening {
                 port: u16::from_str_radix(port, 16).ok()?,
                 inode: fields.get(9)?.parse().ok()?,
+                addr: parse_addr(addr)?,
             })
         })
         .collect()
@@ -96,9 +131,21 @@ mod tests {
             parse_table(table),
             vec![Listening {
                 port: 8080,
-                inode: 12345
+                inode: 12345,
+                addr: IpAddr::from([0, 0, 0, 0]),
             }]
         );
+        assert_eq!(parse_addr("0100007F"), Some(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!(
+            parse_addr("0000000000000000FFFF00000100007F"),
+            Some("::ffff:127.0.0.1".parse().unwrap())
+        );
+        let far = Listening {
+            port: 1,
+            inode: 1,
+            addr: IpAddr::from([255, 255, 255, 255]),
+        };
+        assert!(!far.reachable_on_loopback());
     }
 
     #[test]

@@ -430,6 +430,16 @@ impl Ctx {
             if crate::probe::is_listening(port) && self.listens_on(program, port) {
                 return Ok(());
             }
+            if let Some(far) = program
+                .listening_sockets()
+                .into_iter()
+                .find(|s| s.port == port && !s.reachable_on_loopback())
+            {
+                return Err(format!(
+                    "the program listens on port {port}, but only on the address {}, which a client on 127.0.0.1 cannot reach (its connections are refused): bind to every address (\"\" or 0.0.0.0) or to 127.0.0.1, and check bind()'s result",
+                    far.addr
+                ));
+            }
             if let Some(status) = program.exited() {
                 // A program that forked a daemon may have exited while its
                 // child listens.
@@ -449,10 +459,15 @@ impl Ctx {
         }
     }
 
-    /// Whether the program (not some other process) owns the listener on
-    /// `port`, where that can be told.
+    /// Whether the program (not some other process) owns a listener on
+    /// `port` that the grader can reach on loopback, where that can be
+    /// told.
     fn listens_on(&self, program: &Program, port: u16) -> bool {
-        !crate::probe::available() || program.listening_ports().contains(&port)
+        !crate::probe::available()
+            || program
+                .listening_sockets()
+                .iter()
+                .any(|s| s.port == port && s.reachable_on_loopback())
     }
 
     /// Listens on the next port and starts a client program (in `mode`)
@@ -559,6 +574,12 @@ fn not_listening(program: &Program, port: u16, waited: Duration) -> String {
             );
         }
         return format!("the program did not listen on port {port} within {waited:.1?}");
+    }
+    if elsewhere.contains(&port.swap_bytes()) {
+        return format!(
+            "the program listens on port {}, which is {port} with its two bytes swapped: a port number goes into the socket address in network byte order; C: sin_port = htons(port)",
+            port.swap_bytes()
+        );
     }
     let ephemeral = ephemeral_ports();
     if elsewhere.iter().all(|p| ephemeral.contains(p)) {

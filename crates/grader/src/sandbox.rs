@@ -473,8 +473,11 @@ impl Program {
     pub fn output_tail(&self, lines: usize) -> String {
         let mut out = String::new();
         for (name, bytes) in [("stdout", self.stdout()), ("stderr", self.stderr())] {
-            let text = String::from_utf8_lossy(&bytes);
-            let all: Vec<&str> = text.lines().collect();
+            let texts: Vec<String> = bytes.split(|&b| b == b'\n').map(line_text).collect();
+            let mut all: Vec<&str> = texts.iter().map(String::as_str).collect();
+            if all.last() == Some(&"") {
+                all.pop();
+            }
             if all.is_empty() {
                 continue;
             }
@@ -545,6 +548,11 @@ impl Program {
 
     /// The TCP ports its processes listen on (Linux: from /proc).
     pub fn listening_ports(&self) -> Vec<u16> {
+        self.listening_sockets().iter().map(|s| s.port).collect()
+    }
+
+    /// The listening TCP sockets of its processes (Linux: from /proc).
+    pub fn listening_sockets(&self) -> Vec<crate::probe::Listening> {
         let inodes: Vec<u64> = group_members(self.pgid)
             .into_iter()
             .flat_map(socket_inodes)
@@ -552,7 +560,6 @@ impl Program {
         crate::probe::listening_sockets()
             .into_iter()
             .filter(|s| inodes.contains(&s.inode))
-            .map(|s| s.port)
             .collect()
     }
 }
@@ -565,6 +572,22 @@ impl Drop for Program {
             signal_group(self.pgid, libc::SIGKILL);
             reap_orphans();
         }
+    }
+}
+
+/// One line of output as text: UTF-8 as it is; else GBK (a program that
+/// prints the GBK bytes it received, which the grader accepts), so that it
+/// is not shown as mojibake; else UTF-8 with what is invalid replaced.
+fn line_text(line: &[u8]) -> String {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if let Ok(text) = std::str::from_utf8(line) {
+        return text.to_owned();
+    }
+    let decoded = netcore::text::Encoding::Gbk.decode(line);
+    if decoded.has_invalid() {
+        String::from_utf8_lossy(line).into_owned()
+    } else {
+        decoded.text
     }
 }
 
@@ -1003,6 +1026,16 @@ mod tests {
         );
         assert!(tail.contains("\\u{1b}]0;pwned"), "{tail}");
         assert!(tail.contains("\\rPASS  forged"), "{tail}");
+    }
+
+    #[test]
+    fn gbk_output_is_shown_as_text_not_mojibake() {
+        let mut program =
+            Program::start(&sh("printf 'received: \\316\\322\\312\\307\\n'")).unwrap();
+        program.wait(Duration::from_secs(10)).unwrap();
+        program.stop(Duration::from_millis(100));
+        let tail = program.output_tail(12);
+        assert!(tail.contains("received: 我是"), "{tail}");
     }
 
     #[test]

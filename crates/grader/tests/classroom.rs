@@ -739,9 +739,28 @@ fn a_class_the_sandbox_user_cannot_read_is_refused_with_one_line() {
     let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
-        errors[0].contains("cannot read") && errors[0].contains("chmod -R o+rX"),
+        errors[0].contains("cannot use") && errors[0].contains("chmod -R o+rX"),
         "{stderr}"
     );
+    assert!(!class.join("grades.csv").exists(), "nobody was graded");
+    // Readable but not writable, with a build step that writes there: also
+    // refused, not graded as zeros.
+    std::fs::set_permissions(&class, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(class.join("alice"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = grader()
+        .args(["batch", "lesson-03"])
+        .arg(&class)
+        .args([
+            "--setup",
+            "touch built",
+            "--run",
+            "python3 server.py {port}",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not writable"), "{stderr}");
     assert!(!class.join("grades.csv").exists(), "nobody was graded");
     let _ = std::fs::remove_dir_all(&class);
 }

@@ -376,6 +376,11 @@ fn c_lesson_03_server() {
         ("-DFAULT_NO_REUSE", &["restarts"][..], "SO_REUSEADDR"),
         // bind() fails, unchecked; listen() then binds a random port.
         ("-DFAULT_UNCHECKED_BIND", LESSON_03, "bind"),
+        // The port without htons(): it listens on the port byte-swapped.
+        ("-DFAULT_NO_HTONS", LESSON_03, "two bytes swapped"),
+        // Bound to 255.255.255.255: a listener the grader cannot reach,
+        // which must not pass `listens`.
+        ("-DFAULT_BROADCAST_BIND", LESSON_03, "cannot reach"),
     ] {
         let defines: &[&str] = if define.is_empty() { &[] } else { &[define] };
         let server = cc(&dir, "server03.c", defines);
@@ -519,6 +524,9 @@ fn python_lesson_04_notes_faults() {
     };
     for (fault, failed, word) in [
         ("exits-at-once", "client-exits", "before the server closed"),
+        // Reads once, sleeps past the grader's hold, exits: it never sees
+        // the second reply, sent just before the server closes.
+        ("reads-once", "client-exits", "but not the second"),
         ("no-close", "stops-on-zero", "close"),
     ] {
         grade("lesson-04", FAST, &[], &with(&notes, &[fault])).assert_verdict(

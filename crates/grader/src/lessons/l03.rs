@@ -19,7 +19,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             "listens",
             1,
             "listens on the port it is given",
-            "bind to (\"\", port) with the port the grader gives, check that bind succeeded, then listen(128); C: check bind()'s return value (see lessons/lesson-03/README.md#3-bind)",
+            "bind to (\"\", port) with the port the grader gives, check that bind succeeded, then listen(128); C: check bind()'s return value, and put the port in with htons() (see lessons/lesson-03/README.md#3-bind)",
         ),
         core(
             "prints-message",
@@ -55,7 +55,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             "invalid-gbk",
             2,
             "replies normally when the message is not valid GBK",
-            "decode with errors replaced, or catch the decoding error; Python: .decode(\"gbk\", errors=\"replace\"); Rust: a lossy decode, not unwrap() (see lessons/lesson-03/README.md#7-decode)",
+            "decode with errors replaced, or catch the decoding error; Python: .decode(\"gbk\", errors=\"replace\"); Java: new String(bytes, 0, n, \"GBK\") replaces by itself, a CharsetDecoder needs CodingErrorAction.REPLACE; Rust: a lossy decode, not unwrap() (see lessons/lesson-03/README.md#7-decode)",
         ),
     ],
     grade,
@@ -157,6 +157,9 @@ fn restart(ctx: &Ctx, rec: &mut Recorder, port: Option<u16>) {
 /// this check's: only an ending that differs from the normal run's counts.
 fn invalid_gbk(ctx: &Ctx, rec: &mut Recorder) {
     rec.start();
+    if !rec.passed("listens") {
+        return rec.fail_rest(&["invalid-gbk"], "the program never listened");
+    }
     let (mut program, port) = match ctx.start_server(None) {
         Ok(started) => started,
         Err((err, program)) => return rec.fail("invalid-gbk", err, program.as_ref()),

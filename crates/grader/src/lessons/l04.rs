@@ -34,8 +34,8 @@ pub(crate) const LESSON: Lesson = Lesson {
         core(
             "client-exits",
             2,
-            "in client mode, stays connected until the server closes, then exits",
-            "after sending, recv in a loop until it returns 0 (the server closed), then close and exit; Java: read() returns -1; Node.js: the 'end' event (see lessons/lesson-04/README.md#note-4-the-server-closes-the-clients-recv-returns-0)",
+            "in client mode, prints every reply until the server closes, then exits",
+            "after sending, recv in a loop, printing each reply, until recv returns 0 (the server closed), then close and exit; Java: read() returns -1; Node.js: the 'end' event, and process.stdin.destroy() once the line is read (see lessons/lesson-04/README.md#note-4-the-server-closes-the-clients-recv-returns-0)",
         ),
         robust(
             "survives-reset",
@@ -60,6 +60,10 @@ const CPU_ALLOWANCE: Duration = Duration::from_millis(300);
 /// How long the grader, as the server, holds its close back after its
 /// reply: a client that waits for `recv` to return 0 is still running.
 const HOLD: Duration = Duration::from_millis(1500);
+/// The grader's first reply to the client ("received").
+const FIRST_REPLY: &str = "收到";
+/// Its second, sent after [`HOLD`], just before it closes ("goodbye").
+const SECOND_REPLY: &str = "再见";
 
 fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     let mut rec = Recorder::new(lesson);
@@ -226,7 +230,9 @@ pub(crate) fn reset(stream: TcpStream) {
 
 /// The grader is the server: it receives the client's message, replies,
 /// holds its close back for [`HOLD`] (a client that waits for `recv` to
-/// return 0 is still there), then closes; the client must exit promptly.
+/// return 0 is still there), replies again, then closes; the client must
+/// exit promptly, having printed both replies (a client that read once and
+/// then slept would print only the first).
 fn client(ctx: &Ctx, rec: &mut Recorder) {
     rec.start();
     // A client that reads lines from stdin gets one; stdin stays open, so
@@ -244,7 +250,7 @@ fn client(ctx: &Ctx, rec: &mut Recorder) {
             1 << 16,
         );
         if !message.is_empty() {
-            let _ = run::send(&mut conn, &gbk("收到"));
+            let _ = run::send(&mut conn, &gbk(FIRST_REPLY));
         }
         let replied = Instant::now();
         if let Some(status) = program.wait(HOLD) {
@@ -254,13 +260,27 @@ fn client(ctx: &Ctx, rec: &mut Recorder) {
                 replied.elapsed().as_secs_f64()
             ));
         }
+        let _ = run::send(&mut conn, &gbk(SECOND_REPLY));
+        thread::sleep(Duration::from_millis(300));
         // The server closes.
         drop(conn);
         match program.wait(ctx.timeout(Duration::from_secs(5))) {
             Some(_) => Ok(()),
-            None => Err("after the server closed the connection, the client was still running 5 s later: when recv returns 0, stop".to_owned()),
+            None => Err("after the server closed the connection, the client was still running 5 s later; it must end once recv returns 0 (Node.js: an open stdin keeps a program alive)".to_owned()),
         }
     })();
     ctx.stop(&mut program);
+    let result = result.and_then(|()| {
+        match (run::printed(&program, FIRST_REPLY), run::printed(&program, SECOND_REPLY)) {
+            (_, true) => Ok(()),
+            (true, false) => Err(format!(
+                "the client printed the first reply, {FIRST_REPLY}, but not the second, {SECOND_REPLY}, sent {:.1} s later before the server closed: recv in a loop, printing each reply, until recv returns 0",
+                HOLD.as_secs_f64()
+            )),
+            (false, false) => Err(format!(
+                "neither stdout nor stderr holds the replies the server sent ({FIRST_REPLY}, then {SECOND_REPLY}, in GBK): print each reply, decoded"
+            )),
+        }
+    });
     rec.record("client-exits", result, Some(&program));
 }

@@ -38,7 +38,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             "source-sends-all",
             3,
             "in source mode, sends all {bytes} bytes of the pattern (8 to 12 MiB, a different count every run), intact (SHA-256)",
-            "send() may take only part of the data: use sendall() (Python), write_all() (Rust), a loop over send() until every byte is sent (C); and send as many bytes as {bytes} or BYTES says (see lessons/lesson-06/README.md#5-a-partial-send-and-why-write_all-exists)",
+            "send exactly the count given in {bytes} or BYTES, and all of it: send() may take only part of the data, so use sendall() (Python), write_all() (Rust), a loop over send() until every byte is sent (C) (see lessons/lesson-06/README.md#5-a-partial-send-and-why-write_all-exists)",
         ),
         core(
             "source-exits-0",

@@ -1,6 +1,7 @@
 """Lesson 04, server and client: python3 notes04.py MODE PORT [FAULT]."""
 import socket
 import sys
+import time
 
 mode, port = sys.argv[1], int(sys.argv[2])
 fault = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -34,6 +35,12 @@ else:
     line = sys.stdin.readline().strip() or "你好"
     client.sendall(line.encode("gbk"))
     if fault == "exits-at-once":
+        sys.exit(0)
+    if fault == "reads-once":
+        # One recv, a pause that outlasts the grader's hold, and an exit
+        # that has nothing to do with the server closing.
+        print("received:", client.recv(1024).decode("gbk", errors="replace"))
+        time.sleep(3)
         sys.exit(0)
     while True:
         data = client.recv(1024)

@@ -2,7 +2,10 @@
    Compiled with FAULT_UTF8 it replies in UTF-8; with FAULT_NO_REUSE it
    forgets SO_REUSEADDR; with FAULT_UNCHECKED_BIND it binds to 192.0.2.1 (an
    address this machine does not have) and ignores bind's error, so listen()
-   binds a random port instead of PORT. */
+   binds a random port instead of PORT; with FAULT_NO_HTONS it forgets htons(),
+   so it listens on PORT with its two bytes swapped; with FAULT_BROADCAST_BIND
+   it binds to 255.255.255.255, which Linux accepts, and which nobody on
+   127.0.0.1 can reach. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,6 +25,12 @@ int main(int argc, char **argv) {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
     addr.sin_port = htons(port);
+#ifdef FAULT_NO_HTONS
+    addr.sin_port = (unsigned short)port;
+#endif
+#ifdef FAULT_BROADCAST_BIND
+    addr.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+#endif
 #ifdef FAULT_UNCHECKED_BIND
     inet_pton(AF_INET, "192.0.2.1", &addr.sin_addr);
     bind(server, (struct sockaddr *)&addr, sizeof addr);

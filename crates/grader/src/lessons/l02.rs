@@ -172,11 +172,14 @@ fn refused(ctx: &Ctx, rec: &mut Recorder) {
         Ok(program) => program,
         Err(err) => return rec.fail("refused", err, None),
     };
-    let exited = program.wait(ctx.timeout(std::time::Duration::from_secs(5)));
+    // Its whole life is this wait, start-up included, which takes a while
+    // on a busy machine: a program that hangs is the only one that waits
+    // it all.
+    let exited = program.wait(ctx.timeout(std::time::Duration::from_secs(10)));
     ctx.stop(&mut program);
     let output = [program.stdout(), program.stderr()].concat();
     let result = match exited {
-        None => Err("with nothing listening, the program was still running after 5 s".to_owned()),
+        None => Err("with nothing listening, the program was still running after 10 s".to_owned()),
         Some(status) if status.success() => Err(
             "with nothing listening, the program exited with status 0, as if all went well"
                 .to_owned(),

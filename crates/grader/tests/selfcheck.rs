@@ -714,19 +714,23 @@ fn memory_is_limited_by_use_not_by_reserved_address_space() {
     );
 }
 
-/// Processes that keep both cores busy while a test runs; killed and
-/// reaped when dropped, and bounded in time by `timeout` anyway.
+/// Processes that keep both cores busy while a test runs. Each is a busy
+/// loop under `timeout 120`, in a process group of its own: dropping the
+/// `Load` kills the whole group (killing `timeout` alone would leave its
+/// loop running), and `timeout` bounds it even if the test process dies.
 struct Load(Vec<std::process::Child>);
 
 impl Load {
     fn start(processes: usize) -> Load {
+        use std::os::unix::process::CommandExt;
         Load(
             (0..processes)
                 .map(|_| {
                     std::process::Command::new("timeout")
                         .args(["120", "sh", "-c", "while :; do :; done"])
+                        .process_group(0)
                         .spawn()
-                        .expect("sh")
+                        .expect("timeout and sh")
                 })
                 .collect(),
         )
@@ -736,7 +740,9 @@ impl Load {
 impl Drop for Load {
     fn drop(&mut self) {
         for child in &mut self.0 {
-            let _ = child.kill();
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.wait();
         }
     }
@@ -754,7 +760,7 @@ fn a_busy_machine_does_not_hide_a_spinning_server() {
     };
     // Four busy loops on top of whatever else runs: a spinning server gets
     // a fraction of a core, but wants all of it.
-    let _load = Load::start(4);
+    let load = Load::start(4);
     let graded = grade("lesson-04", &["--time-scale", "2"], &command);
     assert!(
         graded.failed().contains("stops-on-zero"),
@@ -780,4 +786,22 @@ fn a_busy_machine_does_not_hide_a_spinning_server() {
         "{:#}",
         graded.report
     );
+    // The load is gone once dropped: nothing of it outlives the test.
+    let groups: Vec<u32> = load.0.iter().map(std::process::Child::id).collect();
+    drop(load);
+    let left: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                let pgrp = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().nth(2))
+                    .and_then(|g| g.parse::<u32>().ok());
+                pgrp.is_some_and(|g| groups.contains(&g)) && !stat.contains(") Z ")
+            })
+        })
+        .collect();
+    assert!(left.is_empty(), "load processes left behind: {left:?}");
 }

@@ -786,22 +786,34 @@ fn a_busy_machine_does_not_hide_a_spinning_server() {
         "{:#}",
         graded.report
     );
-    // The load is gone once dropped: nothing of it outlives the test.
+    // The load is gone once dropped: nothing of it outlives the test. A
+    // killed process takes a moment to die and be reaped by init, so the
+    // check waits for that, up to 20 s.
     let groups: Vec<u32> = load.0.iter().map(std::process::Child::id).collect();
     drop(load);
-    let left: Vec<u32> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-                let pgrp = stat
-                    .rsplit(')')
-                    .next()
-                    .and_then(|rest| rest.split_whitespace().nth(2))
-                    .and_then(|g| g.parse::<u32>().ok());
-                pgrp.is_some_and(|g| groups.contains(&g)) && !stat.contains(") Z ")
+    let alive_in_groups = || -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                    let fields: Vec<&str> = stat
+                        .rsplit(')')
+                        .next()
+                        .map(|rest| rest.split_whitespace().collect())
+                        .unwrap_or_default();
+                    let dead = matches!(fields.first(), Some(&("Z" | "X")));
+                    let pgrp = fields.get(2).and_then(|g| g.parse::<u32>().ok());
+                    pgrp.is_some_and(|g| groups.contains(&g)) && !dead
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut left = alive_in_groups();
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        left = alive_in_groups();
+    }
     assert!(left.is_empty(), "load processes left behind: {left:?}");
 }

@@ -1,11 +1,12 @@
 //! Grading a whole class: one folder per student, the same command run
 //! inside each, several students at once, a CSV for the gradebook.
 //!
-//! Each student is graded by a separate `grader check` process (so that one
-//! student's leftovers can never be mistaken for another's), on a port of
-//! its own; a setup step (a build) runs first, with its own time limit. A
-//! student whose program hangs, crashes or does not build still gets a row
-//! with the reason: the batch always finishes.
+//! Each student is graded by a separate `grader check` process, in a jail
+//! of its own ([`crate::jail`]): a copy of the student's folder, its own
+//! network, user and work space. A setup step (a build) runs first in that
+//! jail, with its own time limit. A student whose program hangs, crashes or
+//! does not build still gets a row with the reason: the batch always
+//! finishes.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::catalog::Lesson;
 use crate::run::{Outcome, Settings, all_failed};
-use crate::sandbox::{Program, RunAs, Spec, describe_status};
+use crate::sandbox::{Program, Spec, describe_status};
 
 /// What a batch needs.
 #[derive(Clone, Debug)]
@@ -38,7 +39,7 @@ pub struct Batch {
     pub jobs: usize,
     /// Options passed on to each `grader check` (time scale, limits, user).
     pub check_options: Vec<String>,
-    /// Sandbox settings, for the setup step.
+    /// Sandbox settings.
     pub settings: Settings,
 }
 
@@ -54,6 +55,9 @@ pub struct Student {
     /// Why the program could not be started at all (a setup problem: the
     /// row's score is 0, but nothing was graded).
     pub setup_error: Option<String>,
+    /// What isolation its programs lacked, if any (the report's
+    /// `isolation`).
+    pub isolation: Option<String>,
 }
 
 impl Student {
@@ -71,7 +75,7 @@ impl Student {
 }
 
 /// The hint for a submission whose setup step failed.
-const SETUP_HINT: &str =
+pub const SETUP_HINT: &str =
     "the setup step (the build) failed: its output is in the first check's output";
 
 /// The hint for a submission whose program could not be started.
@@ -100,70 +104,6 @@ pub fn students(dir: &Path) -> Result<Vec<PathBuf>, String> {
         return Err(format!("{} holds no student folders", dir.display()));
     }
     Ok(folders)
-}
-
-/// Refuses a class that the user programs run as cannot use: the class
-/// folder or a student folder it cannot enter and list, or, with a build
-/// step (which writes in each student's folder), a student folder it
-/// cannot write in. Without this every such student would get 0 for good
-/// work.
-pub fn check_access(batch: &Batch) -> Result<(), String> {
-    let RunAs::User { name, .. } = &batch.settings.run_as else {
-        return Ok(());
-    };
-    let students = students(&batch.dir)?;
-    let mut argv = vec![
-        "sh".to_owned(),
-        "-c".to_owned(),
-        "for d; do [ -r \"$d\" ] && [ -x \"$d\" ] || printf '%s\\n' \"$d\"; done".to_owned(),
-        "sh".to_owned(),
-    ];
-    if batch.setup.is_some() {
-        let script = "for d; do [ -r \"$d\" ] && [ -x \"$d\" ] || { printf '%s\\n' \"$d\"; continue; }; [ \"$d\" = \"$0\" ] || [ -w \"$d\" ] || printf '%s (not writable, and --setup builds there)\\n' \"$d\"; done";
-        argv[2] = script.to_owned();
-        argv[3] = std::path::absolute(&batch.dir)
-            .unwrap_or_else(|_| batch.dir.clone())
-            .to_string_lossy()
-            .into_owned();
-    }
-    for folder in std::iter::once(batch.dir.clone()).chain(students) {
-        argv.push(
-            std::path::absolute(&folder)
-                .unwrap_or(folder)
-                .to_string_lossy()
-                .into_owned(),
-        );
-    }
-    let spec = Spec {
-        argv,
-        env: Vec::new(),
-        dir: Some(PathBuf::from("/")),
-        stdin: Vec::new(),
-        pty: false,
-        limits: batch.settings.limits,
-        run_as: batch.settings.run_as.clone(),
-    };
-    let mut program = Program::start(&spec)
-        .map_err(|err| format!("cannot check the class folder's permissions: {err}"))?;
-    let finished = program.wait(Duration::from_secs(10));
-    program.stop(Duration::from_millis(200));
-    let unreadable = String::from_utf8_lossy(&program.stdout()).into_owned();
-    let unreadable: Vec<&str> = unreadable.lines().filter(|l| !l.is_empty()).collect();
-    match (finished, unreadable.first()) {
-        (Some(status), None) if status.success() => Ok(()),
-        (_, Some(first)) => Err(format!(
-            "user {name}, who runs the students' programs, cannot use {first}{}: make the class readable with `chmod -R o+rX {}` (and writable, o+w, for a build step), or pass --run-as root for code you trust",
-            match unreadable.len() {
-                1 => String::new(),
-                n => format!(" (and {} more)", n - 1),
-            },
-            batch.dir.display()
-        )),
-        _ => Err(format!(
-            "cannot check whether user {name} can read {}",
-            batch.dir.display()
-        )),
-    }
 }
 
 /// Grades every student, `jobs` at a time, showing progress on a terminal.
@@ -219,49 +159,57 @@ fn grade_one(batch: &Batch, folder: &Path) -> Student {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let started = Instant::now();
-    let (outcomes, setup_error) = match setup(batch, folder) {
-        Err((reason, tail)) => (all_failed(batch.lesson, &reason, SETUP_HINT, tail), None),
-        Ok(()) => match check(batch, folder) {
-            Ok(outcomes) => (outcomes, None),
-            Err(setup) => (
-                all_failed(
-                    batch.lesson,
-                    &format!("not graded: {setup}"),
-                    START_HINT,
-                    None,
-                ),
-                Some(setup),
+    let (outcomes, setup_error, isolation) = match check(batch, folder) {
+        Ok((outcomes, isolation)) => (outcomes, None, isolation),
+        Err(setup) => (
+            all_failed(
+                batch.lesson,
+                &format!("not graded: {setup}"),
+                START_HINT,
+                None,
             ),
-        },
+            Some(setup),
+            None,
+        ),
     };
     Student {
         name,
         outcomes,
         duration: started.elapsed(),
         setup_error,
+        isolation,
     }
 }
 
-/// Runs the setup step in `folder`, within its time limit.
-fn setup(batch: &Batch, folder: &Path) -> Result<(), (String, Option<String>)> {
-    let Some(setup) = &batch.setup else {
-        return Ok(());
-    };
+/// Runs the setup step `setup` (a shell command line) where `settings`
+/// run programs (the jail's work folder), within `timeout`; `Err` holds
+/// the reason and the output's tail.
+pub fn setup(
+    settings: &Settings,
+    setup: &str,
+    timeout: Duration,
+) -> Result<(), (String, Option<String>)> {
+    let mut env = settings.env.clone();
+    if let Some(locale) = &settings.locale {
+        env.push(("LANG".to_owned(), locale.clone()));
+        env.push(("LC_ALL".to_owned(), locale.clone()));
+    }
     let spec = Spec {
-        argv: vec!["sh".into(), "-c".into(), setup.clone()],
-        env: Vec::new(),
-        dir: Some(folder.to_path_buf()),
+        argv: vec!["sh".into(), "-c".into(), setup.to_owned()],
+        env,
+        dir: settings.dir.clone(),
         stdin: Vec::new(),
         pty: false,
         limits: crate::sandbox::Limits {
-            cpu_seconds: batch.setup_timeout.as_secs().max(1) * 2,
-            ..batch.settings.limits
+            cpu_seconds: timeout.as_secs().max(1) * 2,
+            ..settings.limits
         },
-        run_as: batch.settings.run_as.clone(),
+        run_as: settings.run_as.clone(),
+        jail: settings.jail.clone(),
     };
     let mut program = Program::start(&spec)
         .map_err(|err| (format!("the setup step cannot start: {err}"), None))?;
-    let status = program.wait(batch.setup_timeout);
+    let status = program.wait(timeout);
     program.stop(Duration::from_millis(500));
     let tail = Some(program.output_tail(15)).filter(|t| !t.is_empty());
     // The first error the build printed says why; it goes into the
@@ -282,7 +230,7 @@ fn setup(batch: &Batch, folder: &Path) -> Result<(), (String, Option<String>)> {
         None => Err((
             format!(
                 "the setup step `{setup}` took longer than {} s",
-                batch.setup_timeout.as_secs()
+                timeout.as_secs()
             ),
             tail,
         )),
@@ -347,14 +295,17 @@ pub fn build_error(output: &str) -> Option<String> {
 
 /// Grades `folder` with a `grader check` process of its own; `Err` with
 /// the reason when its program could not be started at all.
-fn check(batch: &Batch, folder: &Path) -> Result<Vec<Outcome>, String> {
-    let exe = match std::env::current_exe() {
+fn check(batch: &Batch, folder: &Path) -> Result<(Vec<Outcome>, Option<String>), String> {
+    let exe = match crate::sandbox::own_binary() {
         Ok(exe) => exe,
         Err(err) => {
-            return Ok(all_failed(
-                batch.lesson,
-                &format!("cannot find the grader itself: {err}"),
-                GRADER_HINT,
+            return Ok((
+                all_failed(
+                    batch.lesson,
+                    &format!("cannot find the grader itself: {err}"),
+                    GRADER_HINT,
+                    None,
+                ),
                 None,
             ));
         }
@@ -363,17 +314,28 @@ fn check(batch: &Batch, folder: &Path) -> Result<Vec<Outcome>, String> {
     command
         .args(["check", batch.lesson.id, "--format", "json", "--dir"])
         .arg(folder)
-        .args(&batch.check_options)
+        .args(&batch.check_options);
+    if let Some(setup) = &batch.setup {
+        command
+            .args(["--setup", setup, "--setup-timeout"])
+            .arg(batch.setup_timeout.as_secs().to_string());
+    }
+    command
         .args(["--", "sh", "-c", &batch.run])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let output = match run_bounded(
         command,
-        batch.settings.total_timeout + Duration::from_secs(60),
+        batch.settings.total_timeout
+            + batch
+                .setup
+                .as_ref()
+                .map_or(Duration::ZERO, |_| batch.setup_timeout)
+            + Duration::from_secs(60),
     ) {
         Ok(output) => output,
-        Err(err) => return Ok(all_failed(batch.lesson, &err, GRADER_HINT, None)),
+        Err(err) => return Ok((all_failed(batch.lesson, &err, GRADER_HINT, None), None)),
     };
     let stderr = String::from_utf8_lossy(&output.1);
     if let Some(setup) = stderr
@@ -383,7 +345,10 @@ fn check(batch: &Batch, folder: &Path) -> Result<Vec<Outcome>, String> {
         let setup = setup.trim_start_matches(", so it was not graded: ");
         return Err(setup.to_owned());
     }
-    Ok(match parse(batch.lesson, &output.0) {
+    let isolation = serde_json::from_slice::<serde_json::Value>(&output.0)
+        .ok()
+        .and_then(|r| r["isolation"].as_str().map(str::to_owned));
+    let outcomes = match parse(batch.lesson, &output.0) {
         Ok(outcomes) => outcomes,
         Err(err) => all_failed(
             batch.lesson,
@@ -391,7 +356,8 @@ fn check(batch: &Batch, folder: &Path) -> Result<Vec<Outcome>, String> {
             GRADER_HINT,
             Some(stderr.into_owned()),
         ),
-    })
+    };
+    Ok((outcomes, isolation))
 }
 
 /// Runs a grader process, killing it after `limit`; returns stdout, stderr.
@@ -537,6 +503,9 @@ pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> Stri
         .iter()
         .filter(|s| s.setup_error.is_none())
         .collect();
+    if let Some(note) = students.iter().find_map(|s| s.isolation.as_deref()) {
+        let _ = writeln!(out, "{note}");
+    }
     let n = students.len();
     let _ = writeln!(
         out,

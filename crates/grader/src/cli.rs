@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::catalog::{self, Lesson};
 use crate::run::{self, Outcome, Settings};
-use crate::{batch, exercise, report, sandbox};
+use crate::{batch, exercise, jail, report, sandbox};
 
 /// The help text.
 pub const USAGE: &str = "\
@@ -144,6 +144,10 @@ fn list() -> String {
 /// Everything the options say.
 struct Options {
     settings: Settings,
+    /// The work space's size (`--disk`).
+    disk_mib: u64,
+    /// `--no-namespaces`.
+    no_namespaces: bool,
     format: String,
     output: Option<PathBuf>,
     only: Vec<String>,
@@ -172,7 +176,11 @@ fn parse_options(args: &[String]) -> Result<(Options, Vec<String>), String> {
             pty: true,
             dir: None,
             locale: Some(run::DEFAULT_LOCALE.to_owned()),
+            env: Vec::new(),
+            jail: None,
         },
+        disk_mib: jail::DEFAULT_DISK_MIB,
+        no_namespaces: false,
         format: "text".to_owned(),
         output: None,
         only: Vec::new(),
@@ -220,9 +228,11 @@ fn parse_options(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "--dir" => o.settings.dir = Some(PathBuf::from(value()?)),
             "--format" => {
                 o.format = value()?;
-                if !["text", "json", "junit", "gradescope"].contains(&o.format.as_str()) {
+                if !["text", "json", "junit", "gradescope", "classroom"]
+                    .contains(&o.format.as_str())
+                {
                     return Err(format!(
-                        "invalid value '{}' for --format: expected text, json, junit or gradescope",
+                        "invalid value '{}' for --format: expected text, json, junit, gradescope or classroom",
                         o.format
                     ));
                 }
@@ -267,6 +277,28 @@ fn parse_options(args: &[String]) -> Result<(Options, Vec<String>), String> {
                 let v = value()?;
                 o.settings.limits.cpu_seconds = number(name, &v, 1, 86_400)?;
                 o.pass_on.extend(["--cpu".to_owned(), v]);
+            }
+            "--env" => {
+                let v = value()?;
+                let (key, val) = v
+                    .split_once('=')
+                    .filter(|(k, _)| {
+                        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                    .ok_or_else(|| {
+                        format!("invalid value '{v}' for --env: expected NAME=VALUE, e.g. PATH=/opt/jdk/bin:/usr/bin:/bin")
+                    })?;
+                o.settings.env.push((key.to_owned(), val.to_owned()));
+                o.pass_on.extend(["--env".to_owned(), v]);
+            }
+            "--no-namespaces" => {
+                o.no_namespaces = true;
+                o.pass_on.push("--no-namespaces".to_owned());
+            }
+            "--disk" => {
+                let v = value()?;
+                o.disk_mib = number(name, &v, 8, 1 << 20)?;
+                o.pass_on.extend(["--disk".to_owned(), v]);
             }
             "--processes" => {
                 let v = value()?;
@@ -364,6 +396,22 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
             "grader: note: the command has no {{port}}; the program must take the port from the PORT environment variable"
         );
     }
+    if exercise {
+        // Built before the jail is entered: cargo may need the network to
+        // fetch a dependency. (`grade` builds again, which then does
+        // nothing.)
+        let _ = exercise::build(lesson);
+    }
+    let mut options = options;
+    let jail = match enter_jail(&options) {
+        Ok(jail) => std::sync::Arc::new(jail),
+        Err(reason) => {
+            eprintln!("grader: error: {}", setup_error_line(&reason));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let isolation = jail.isolation.warning();
+    options.settings.jail = Some(std::sync::Arc::clone(&jail));
     let watched = if exercise {
         exercise::folder(lesson)
     } else {
@@ -373,8 +421,17 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("."))
     };
+    let mut round = 0;
     loop {
         let before = exercise::fingerprint(&watched);
+        round += 1;
+        if round > 1
+            && let Err(reason) = jail.renew()
+        {
+            eprintln!("grader: error: {}", setup_error_line(&reason));
+            wait_for_change(&watched, &before);
+            continue;
+        }
         let (outcomes, command, elapsed) = match grade(lesson, &options, exercise) {
             Ok(graded) => graded,
             Err(setup) => {
@@ -399,16 +456,24 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
             hint_text(lesson, &outcomes)
         } else {
             match options.format.as_str() {
-                "json" => report::json(lesson, &command, &outcomes),
+                "json" => report::json(lesson, &command, &outcomes, isolation.as_deref()),
                 "junit" => report::junit(lesson, &outcomes),
-                "gradescope" => report::gradescope(lesson, &outcomes, elapsed.as_secs_f64()),
-                _ => report::text(lesson, &command, &outcomes),
+                "gradescope" => report::gradescope(
+                    lesson,
+                    &outcomes,
+                    elapsed.as_secs_f64(),
+                    isolation.as_deref(),
+                ),
+                "classroom" => report::classroom(lesson, &outcomes),
+                _ => report::text(lesson, &command, &outcomes, isolation.as_deref()),
             }
         };
         match &options.output {
-            Some(path) => std::fs::write(path, &text)
-                .map_err(|err| format!("cannot write {}: {err}", path.display()))?,
+            Some(path) => write_atomically(path, text.as_bytes())?,
             None => print!("{text}"),
+        }
+        if let (Some(note), true) = (&isolation, options.format != "text" || hint) {
+            eprintln!("grader: {note}");
         }
         let passed = outcomes.iter().all(Outcome::passed);
         if !options.watch {
@@ -420,6 +485,65 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
         }
         wait_for_change(&watched, &before);
     }
+}
+
+/// Enters the submission's jail (see [`jail`]), while this process has
+/// one thread.
+fn enter_jail(options: &Options) -> Result<jail::Jail, String> {
+    let settings = &options.settings;
+    let user = match &settings.run_as {
+        sandbox::RunAs::User { uid, gid, .. } => Some((*uid, *gid)),
+        sandbox::RunAs::Same => None,
+    };
+    jail::Jail::enter(
+        settings.dir.as_deref(),
+        user,
+        settings.limits.memory_bytes,
+        options.disk_mib << 20,
+        !options.no_namespaces,
+    )
+}
+
+/// Writes `bytes` to `path` as a new file renamed into place: whatever was
+/// at `path` (a symbolic link a student put there, say) is replaced, never
+/// written through, and a reader never sees half a file.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write as _;
+    let fail = |err: std::io::Error| format!("cannot write {}: {err}", path.display());
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("cannot write {}: not a file name", path.display()))?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    for attempt in 0..100u32 {
+        let temporary = folder.join(format!(
+            ".{}.{}-{attempt}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        // create_new: O_EXCL, which never follows a link.
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+        {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(err) => return Err(fail(err)),
+        };
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&temporary, path));
+        if let Err(err) = written {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(fail(err));
+        }
+        return Ok(());
+    }
+    Err(fail(std::io::Error::other("too many temporary files")))
 }
 
 /// `--watch`: waits until a file under `watched` differs from `before`.
@@ -478,6 +602,12 @@ fn grade(lesson: &'static Lesson, options: &Options, exercise: bool) -> Result<G
         }
     }
     let command = settings.command.clone();
+    if let Some(setup) = &options.setup
+        && let Err((reason, tail)) = batch::setup(&settings, setup, options.setup_timeout)
+    {
+        let outcomes = run::all_failed(lesson, &reason, batch::SETUP_HINT, tail);
+        return Ok((outcomes, command, started.elapsed()));
+    }
     let ctx = run::Ctx::new(settings);
     let outcomes = (lesson.grade)(lesson, &ctx);
     match ctx.setup_error() {
@@ -604,6 +734,24 @@ fn bar(value: u32, total: u32, width: u32) -> String {
     )
 }
 
+/// The gradebook's path when `--csv` is not given: `grades.csv` in the
+/// current folder, which must not be inside the class folder (where a
+/// student's files could take its place).
+fn default_gradebook(class: &std::path::Path) -> Result<PathBuf, String> {
+    let here =
+        std::env::current_dir().map_err(|err| format!("cannot find the current folder: {err}"))?;
+    let class = std::fs::canonicalize(class)
+        .map_err(|err| format!("cannot open {}: {err}", class.display()))?;
+    let here = std::fs::canonicalize(&here).unwrap_or(here);
+    if here.starts_with(&class) {
+        return Err(format!(
+            "the gradebook would be written inside the class folder {}: run the grader from another folder, or give --csv FILE outside it",
+            class.display()
+        ));
+    }
+    Ok(PathBuf::from("grades.csv"))
+}
+
 /// `batch`: a whole class.
 fn batch(args: &[String]) -> Result<ExitCode, String> {
     let (options, positional) = parse_options(args)?;
@@ -629,17 +777,10 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
     }
     // The folder must hold student folders before anything is said or run.
     batch::students(&dir)?;
-    if let sandbox::RunAs::User { name, .. } = &options.settings.run_as {
-        eprintln!(
-            "grader: note: programs and setup steps run as user {name}, since the grader runs as root: \
-             the student folders must be readable (and, for a build step, writable) by {name}, and the tools \
-             they call (python3, cc, cargo) on its PATH; pass --run-as root for code you trust"
-        );
-    }
-    let csv_path = options
-        .csv
-        .clone()
-        .unwrap_or_else(|| dir.join("grades.csv"));
+    let csv_path = match &options.csv {
+        Some(path) => path.clone(),
+        None => default_gradebook(&dir)?,
+    };
     let started = Instant::now();
     let job = batch::Batch {
         lesson,
@@ -651,10 +792,8 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
         check_options: options.pass_on.clone(),
         settings: options.settings.clone(),
     };
-    batch::check_access(&job)?;
     let students = batch::grade_all(&job)?;
-    std::fs::write(&csv_path, batch::csv(lesson, &students))
-        .map_err(|err| format!("cannot write {}: {err}", csv_path.display()))?;
+    write_atomically(&csv_path, batch::csv(lesson, &students).as_bytes())?;
     if let Some(path) = &options.junit {
         let suites: Vec<String> = students
             .iter()
@@ -666,8 +805,10 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
             .map(|s| s.outcomes.iter().filter(|o| !o.passed()).count())
             .sum();
         let time: f64 = students.iter().map(|s| s.duration.as_secs_f64()).sum();
-        std::fs::write(path, report::junit_document(&suites, tests, failures, time))
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        write_atomically(
+            path,
+            report::junit_document(&suites, tests, failures, time).as_bytes(),
+        )?;
     }
     print!("{}", batch::summary(lesson, &students, started.elapsed()));
     println!("\ngrades written to {}", csv_path.display());

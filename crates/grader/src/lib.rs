@@ -7,6 +7,8 @@
 //! - [`run`]: what the checks share: placeholders, timeouts, outcomes;
 //! - [`sandbox`]: running an untrusted program: its own process group,
 //!   resource limits, capped output, and nothing left behind;
+//! - [`jail`]: what keeps one submission's programs apart: namespaces, a
+//!   private work space, a user of their own, a memory cgroup;
 //! - [`probe`]: is anything listening on a port, asked without connecting;
 //! - [`report`]: the report, as text, JSON, JUnit XML or Gradescope's
 //!   `results.json`;
@@ -21,6 +23,7 @@ pub mod batch;
 pub mod catalog;
 pub mod cli;
 pub mod exercise;
+pub mod jail;
 pub mod lessons;
 pub mod probe;
 pub mod report;

@@ -21,6 +21,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     #[cfg(unix)]
+    if args.first().map(String::as_str) == Some(grader::jail::INIT_COMMAND) {
+        return grader::jail::init_main(&args[1..]);
+    }
+    #[cfg(unix)]
     return grader::cli::main(&args);
     #[cfg(not(unix))]
     {

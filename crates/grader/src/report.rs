@@ -8,6 +8,7 @@
 //!   "grader": {"name": "grader", "version": "0.1.0"},
 //!   "lesson": "lesson-05", "title": "the threaded server",
 //!   "command": ["python3", "server.py", "{port}"],
+//!   "isolation": null,
 //!   "passed": false,
 //!   "total": {"score": 12, "max_score": 13,
 //!             "core": {"score": 9, "max_score": 9},
@@ -22,7 +23,9 @@
 //! ```
 //!
 //! `reason`, `hint` and `output_tail` are strings when the check failed and
-//! `null` when it passed.
+//! `null` when it passed. `isolation` is `null` where the programs ran with
+//! every protection docs/grading.md promises, and otherwise a line that
+//! says what they lacked.
 
 use std::fmt::Write as _;
 
@@ -62,9 +65,18 @@ pub fn totals(outcomes: &[Outcome]) -> (Score, Score, Score) {
 }
 
 /// The report for a person: a line per check, and for each failure its
-/// reason, a hint, and the end of the program's output.
-pub fn text(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String {
+/// reason, a hint, and the end of the program's output. `isolation`, where
+/// programs ran with less isolation than promised, is its first line.
+pub fn text(
+    lesson: &Lesson,
+    command: &[String],
+    outcomes: &[Outcome],
+    isolation: Option<&str>,
+) -> String {
     let mut out = String::new();
+    if let Some(note) = isolation {
+        let _ = writeln!(out, "{note}");
+    }
     let _ = writeln!(out, "{}: {}", lesson.id, lesson.title);
     let _ = writeln!(out, "program: {}", command.join(" "));
     out.push('\n');
@@ -124,7 +136,12 @@ pub fn text(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
 }
 
 /// The report as JSON (see the module documentation for the schema).
-pub fn json(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String {
+pub fn json(
+    lesson: &Lesson,
+    command: &[String],
+    outcomes: &[Outcome],
+    isolation: Option<&str>,
+) -> String {
     let (all, core, robust) = totals(outcomes);
     let checks: Vec<Value> = outcomes
         .iter()
@@ -150,6 +167,7 @@ pub fn json(lesson: &Lesson, command: &[String], outcomes: &[Outcome]) -> String
         "lesson": lesson.id,
         "title": lesson.title,
         "command": command,
+        "isolation": isolation,
         "passed": all.score == all.max,
         "total": {
             "score": all.score,
@@ -189,7 +207,12 @@ fn details(outcome: &Outcome) -> String {
 /// The report as Gradescope's autograder `results.json`: the score, the
 /// maximum, the time, and one test per check with its score, status and
 /// output (the reason, the hint and the program's output tail).
-pub fn gradescope(lesson: &Lesson, outcomes: &[Outcome], execution_time: f64) -> String {
+pub fn gradescope(
+    lesson: &Lesson,
+    outcomes: &[Outcome],
+    execution_time: f64,
+    isolation: Option<&str>,
+) -> String {
     let (all, core, robust) = totals(outcomes);
     let tests: Vec<Value> = outcomes
         .iter()
@@ -213,7 +236,8 @@ pub fn gradescope(lesson: &Lesson, outcomes: &[Outcome], execution_time: f64) ->
         "max_score": all.max,
         "execution_time": seconds(execution_time),
         "output": format!(
-            "{}: {}. core {}/{}, robust {}/{}, total {}/{}",
+            "{}{}: {}. core {}/{}, robust {}/{}, total {}/{}",
+            isolation.map(|note| format!("{note}\n")).unwrap_or_default(),
             lesson.id, lesson.title, core.score, core.max, robust.score, robust.max, all.score, all.max
         ),
         "visibility": "visible",
@@ -221,6 +245,45 @@ pub fn gradescope(lesson: &Lesson, outcomes: &[Outcome], execution_time: f64) ->
         "tests": tests,
     });
     pretty(&report)
+}
+
+/// The report as a GitHub Classroom grading step's output: one line,
+/// `result=` and the base64 of the JSON that `autograding-grading-reporter`
+/// reads, with one test per check, so that the reporter adds up partial
+/// credit (`Points X/Y` is the sum of the tests' `score` over `max_score`).
+pub fn classroom(lesson: &Lesson, outcomes: &[Outcome]) -> String {
+    use base64::Engine as _;
+    let (all, _, _) = totals(outcomes);
+    let tests: Vec<Value> = outcomes
+        .iter()
+        .map(|outcome| {
+            let check = outcome.check;
+            json!({
+                "name": format!("{} {} ({}, {} pt)", lesson.id, check.id, check.kind.name(), check.points),
+                "status": if outcome.passed() { "pass" } else { "fail" },
+                "score": outcome.score,
+                "message": if outcome.passed() {
+                    check.summary.to_owned()
+                } else {
+                    details(outcome).trim_end().to_owned()
+                },
+                "test_code": check.summary,
+                "filename": "",
+                "line_no": 0,
+                "duration": seconds(outcome.duration.as_secs_f64()),
+            })
+        })
+        .collect();
+    let result = json!({
+        "version": 1,
+        "status": if all.score == all.max { "pass" } else { "fail" },
+        "max_score": all.max,
+        "tests": tests,
+    });
+    format!(
+        "result={}\n",
+        base64::engine::general_purpose::STANDARD.encode(result.to_string())
+    )
 }
 
 /// One JUnit `<testsuite>`: a test case per check, a `<failure>` for each

@@ -36,6 +36,11 @@ pub struct Settings {
     /// The locale the program runs in (`LANG` and `LC_ALL`); `None` keeps
     /// the grader's own.
     pub locale: Option<String>,
+    /// Environment variables the teacher adds (`--env`), over the clean
+    /// environment programs get.
+    pub env: Vec<(String, String)>,
+    /// The submission's jail, once entered.
+    pub jail: Option<std::sync::Arc<crate::jail::Jail>>,
 }
 
 /// The locale programs get unless the teacher says otherwise: without a
@@ -324,16 +329,26 @@ impl Ctx {
         if let Some(error) = self.setup_error() {
             return Err(format!("not run: {error}"));
         }
-        let mut env = vec![
+        let mut env = self.settings.env.clone();
+        env.extend([
             ("PORT".to_owned(), port.to_string()),
             ("HOST".to_owned(), HOST.to_owned()),
             // Python: print UTF-8 whatever the locale, so that the output
             // can be read.
             ("PYTHONIOENCODING".to_owned(), "utf-8".to_owned()),
-        ];
-        if let Some(locale) = &self.settings.locale {
-            env.push(("LANG".to_owned(), locale.clone()));
-            env.push(("LC_ALL".to_owned(), locale.clone()));
+        ]);
+        match &self.settings.locale {
+            Some(locale) => {
+                env.push(("LANG".to_owned(), locale.clone()));
+                env.push(("LC_ALL".to_owned(), locale.clone()));
+            }
+            None => {
+                for name in ["LANG", "LC_ALL", "LC_CTYPE"] {
+                    if let Ok(value) = std::env::var(name) {
+                        env.push((name.to_owned(), value));
+                    }
+                }
+            }
         }
         if let Some(mode) = mode {
             env.push(("MODE".to_owned(), mode.to_owned()));
@@ -349,6 +364,7 @@ impl Ctx {
             pty: self.settings.pty,
             limits: self.settings.limits,
             run_as: self.settings.run_as.clone(),
+            jail: self.settings.jail.clone(),
         };
         Program::start(&spec).map_err(|err| {
             let hint = match (&self.settings.run_as, err.kind()) {

@@ -24,13 +24,15 @@ use std::collections::VecDeque;
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::jail::{self, Jail};
 
 /// Limits applied to the program and everything it starts.
 #[derive(Clone, Copy, Debug)]
@@ -76,14 +78,22 @@ pub enum RunAs {
 }
 
 impl RunAs {
-    /// `nobody` when the grader is root, the grader's user otherwise; or
-    /// the user named (`root` or the grader's own name mean "the same").
+    /// A uid of this grading's own when the grader is root (see
+    /// [`crate::jail::JOB_UID_BASE`]: no other job, and no account, has
+    /// it), the grader's user otherwise; or the user named (`root` or the
+    /// grader's own name mean "the same").
     pub fn choose(name: Option<&str>) -> Result<RunAs, String> {
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = nix::unistd::Uid::effective().is_root();
         let name = match name {
             Some(name) => name,
-            None if root => "nobody",
+            None if root => {
+                let uid = crate::jail::JOB_UID_BASE + std::process::id();
+                return Ok(RunAs::User {
+                    name: format!("{uid} (a uid of this grading's own)"),
+                    uid,
+                    gid: uid,
+                });
+            }
             None => return Ok(RunAs::Same),
         };
         if name == "root" || name == "same" {
@@ -92,8 +102,7 @@ impl RunAs {
         let (uid, gid) = lookup_user(name)
             .ok_or_else(|| format!("no user named '{name}' on this machine (see /etc/passwd)"))?;
         if !root {
-            // SAFETY: getuid has no preconditions.
-            if uid == unsafe { libc::getuid() } {
+            if uid == nix::unistd::Uid::current().as_raw() {
                 return Ok(RunAs::Same);
             }
             return Err(format!("--run-as {name} needs the grader to run as root"));
@@ -132,9 +141,15 @@ pub struct Spec {
     pub pty: bool,
     /// Resource limits.
     pub limits: Limits,
-    /// Who runs it.
+    /// Who runs it (without a jail; a jail has its own user).
     pub run_as: RunAs,
+    /// The submission's jail, if any: namespaces, work space, user, cgroup.
+    pub jail: Option<Arc<Jail>>,
 }
+
+/// The `PATH` programs get unless the teacher sets one (`--env PATH=...`):
+/// the system's folders, not the grader's own.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Everything written to one output stream, within the cap.
 #[derive(Debug, Default)]
@@ -220,12 +235,24 @@ fn signal_name(signal: i32) -> &'static str {
 
 /// A running program under the grader's control. Dropping it stops it.
 pub struct Program {
+    /// The program itself, or its jail's init.
     child: Child,
+    /// The program's process group (its first process's pid).
     pgid: i32,
+    /// In a jail: the init's status pipe and the PID namespace.
+    jailed: Option<Box<Jailed>>,
     stdin: Option<ChildStdin>,
     stdout: Arc<Mutex<Captured>>,
     stderr: Arc<Mutex<Captured>>,
     ending: Option<Ending>,
+}
+
+/// What the grader keeps of a program started in a PID namespace.
+struct Jailed {
+    /// Where the init reports the program's wait status.
+    status: File,
+    /// The namespace, as `/proc/PID/ns/pid` names it.
+    namespace: std::ffi::OsString,
 }
 
 impl std::fmt::Debug for Program {
@@ -237,22 +264,58 @@ impl std::fmt::Debug for Program {
 }
 
 impl Program {
-    /// Starts the program.
+    /// Starts the program: in its jail's PID namespace, under the jail's
+    /// init, where the spec has a jail that made namespaces; directly
+    /// otherwise.
     pub fn start(spec: &Spec) -> io::Result<Program> {
         become_subreaper();
         let (program, args) = spec
             .argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no command to run"))?;
-        let mut command = Command::new(program);
+        let jail = spec.jail.as_deref();
+        let namespaces = jail.filter(|j| j.namespaces());
+        let user = match (jail, &spec.run_as) {
+            (Some(jail), _) => jail.user(),
+            (None, RunAs::User { uid, gid, .. }) => Some((*uid, *gid)),
+            (None, RunAs::Same) => None,
+        };
+        let mut command = match namespaces {
+            Some(jail) => {
+                let mut command = Command::new(own_binary()?);
+                command.args(jail.init_args(&spec.argv));
+                command
+            }
+            None => {
+                let mut command = Command::new(program);
+                command.args(args);
+                command
+            }
+        };
+        // A clean environment, not the grader's: what docs/grading.md lists.
         command
-            .args(args)
+            .env_clear()
+            .env("PATH", DEFAULT_PATH)
+            .env(
+                "HOME",
+                jail.map(|j| j.home().to_path_buf())
+                    .unwrap_or_else(|| PathBuf::from("/tmp")),
+            )
+            .env(
+                "TMPDIR",
+                jail.map(Jail::tmp).unwrap_or_else(std::env::temp_dir),
+            )
             .envs(spec.env.iter().map(|(k, v)| (k, v)));
-        if let Some(dir) = &spec.dir {
-            command.current_dir(dir);
-        }
-        if let RunAs::User { .. } = spec.run_as {
-            command.env("HOME", "/tmp");
+        match (namespaces, jail.and_then(Jail::work_dir), &spec.dir) {
+            // The init enters the work folder once it is mounted.
+            (Some(_), Some(_), _) => {}
+            (None, Some(work), _) => {
+                command.current_dir(work);
+            }
+            (_, None, Some(dir)) => {
+                command.current_dir(dir);
+            }
+            (_, None, None) => {}
         }
         command.stdin(Stdio::piped()).stderr(Stdio::piped());
         let mut master = None;
@@ -267,11 +330,32 @@ impl Program {
         }
         command.process_group(0);
         let limits = spec.limits;
-        let nproc = existing_tasks(&spec.run_as) + limits.processes;
-        let user = match &spec.run_as {
-            RunAs::Same => None,
-            RunAs::User { uid, gid, .. } => Some((*uid, *gid)),
+        let nproc = existing_tasks(user) + limits.processes;
+        // Without a tmpfs, no file may outgrow the work space's cap.
+        let file_size = jail
+            .filter(|j| !j.namespaces())
+            .map(Jail::disk_bytes)
+            .unwrap_or(libc::RLIM_INFINITY);
+        // Without namespaces, the program joins the cgroup itself.
+        let cgroup = match (namespaces, jail.and_then(Jail::cgroup_procs)) {
+            (None, Some(procs)) => Some(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(procs)
+                    .map(OwnedFd::from)?,
+            ),
+            _ => None,
         };
+        let (status_read, status_write) = match namespaces {
+            Some(_) => {
+                let (read, write) = jail::status_pipe()?;
+                (Some(read), Some(write))
+            }
+            None => (None, None),
+        };
+        // With namespaces the init drops to the program's user; it needs
+        // root (or the user namespace's root) to make its mounts.
+        let setuid = if namespaces.is_some() { None } else { user };
         // SAFETY: the closure runs in the child between fork and exec, and
         // only makes async-signal-safe system calls on values it owns.
         unsafe {
@@ -291,7 +375,18 @@ impl Program {
                 set_limit(libc::RLIMIT_CORE, 0)?;
                 set_limit(libc::RLIMIT_CPU, limits.cpu_seconds)?;
                 set_limit(libc::RLIMIT_DATA, limits.memory_bytes)?;
-                if let Some((uid, gid)) = user
+                set_limit(libc::RLIMIT_FSIZE, file_size)?;
+                if let Some(procs) = &cgroup
+                    && libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1
+                {
+                    return Err(io::Error::last_os_error());
+                }
+                if let Some(write) = &status_write
+                    && libc::dup2(write.as_raw_fd(), jail::STATUS_FD) < 0
+                {
+                    return Err(io::Error::last_os_error());
+                }
+                if let Some((uid, gid)) = setuid
                     && (libc::setgroups(0, std::ptr::null()) != 0
                         || libc::setgid(gid) != 0
                         || libc::setuid(uid) != 0)
@@ -302,11 +397,25 @@ impl Program {
                 Ok(())
             });
         }
-        let mut child = spawn_adopted(&mut command)?;
-        // The child has its copy of the pty's slave side; ours must close,
-        // or reading the master would never see the end of the output.
+        let mut child = match namespaces {
+            // A thread of its own unshares the PID namespace, so that the
+            // child it starts (and only that one) is the namespace's first
+            // process; the thread ends with the spawn.
+            Some(_) => thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWPID)?;
+                        spawn_adopted(&mut command)
+                    })
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("the spawning thread panicked")))
+            })?,
+            None => spawn_adopted(&mut command)?,
+        };
+        // The child has its copy of the pty's slave side (and of the status
+        // pipe); ours must close, or reading them would never see their end.
         drop(command);
-        let pgid = child.id() as i32;
+        let mut pgid = child.id() as i32;
         let stdout = Arc::new(Mutex::new(Captured {
             cap: limits.output_cap,
             ..Captured::default()
@@ -332,9 +441,43 @@ impl Program {
             // the input is small, well within a pipe's buffer.
             let _ = pipe.write_all(&spec.stdin);
         }
+        let mut jailed = None;
+        if let Some(read) = status_read {
+            let init = child.id();
+            match wait_started(&read) {
+                Ok(()) => {
+                    pgid = first_child(init).map_or(pgid, |pid| pid as i32);
+                    jailed = Some(Box::new(Jailed {
+                        status: File::from(read),
+                        namespace: std::fs::read_link(format!("/proc/{init}/ns/pid"))
+                            .map(PathBuf::into_os_string)
+                            .unwrap_or_default(),
+                    }));
+                }
+                Err(()) => {
+                    // The init could not set the jail up: it said why on
+                    // stderr.
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(init as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                    let _ = child.wait();
+                    release(init);
+                    thread::sleep(Duration::from_millis(50));
+                    let said = String::from_utf8_lossy(&lock(&stderr).bytes()).into_owned();
+                    let line = said
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .map(|l| escape_line(l.trim(), 200))
+                        .unwrap_or_else(|| "the jail could not be set up".to_owned());
+                    return Err(io::Error::other(line));
+                }
+            }
+        }
         Ok(Program {
             child,
             pgid,
+            jailed,
             stdin,
             stdout,
             stderr,
@@ -354,6 +497,7 @@ impl Program {
         }
         match self.child.try_wait() {
             Ok(Some(status)) => {
+                let status = self.jailed_status().unwrap_or(status);
                 self.ending = Some(Ending::ByItself(status));
                 Some(status)
             }
@@ -366,6 +510,15 @@ impl Program {
                 Some(status)
             }
         }
+    }
+
+    /// The program's own wait status, as its jail's init reported it
+    /// (the init has ended, so the pipe holds it or is at its end).
+    fn jailed_status(&mut self) -> Option<ExitStatus> {
+        let jailed = self.jailed.as_mut()?;
+        let mut raw = [0u8; 4];
+        jailed.status.read_exact(&mut raw).ok()?;
+        Some(ExitStatus::from_raw(i32::from_le_bytes(raw)))
     }
 
     /// How it ended, once it has: by itself, or stopped by the grader.
@@ -409,6 +562,7 @@ impl Program {
                     }
                 }
                 let ending = ending.unwrap_or_else(|| {
+                    self.kill_init();
                     let status = self.child.wait().unwrap_or(ExitStatus::from_raw(9));
                     Ending::Stopped("SIGKILL", status)
                 });
@@ -416,8 +570,10 @@ impl Program {
                 ending
             }
         };
-        // Whatever it started is stopped too, in its group or not.
+        // Whatever it started is stopped too, in its group or not (in a
+        // PID namespace, the init's end has already ended everything).
         signal_group(self.pgid, libc::SIGKILL);
+        self.kill_init();
         let pid = self.child.id();
         lock(&SPAWNED).retain(|&p| p != pid);
         reap_orphans();
@@ -430,6 +586,35 @@ impl Program {
             thread::sleep(Duration::from_millis(5));
         }
         ending
+    }
+
+    /// Kills a jail's init, which ends everything in its PID namespace, and
+    /// reaps it.
+    fn kill_init(&mut self) {
+        if self.jailed.is_some() && matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// The live processes of the program: those of its PID namespace (but
+    /// the init), or of its process group.
+    fn members(&self) -> Vec<u32> {
+        match &self.jailed {
+            Some(jailed) => {
+                let init = self.child.id();
+                all_pids()
+                    .into_iter()
+                    .filter(|&pid| pid != init)
+                    .filter(|pid| {
+                        std::fs::read_link(format!("/proc/{pid}/ns/pid"))
+                            .is_ok_and(|ns| ns.as_os_str() == jailed.namespace)
+                            && proc_stat(*pid).is_some_and(|s| s.state != 'Z')
+                    })
+                    .collect()
+            }
+            None => group_members(self.pgid),
+        }
     }
 
     /// Its stdout so far (within the cap), with a terminal's `\r\n` turned
@@ -506,7 +691,8 @@ impl Program {
     /// CPU time used so far by every live process of its group.
     pub fn cpu_time(&self) -> Option<Duration> {
         let ticks = clock_ticks()?;
-        let total: u64 = group_members(self.pgid)
+        let total: u64 = self
+            .members()
             .into_iter()
             .filter_map(proc_stat)
             .map(|stat| stat.utime + stat.stime)
@@ -523,7 +709,7 @@ impl Program {
     pub fn runnable_times(&self) -> Option<Vec<(u32, Duration)>> {
         let mut times = Vec::new();
         let mut seen = false;
-        for pid in group_members(self.pgid) {
+        for pid in self.members() {
             let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
                 continue;
             };
@@ -553,10 +739,7 @@ impl Program {
 
     /// The listening TCP sockets of its processes (Linux: from /proc).
     pub fn listening_sockets(&self) -> Vec<crate::probe::Listening> {
-        let inodes: Vec<u64> = group_members(self.pgid)
-            .into_iter()
-            .flat_map(socket_inodes)
-            .collect();
+        let inodes: Vec<u64> = self.members().into_iter().flat_map(socket_inodes).collect();
         crate::probe::listening_sockets()
             .into_iter()
             .filter(|s| inodes.contains(&s.inode))
@@ -570,6 +753,7 @@ impl Drop for Program {
             self.stop(Duration::from_millis(200));
         } else {
             signal_group(self.pgid, libc::SIGKILL);
+            self.kill_init();
             reap_orphans();
         }
     }
@@ -777,6 +961,56 @@ fn reap_orphans() {
     }
 }
 
+/// The grader's own binary, to start again (a jail's init, a batch's
+/// `grader check`): `/proc/self/exe` on Linux, which still runs the binary
+/// this process runs after a rebuild or an upgrade replaced the file.
+pub fn own_binary() -> io::Result<PathBuf> {
+    let proc = PathBuf::from("/proc/self/exe");
+    if proc.exists() {
+        return Ok(proc);
+    }
+    std::env::current_exe()
+}
+
+/// Waits (10 s at most) for a jail's init to say the program started.
+fn wait_started(read: &OwnedFd) -> Result<(), ()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(());
+        }
+        let mut fds = [PollFd::new(read.as_fd(), PollFlags::POLLIN)];
+        let timeout = PollTimeout::try_from(left.as_millis()).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(0) => return Err(()),
+            Ok(_) => {
+                let mut byte = [0u8; 1];
+                return match nix::unistd::read(read, &mut byte) {
+                    Ok(1) if byte[0] == b'S' => Ok(()),
+                    _ => Err(()),
+                };
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return Err(()),
+        }
+    }
+}
+
+/// The first child of process `pid` (a jail's init: the program), by its
+/// pid outside the namespace.
+fn first_child(pid: u32) -> Option<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok();
+    children
+        .and_then(|c| c.split_whitespace().next()?.parse().ok())
+        .or_else(|| {
+            all_pids()
+                .into_iter()
+                .find(|&p| proc_stat(p).is_some_and(|s| s.ppid == pid))
+        })
+}
+
 fn is_own_thread(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/self/task/{pid}")).exists()
 }
@@ -844,15 +1078,11 @@ fn clock_ticks() -> Option<u64> {
     (ticks > 0).then_some(ticks as u64)
 }
 
-/// How many tasks (processes and threads) `run_as`'s user runs now: the
-/// process limit is counted per user, so the program's allowance comes on
-/// top of those.
-fn existing_tasks(run_as: &RunAs) -> u64 {
-    let uid = match run_as {
-        RunAs::User { uid, .. } => *uid,
-        // SAFETY: getuid has no preconditions.
-        RunAs::Same => unsafe { libc::getuid() },
-    };
+/// How many tasks (processes and threads) `user` (the grader's own where
+/// `None`) runs now: the process limit is counted per user, so the
+/// program's allowance comes on top of those.
+fn existing_tasks(user: Option<(u32, u32)>) -> u64 {
+    let uid = user.map_or_else(|| nix::unistd::Uid::current().as_raw(), |(uid, _)| uid);
     all_pids()
         .into_iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
@@ -887,6 +1117,7 @@ mod tests {
             pty: true,
             limits: Limits::default(),
             run_as: RunAs::Same,
+            jail: None,
         }
     }
 

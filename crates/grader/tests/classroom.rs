@@ -22,8 +22,11 @@ fn programs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/programs")
 }
 
+/// A fresh folder for the test, under the target folder: not under
+/// `/tmp`, which the programs graded see as a private one of their own.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("grader-{name}-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("grader-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -144,6 +147,58 @@ fn gradescope_results_follow_the_autograder_specification() {
         first["output"].as_str().unwrap().contains("hint:"),
         "{first}"
     );
+}
+
+#[test]
+fn classroom_format_gives_the_tutorials_server_partial_credit() {
+    use base64::Engine as _;
+    let Some(python) = python3_or_skip("classroom format") else {
+        return;
+    };
+    let output = grader()
+        .args([
+            "check",
+            "lesson-05",
+            "--run-as",
+            "root",
+            "--time-scale",
+            TIME_SCALE,
+        ])
+        .args(["--format", "classroom", "--"])
+        .arg(python)
+        .arg(programs().join("../../../../tests/python/tutorial_threaded_server.py"))
+        .arg("{port}")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    // One line, for `echo ... >> "$GITHUB_OUTPUT"`.
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let encoded = stdout.trim_end().strip_prefix("result=").expect("result=");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    let result: Value = serde_json::from_slice(&decoded).unwrap();
+    assert_eq!(result["version"], 1);
+    assert_eq!(result["status"], "fail");
+    assert_eq!(result["max_score"], 13);
+    let tests = result["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 8, "{result:#}");
+    // The reporter adds up `score`: the tutorial's server earns 10 of 13,
+    // where one all-or-nothing test per lesson gave it 0.
+    let total: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+    assert_eq!(total, 10, "{result:#}");
+    for test in tests {
+        assert!(test["name"].as_str().unwrap().starts_with("lesson-05 "));
+        assert!(["pass", "fail"].contains(&test["status"].as_str().unwrap()));
+        assert!(test["message"].is_string());
+        if test["status"] == "fail" {
+            assert!(
+                test["message"].as_str().unwrap().contains("reason:"),
+                "{test}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -526,6 +581,8 @@ fn batch_grades_thirty_students_in_three_languages_into_a_csv() {
         ])
         .args(["--junit"])
         .arg(class.join("junit.xml"))
+        .arg("--csv")
+        .arg(class.join("grades.csv"))
         .output()
         .unwrap();
     let summary = String::from_utf8(output.stdout).unwrap();
@@ -685,7 +742,9 @@ fn a_program_that_cannot_be_started_is_a_setup_error_row_not_a_zero() {
             TIME_SCALE,
             "--run",
             &run,
+            "--csv",
         ])
+        .arg(class.join("grades.csv"))
         .output()
         .unwrap();
     let summary = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -713,54 +772,99 @@ fn a_program_that_cannot_be_started_is_a_setup_error_row_not_a_zero() {
 }
 
 #[test]
-fn a_class_the_sandbox_user_cannot_read_is_refused_with_one_line() {
+fn a_class_only_the_teacher_can_read_is_graded_from_copies_it_never_changes() {
     use std::os::unix::fs::PermissionsExt;
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let nobody = std::fs::read_to_string("/etc/passwd")
-        .is_ok_and(|p| p.lines().any(|l| l.starts_with("nobody:")));
-    if !root || !nobody {
-        eprintln!("skipped: needs root and a user nobody to run programs as");
+    let Some(python) = python3_or_skip("private class") else {
         return;
-    }
-    let class = temp_dir("unreadable");
-    student(&class, "alice", &[("server.py", b"print('hi')\n")], false);
+    };
+    let class = temp_dir("private-class");
+    let server = std::fs::read(programs().join("server03.py")).unwrap();
+    student(&class, "alice", &[("server.py", &server)], false);
     std::fs::set_permissions(&class, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(class.join("alice"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    // Graded as a uid of its own, not root: the setup step writes in the
+    // copy of the student's folder, which the class never sees.
+    let out = temp_dir("private-class-out");
     let output = grader()
         .args(["batch", "lesson-03"])
         .arg(&class)
-        .args(["--run", "python3 server.py {port}"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(
-        errors[0].contains("cannot use") && errors[0].contains("chmod -R o+rX"),
-        "{stderr}"
-    );
-    assert!(!class.join("grades.csv").exists(), "nobody was graded");
-    // Readable but not writable, with a build step that writes there: also
-    // refused, not graded as zeros.
-    std::fs::set_permissions(&class, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(class.join("alice"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let output = grader()
-        .args(["batch", "lesson-03"])
-        .arg(&class)
+        .args(["--time-scale", TIME_SCALE])
+        .args(["--setup", "touch built && id -u > uid"])
         .args([
-            "--setup",
-            "touch built",
             "--run",
-            "python3 server.py {port}",
+            &format!(
+                "test -f built && exec {} server.py {{port}}",
+                python.to_string_lossy()
+            ),
         ])
+        .arg("--csv")
+        .arg(out.join("grades.csv"))
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    let csv = std::fs::read_to_string(out.join("grades.csv")).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("alice,11,"),
+        "{csv}"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(class.join("alice"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["server.py"], "the class folder was changed");
+    let _ = std::fs::remove_dir_all(&class);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn the_gradebook_is_never_written_through_a_link_nor_inside_the_class() {
+    let Some(python) = python3_or_skip("gradebook") else {
+        return;
+    };
+    let class = temp_dir("linked-gradebook");
+    let server = std::fs::read(programs().join("server03.py")).unwrap();
+    student(&class, "alice", &[("server.py", &server)], false);
+    let run = format!("exec {} server.py {{port}}", python.to_string_lossy());
+    // Run from inside the class folder without --csv: refused, one line.
+    let output = grader()
+        .current_dir(&class)
+        .args(["batch", "lesson-03", ".", "--run", &run])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("not writable"), "{stderr}");
-    assert!(!class.join("grades.csv").exists(), "nobody was graded");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("inside the class folder"), "{stderr}");
+    assert!(!class.join("grades.csv").exists());
+    // A gradebook path that a student made a link to a file elsewhere: the
+    // link is replaced by the gradebook, the file it pointed to untouched.
+    let out = temp_dir("linked-gradebook-out");
+    let victim = out.join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("grades.csv")).unwrap();
+    let output = grader()
+        .current_dir(&out)
+        .args(["batch", "lesson-03"])
+        .arg(&class)
+        .args(["--time-scale", TIME_SCALE, "--run", &run])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let gradebook = out.join("grades.csv");
+    assert!(!std::fs::symlink_metadata(&gradebook).unwrap().is_symlink());
+    assert!(
+        std::fs::read_to_string(&gradebook)
+            .unwrap()
+            .contains("alice,11,")
+    );
     let _ = std::fs::remove_dir_all(&class);
+    let _ = std::fs::remove_dir_all(&out);
 }

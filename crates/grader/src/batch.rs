@@ -311,6 +311,7 @@ fn check(batch: &Batch, folder: &Path) -> Result<(Vec<Outcome>, Option<String>),
         }
     };
     let mut command = Command::new(exe);
+    std::os::unix::process::CommandExt::arg0(&mut command, "grader");
     command
         .args(["check", batch.lesson.id, "--format", "json", "--dir"])
         .arg(folder)
@@ -397,6 +398,7 @@ fn wait_bounded(
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                crate::jail::clean_after(child.id());
                 return Err(format!(
                     "grading took longer than {} s and was stopped",
                     limit.as_secs()

@@ -30,32 +30,44 @@ COMMAND (and TEMPLATE) are run with these filled in wherever they appear:
 
 Options of check and hint:
   --port N            use port N instead of a free one (programs that hard-code 8080)
-  --dir DIR           run the program in folder DIR
-  --format FORMAT     text, json, junit or gradescope [default: text]
+  --dir DIR           the submission's folder: copied into the program's work folder
+                      (/tmp/work), where it runs
+  --setup TEMPLATE    a build step run first in the work folder, in the same sandbox
+  --setup-timeout S   the build step's time limit in seconds [default: 300]
+  --format FORMAT     text, json, junit, gradescope or classroom (one `result=` line
+                      for GitHub Classroom's grading reporter) [default: text]
   --output FILE       write the report to FILE instead of standard output
   --only IDS          score only these checks (comma-separated ids; all still run)
   --watch             grade again whenever a file of the exercise (or of --dir) changes
 
 Options of batch:
-  --run TEMPLATE      the shell command run inside each student's folder
-  --setup TEMPLATE    a build step run first in each folder
+  --run TEMPLATE      the shell command run in each student's work folder
+  --setup TEMPLATE    a build step run first in each work folder, in the same sandbox
   --setup-timeout S   the build step's time limit in seconds [default: 300]
-  --jobs N            students graded at once, each on its own port [default: 2]
-  --csv FILE          the gradebook [default: DIR/grades.csv]
+  --jobs N            students graded at once, each in a sandbox of its own [default: 2]
+  --csv FILE          the gradebook [default: grades.csv in the current folder]
   --junit FILE        also write JUnit XML, a test suite per student
 
 Options of every command:
   --time-scale F      multiply every time limit by F (a slow machine: 2) [default: 1]
   --timeout SECS      one program's whole grading run [default: 300]
-  --run-as USER       run programs as USER [default: nobody when the grader runs as root]
+  --run-as USER       run programs as USER; `root` for code you trust [default: a uid of
+                      the grading's own when the grader runs as root, else the grader's]
   --no-pty            give the program's stdout a pipe instead of a pseudo-terminal
-  --memory MIB        memory a process may use (heap and writable mappings, RLIMIT_DATA;
-                      address space merely reserved, as a JVM does, is not counted) [default: 2048]
+  --memory MIB        memory a submission's processes may use together (a cgroup, as root)
+                      and each process (RLIMIT_DATA: address space merely reserved, as a
+                      JVM does, is not counted) [default: 2048]
+  --disk MIB          the program's private /tmp, which holds its work folder [default: 256]
+  --env NAME=VALUE    add to the programs' clean environment (e.g. PATH=...); repeatable
   --locale LOCALE     the programs' LANG and LC_ALL, so that Java and C print UTF-8;
                       `inherit` keeps the grader's own [default: C.UTF-8]
   --cpu SECS          CPU-time limit per process [default: 60]
   --processes N       processes and threads a program may add [default: 512]
+  --no-namespaces     run programs without namespaces (as where the kernel refuses them)
   -h, --help          print this help;  -V, --version  print the version
+
+Programs run in a sandbox: namespaces of their own (processes, network, mounts), a private
+/tmp, a read-only machine and a clean environment (see docs/grading.md, safety).
 
 Exit status: 0 every check passed, 1 some check failed, 2 a usage error, or a program
 that cannot be started at all (a missing interpreter, a file its user cannot read).
@@ -369,6 +381,12 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
             ));
         }
     }
+    if options.setup.is_some() && options.settings.dir.is_none() {
+        return Err(
+            "--setup builds in the copy of the submission's folder: give the folder with --dir"
+                .to_owned(),
+        );
+    }
     let exercise = options.settings.command.is_empty();
     if !exercise
         && !lesson.modes.is_empty()
@@ -660,6 +678,17 @@ fn progress(args: &[String]) -> Result<ExitCode, String> {
     if let Some(extra) = positional.first() {
         return Err(format!("unexpected argument '{extra}'"));
     }
+    // Every exercise built first, while the network is there (cargo may
+    // fetch a dependency), then one jail for all of them.
+    for lesson in catalog::LESSONS {
+        let _ = exercise::build(lesson);
+    }
+    let mut options = options;
+    let jail = enter_jail(&options).map_err(|reason| setup_error_line(&reason))?;
+    if let Some(note) = jail.isolation.warning() {
+        println!("{note}");
+    }
+    options.settings.jail = Some(std::sync::Arc::new(jail));
     let (mut total, mut max) = (0, 0);
     let mut rows = Vec::new();
     let live = std::io::stdout().is_terminal();

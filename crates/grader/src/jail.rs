@@ -153,6 +153,7 @@ impl Jail {
             None => None,
         };
         let root = Uid::effective().is_root();
+        clean_stale();
         let entered = if namespaces {
             enter_namespaces(root)
         } else {
@@ -326,6 +327,66 @@ impl Drop for Jail {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
+    }
+}
+
+/// Removes what a `grader check` process killed before it could clean up
+/// (its pid was `pid`) left: its empty work-space folders and its cgroup.
+/// Its programs are gone already: each run's init ends when the grader's
+/// end of its status pipe closes.
+pub fn clean_after(pid: u32) {
+    for attempt in 0..100u32 {
+        let folder = std::env::temp_dir().join(format!("socket-lessons-grader-{pid}-{attempt}"));
+        if !folder.exists() {
+            break;
+        }
+        // A work space without namespaces is a plain folder.
+        let _ = fs::remove_dir_all(folder.join("work"));
+        let _ = fs::remove_dir(&folder);
+    }
+    let name = format!("socket-lessons-grader-{pid}");
+    for root in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
+        let cgroup = Path::new(root).join(&name);
+        for _ in 0..50 {
+            if !cgroup.exists() || fs::remove_dir(&cgroup).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// Cleans up after every grader that was killed before it could (a
+/// `--watch` ended with Ctrl+C, a batch's time limit): the work-space
+/// folders and cgroups named after a process that no longer runs.
+fn clean_stale() {
+    let dead = |name: &str| -> Option<u32> {
+        let pid: u32 = name
+            .strip_prefix("socket-lessons-grader-")?
+            .split('-')
+            .next()?
+            .parse()
+            .ok()?;
+        (!Path::new(&format!("/proc/{pid}")).exists()).then_some(pid)
+    };
+    let mut pids: Vec<u32> = Vec::new();
+    for folder in [
+        std::env::temp_dir(),
+        PathBuf::from("/sys/fs/cgroup/memory"),
+        PathBuf::from("/sys/fs/cgroup"),
+    ] {
+        if let Ok(entries) = fs::read_dir(&folder) {
+            pids.extend(
+                entries
+                    .flatten()
+                    .filter_map(|e| dead(&e.file_name().to_string_lossy())),
+            );
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    for pid in pids {
+        clean_after(pid);
     }
 }
 
@@ -607,19 +668,62 @@ fn init(args: &[String]) -> Result<Never, String> {
         ForkResult::Parent { child } => {
             let _ = nix::unistd::setpgid(child, child);
             let _ = nix::unistd::write(status.as_fd(), b"S");
-            loop {
-                match waitpid(None, None) {
-                    Ok(WaitStatus::Exited(pid, code)) if pid == child => {
-                        report_status(&status, (code & 0xff) << 8);
-                    }
-                    Ok(WaitStatus::Signaled(pid, signal, core)) if pid == child => {
-                        report_status(&status, signal as i32 | if core { 0x80 } else { 0 });
-                    }
-                    Ok(_) => {}
-                    Err(Errno::EINTR) => {}
-                    Err(_) => report_status(&status, 255 << 8),
+            supervise(child, &status)
+        }
+    }
+}
+
+/// The init's life after the fork: reaps whatever ends in the namespace,
+/// reports the program's status when its first process ends, and ends
+/// itself (and so the namespace) when the grader is gone, so that a killed
+/// grader leaves nothing running either.
+fn supervise(child: Pid, status: &fs::File) -> ! {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::sys::signal::{SigSet, Signal};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use nix::sys::wait::WaitPidFlag;
+    // SIGCHLD becomes readable on a descriptor instead of being ignored;
+    // a child that ended before this is found by the first round of
+    // reaping below.
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    let _ = mask.thread_block();
+    let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok();
+    loop {
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) if pid == child => {
+                    report_status(status, (code & 0xff) << 8)
                 }
+                Ok(WaitStatus::Signaled(pid, signal, core)) if pid == child => {
+                    report_status(status, signal as i32 | if core { 0x80 } else { 0 })
+                }
+                Ok(WaitStatus::StillAlive) => break,
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(_) => report_status(status, 255 << 8),
             }
+        }
+        let mut fds = vec![PollFd::new(status.as_fd(), PollFlags::empty())];
+        if let Some(signals) = &signals {
+            fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
+        }
+        // Without a signalfd, reap every 50 ms.
+        let timeout = if signals.is_some() {
+            PollTimeout::NONE
+        } else {
+            PollTimeout::from(50u8)
+        };
+        if poll(&mut fds, timeout).is_ok() {
+            let gone = fds[0]
+                .revents()
+                .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP));
+            if gone {
+                // The grader closed its end: it is gone.
+                std::process::exit(0);
+            }
+        }
+        if let Some(signals) = &signals {
+            while let Ok(Some(_)) = signals.read_signal() {}
         }
     }
 }

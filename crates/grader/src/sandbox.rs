@@ -21,16 +21,19 @@
 #![allow(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use nix::sys::resource::{Resource, setrlimit};
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
+use nix::unistd::Pid;
 
 use crate::jail::{self, Jail};
 
@@ -283,6 +286,7 @@ impl Program {
         let mut command = match namespaces {
             Some(jail) => {
                 let mut command = Command::new(own_binary()?);
+                command.arg0("grader");
                 command.args(jail.init_args(&spec.argv));
                 command
             }
@@ -335,7 +339,7 @@ impl Program {
         let file_size = jail
             .filter(|j| !j.namespaces())
             .map(Jail::disk_bytes)
-            .unwrap_or(libc::RLIM_INFINITY);
+            .unwrap_or(nix::sys::resource::RLIM_INFINITY);
         // Without namespaces, the program joins the cgroup itself.
         let cgroup = match (namespaces, jail.and_then(Jail::cgroup_procs)) {
             (None, Some(procs)) => Some(
@@ -366,34 +370,37 @@ impl Program {
                 // would pass on to the program, and neither Python nor a
                 // shell's trap would then see the SIGINT that lets them
                 // flush their output.
-                for signal in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
-                    libc::signal(signal, libc::SIG_DFL);
+                for signal in [
+                    Signal::SIGINT,
+                    Signal::SIGQUIT,
+                    Signal::SIGTERM,
+                    Signal::SIGHUP,
+                ] {
+                    nix::sys::signal::signal(signal, SigHandler::SigDfl)?;
                 }
-                let mut none: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut none);
-                libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-                set_limit(libc::RLIMIT_CORE, 0)?;
-                set_limit(libc::RLIMIT_CPU, limits.cpu_seconds)?;
-                set_limit(libc::RLIMIT_DATA, limits.memory_bytes)?;
-                set_limit(libc::RLIMIT_FSIZE, file_size)?;
-                if let Some(procs) = &cgroup
-                    && libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1
-                {
-                    return Err(io::Error::last_os_error());
+                nix::sys::signal::sigprocmask(
+                    SigmaskHow::SIG_SETMASK,
+                    Some(&SigSet::empty()),
+                    None,
+                )?;
+                set_limit(Resource::RLIMIT_CORE, 0)?;
+                set_limit(Resource::RLIMIT_CPU, limits.cpu_seconds)?;
+                set_limit(Resource::RLIMIT_DATA, limits.memory_bytes)?;
+                set_limit(Resource::RLIMIT_FSIZE, file_size)?;
+                if let Some(procs) = &cgroup {
+                    nix::unistd::write(procs, b"0")?;
                 }
                 if let Some(write) = &status_write
                     && libc::dup2(write.as_raw_fd(), jail::STATUS_FD) < 0
                 {
                     return Err(io::Error::last_os_error());
                 }
-                if let Some((uid, gid)) = setuid
-                    && (libc::setgroups(0, std::ptr::null()) != 0
-                        || libc::setgid(gid) != 0
-                        || libc::setuid(uid) != 0)
-                {
-                    return Err(io::Error::last_os_error());
+                if let Some((uid, gid)) = setuid {
+                    nix::unistd::setgroups(&[])?;
+                    nix::unistd::setgid(nix::unistd::Gid::from_raw(gid))?;
+                    nix::unistd::setuid(nix::unistd::Uid::from_raw(uid))?;
                 }
-                set_limit(libc::RLIMIT_NPROC, nproc)?;
+                set_limit(Resource::RLIMIT_NPROC, nproc)?;
                 Ok(())
             });
         }
@@ -457,10 +464,7 @@ impl Program {
                 Err(()) => {
                     // The init could not set the jail up: it said why on
                     // stderr.
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(init as i32),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
+                    let _ = nix::sys::signal::kill(Pid::from_raw(init as i32), Signal::SIGKILL);
                     let _ = child.wait();
                     release(init);
                     thread::sleep(Duration::from_millis(50));
@@ -551,9 +555,9 @@ impl Program {
             None => {
                 let mut ending = None;
                 for (signal, name) in [
-                    (libc::SIGINT, "SIGINT"),
-                    (libc::SIGTERM, "SIGTERM"),
-                    (libc::SIGKILL, "SIGKILL"),
+                    (Signal::SIGINT, "SIGINT"),
+                    (Signal::SIGTERM, "SIGTERM"),
+                    (Signal::SIGKILL, "SIGKILL"),
                 ] {
                     signal_group(self.pgid, signal);
                     if let Some(status) = self.wait(grace) {
@@ -572,7 +576,7 @@ impl Program {
         };
         // Whatever it started is stopped too, in its group or not (in a
         // PID namespace, the init's end has already ended everything).
-        signal_group(self.pgid, libc::SIGKILL);
+        signal_group(self.pgid, Signal::SIGKILL);
         self.kill_init();
         let pid = self.child.id();
         lock(&SPAWNED).retain(|&p| p != pid);
@@ -752,7 +756,7 @@ impl Drop for Program {
         if self.ending.is_none() {
             self.stop(Duration::from_millis(200));
         } else {
-            signal_group(self.pgid, libc::SIGKILL);
+            signal_group(self.pgid, Signal::SIGKILL);
             self.kill_init();
             reap_orphans();
         }
@@ -861,82 +865,61 @@ fn capture(mut source: impl Read + Send + 'static, sink: &Arc<Mutex<Captured>>) 
         });
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-type Resource = libc::__rlimit_resource_t;
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-type Resource = libc::c_int;
-
 fn set_limit(resource: Resource, value: u64) -> io::Result<()> {
-    let limit = libc::rlimit {
-        rlim_cur: value as libc::rlim_t,
-        rlim_max: value as libc::rlim_t,
-    };
-    // SAFETY: setrlimit reads the local `limit` only.
-    if unsafe { libc::setrlimit(resource, &limit) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    setrlimit(resource, value, value).map_err(io::Error::from)
 }
 
 /// A pseudo-terminal in raw mode (no `\n` to `\r\n`, no echo): the master
 /// side for the grader, the slave side for the program's stdout.
 fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
-    // SAFETY: plain system calls on descriptors this function owns; the
-    // name buffer is large enough for ptsname_r and NUL-terminated by it.
-    unsafe {
-        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        if master < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let master = OwnedFd::from_raw_fd(master);
-        if libc::grantpt(master.as_raw_fd()) != 0 || libc::unlockpt(master.as_raw_fd()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut name = [0 as libc::c_char; 128];
-        if libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let path = CString::from(std::ffi::CStr::from_ptr(name.as_ptr()));
-        let slave = libc::open(
-            path.as_ptr(),
-            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-        );
-        if slave < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let slave = OwnedFd::from_raw_fd(slave);
-        let mut termios: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(slave.as_raw_fd(), &mut termios) == 0 {
-            libc::cfmakeraw(&mut termios);
-            libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &termios);
-        }
-        Ok((master, slave))
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+    use std::os::unix::fs::OpenOptionsExt;
+    let master = nix::pty::posix_openpt(
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_NOCTTY | nix::fcntl::OFlag::O_CLOEXEC,
+    )?;
+    nix::pty::grantpt(&master)?;
+    nix::pty::unlockpt(&master)?;
+    let name = nix::pty::ptsname_r(&master)?;
+    let slave = OwnedFd::from(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(name)?,
+    );
+    if let Ok(mut termios) = tcgetattr(&slave) {
+        cfmakeraw(&mut termios);
+        let _ = tcsetattr(&slave, SetArg::TCSANOW, &termios);
     }
+    Ok((OwnedFd::from(master), slave))
 }
 
-fn signal_group(pgid: i32, signal: i32) {
-    // SAFETY: kill has no memory-safety preconditions; a negative pid
-    // addresses the process group, which this grader created.
-    unsafe {
-        libc::kill(-pgid, signal);
+/// The grader's own binary, to start again (a jail's init, a batch's
+/// `grader check`): `/proc/self/exe` on Linux, which still runs the binary
+/// this process runs after a rebuild or an upgrade replaced the file.
+pub fn own_binary() -> io::Result<PathBuf> {
+    let proc = PathBuf::from("/proc/self/exe");
+    if proc.exists() {
+        return Ok(proc);
     }
+    std::env::current_exe()
+}
+
+fn signal_group(pgid: i32, signal: Signal) {
+    // A process group this grader created (or the program's own).
+    let _ = nix::sys::signal::killpg(Pid::from_raw(pgid), signal);
 }
 
 /// Makes the grader the reaper of its orphaned descendants (Linux), so that
 /// a program's grandchild that left its process group is still found.
 fn become_subreaper() {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer argument.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
-    }
+    let _ = nix::sys::prctl::set_child_subreaper(true);
 }
 
 /// Kills and reaps every process that was reparented to the grader: the
 /// leftovers of programs that forked and exited.
 fn reap_orphans() {
-    // SAFETY: getpid has no preconditions.
-    let me = unsafe { libc::getpid() } as u32;
+    let me = nix::unistd::getpid().as_raw() as u32;
     // Holding the registry's lock, no child can be started (and be taken
     // for an orphan before it is registered) while the scan runs.
     let spawned = lock(&SPAWNED);
@@ -950,26 +933,11 @@ fn reap_orphans() {
             return;
         }
         for pid in orphans {
-            // SAFETY: signalling and reaping a process the grader is the
-            // parent of; waitpid writes into a local.
-            unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-                let mut status = 0;
-                libc::waitpid(pid as i32, &mut status, 0);
-            }
+            let pid = Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
         }
     }
-}
-
-/// The grader's own binary, to start again (a jail's init, a batch's
-/// `grader check`): `/proc/self/exe` on Linux, which still runs the binary
-/// this process runs after a rebuild or an upgrade replaced the file.
-pub fn own_binary() -> io::Result<PathBuf> {
-    let proc = PathBuf::from("/proc/self/exe");
-    if proc.exists() {
-        return Ok(proc);
-    }
-    std::env::current_exe()
 }
 
 /// Waits (10 s at most) for a jail's init to say the program started.
@@ -1073,8 +1041,7 @@ fn socket_inodes(pid: u32) -> Vec<u64> {
 }
 
 fn clock_ticks() -> Option<u64> {
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
     (ticks > 0).then_some(ticks as u64)
 }
 

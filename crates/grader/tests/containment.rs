@@ -117,12 +117,30 @@ fn tail(report: &Value) -> String {
         .to_owned()
 }
 
+/// Set by `.ci/run` where the sandbox must be complete (root, a kernel
+/// with namespaces and a memory cgroup): a test then fails instead of
+/// skipping.
+const REQUIRE: &str = "SOCKET_LESSONS_REQUIRE_SANDBOX";
+
+/// Skips a test that the machine cannot run, with a message; fails it
+/// where [`REQUIRE`] is set.
+fn skip(test: &str, why: &str) {
+    assert!(
+        std::env::var_os(REQUIRE).is_none(),
+        "{test}: {why}, and {REQUIRE} is set"
+    );
+    eprintln!("{test}: skipped, {why}");
+}
+
 /// Whether the report says programs ran without namespaces (then the
 /// attack tests have nothing to show).
 fn without_namespaces(test: &str, report: &Value) -> bool {
     let warning = report["isolation"].as_str().unwrap_or("");
     if warning.starts_with("warning: programs ran without namespaces") {
-        eprintln!("{test}: skipped, the kernel refuses namespaces here: {warning}");
+        skip(
+            test,
+            &format!("the kernel refuses namespaces here: {warning}"),
+        );
         return true;
     }
     false
@@ -173,8 +191,11 @@ fn a_program_that_forks_and_exits_over_and_over_does_not_outlive_the_grader() {
 
 #[test]
 fn classmates_graded_side_by_side_cannot_kill_trace_or_rewrite_each_other() {
-    if !system_python("classmates") || !is_root() {
-        eprintln!("classmates: skipped, needs root to run a batch as uids of its own");
+    if !system_python("classmates") {
+        return;
+    }
+    if !is_root() {
+        skip("classmates", "needs root to run a batch as uids of its own");
         return;
     }
     let class = Folder::new("classmates");
@@ -207,7 +228,7 @@ fn classmates_graded_side_by_side_cannot_kill_trace_or_rewrite_each_other() {
     let csv = std::fs::read_to_string(out.0.join("grades.csv")).unwrap();
     let junit = std::fs::read_to_string(out.0.join("junit.xml")).unwrap();
     if junit.contains("without namespaces") || summary.contains("without namespaces") {
-        eprintln!("classmates: skipped, the kernel refuses namespaces here");
+        skip("classmates", "the kernel refuses namespaces here");
         return;
     }
     assert!(
@@ -271,8 +292,11 @@ fn memory_is_limited_for_all_of_a_submissions_processes_together() {
         &["python3", "hostile.py", "memory-children", "6", "200"],
     );
     let isolation = report["isolation"].as_str().unwrap_or("");
-    if isolation.contains("per process only") || without_namespaces("memory", &report) {
-        eprintln!("memory: skipped, no memory cgroup here: {isolation}");
+    if without_namespaces("memory", &report) {
+        return;
+    }
+    if isolation.contains("per process only") {
+        skip("memory", &format!("no memory cgroup here: {isolation}"));
         return;
     }
     let tail = tail(&report);
@@ -378,8 +402,11 @@ fn a_program_reaches_neither_the_machines_services_nor_a_port_another_job_holds(
 
 #[test]
 fn a_grader_that_is_not_root_still_keeps_the_teachers_files_and_itself_safe() {
-    if !system_python("not root") || !is_root() {
-        eprintln!("not root: skipped, needs root to run the grader as nobody");
+    if !system_python("not root") {
+        return;
+    }
+    if !is_root() {
+        skip("not root", "needs root to run the grader as nobody");
         return;
     }
     // Everything in a folder nobody can use: the grader's binary, the
@@ -427,6 +454,10 @@ fn a_grader_that_is_not_root_still_keeps_the_teachers_files_and_itself_safe() {
     if first.starts_with("warning: programs ran without namespaces") {
         // No user namespaces here: the report says so on its first line.
         assert!(first.contains("with the grader's own rights"), "{text}");
+        skip(
+            "not root",
+            "the kernel refuses unprivileged user namespaces",
+        );
     } else {
         assert!(first.starts_with("note: the grader is not root"), "{text}");
         assert!(
@@ -506,4 +537,47 @@ fn nothing_a_program_prints_reaches_the_teachers_terminal_or_breaks_a_report() {
         .find(|n| n.has_tag_name("failure"))
         .expect("a failure");
     assert!(failure.text().unwrap_or("").contains("forged"), "{junit}");
+}
+
+#[test]
+fn a_grader_killed_mid_run_leaves_no_program_running() {
+    if !system_python("killed grader") {
+        return;
+    }
+    let folder = Folder::new("killed-grader");
+    let token = format!("31.{}", std::process::id());
+    let mut grader = Command::new(grader_path())
+        .args(["check", "lesson-03", "--format", "json", "--dir"])
+        .arg(&folder.0)
+        .args([
+            "--",
+            "python3",
+            "-c",
+            "import time, sys; time.sleep(float(sys.argv[1]))",
+            &token,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while processes_with(&token).is_empty() && started.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !processes_with(&token).is_empty(),
+        "the program never started"
+    );
+    // A grader killed outright cannot clean up: its programs end anyway,
+    // since their init ends when the grader's end of its pipe closes.
+    grader.kill().unwrap();
+    grader.wait().unwrap();
+    let killed = std::time::Instant::now();
+    while !processes_with(&token).is_empty() && killed.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        processes_with(&token).is_empty(),
+        "still running 10 s after the grader was killed"
+    );
 }

@@ -41,13 +41,14 @@ fn autograder_root(name: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
     root
 }
 
-/// Runs the shipped run_autograder for lesson-05 under `root`; returns
-/// results.json.
-fn grade(root: &Path) -> Value {
+/// Runs the shipped run_autograder for lesson-05 under `root`, with
+/// `options` for the grader; returns results.json.
+fn grade(root: &Path, options: &str) -> Value {
     let output = Command::new("bash")
         .arg(run_autograder())
         .env("AUTOGRADER", root)
         .env("LESSON", "lesson-05")
+        .env("GRADER_OPTIONS", options)
         .output()
         .unwrap();
     assert!(
@@ -131,7 +132,7 @@ fn the_gradescope_recipe_grades_python_c_java_and_node_submissions() {
             }
             jobs.push(scope.spawn(move || {
                 let root = autograder_root(language, files);
-                let results = grade(&root);
+                let results = grade(&root, "");
                 assert_gradescope_format(&results);
                 assert_eq!(
                     results["score"].as_u64(),
@@ -151,4 +152,51 @@ fn the_gradescope_recipe_grades_python_c_java_and_node_submissions() {
             job.join().unwrap();
         }
     });
+}
+
+/// A Rust submission: a crate of its own (its `[workspace]` table keeps it
+/// out of any workspace above it), built offline by the recipe's setup step
+/// in the sandbox. The recipe's `setup.sh` installs Rust system-wide; a
+/// machine with rustup under `/root` only (as the test machine) lends the
+/// sandbox that toolchain for this test, running the program as root.
+#[test]
+fn the_gradescope_recipe_builds_and_grades_a_rust_submission() {
+    let (options, found) = if Path::new("/usr/local/cargo/bin/cargo").exists() {
+        (String::new(), true)
+    } else {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let cargo_bin = format!("{home}/.cargo/bin");
+        let rustup = std::env::var("RUSTUP_HOME").unwrap_or(format!("{home}/.rustup"));
+        let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .is_some_and(|v| v.split_whitespace().nth(1) == Some("0"))
+        });
+        (
+            format!(
+                "--run-as root --env PATH={cargo_bin}:/usr/local/bin:/usr/bin:/bin --env RUSTUP_HOME={rustup}"
+            ),
+            root && Path::new(&cargo_bin).join("cargo").exists(),
+        )
+    };
+    if !found {
+        assert!(
+            std::env::var_os("SOCKET_LESSONS_REQUIRE_RUNTIMES").is_none(),
+            "rust: cargo is required but neither system-wide nor root's"
+        );
+        eprintln!("rust: skipped, no cargo the sandbox can use");
+        return;
+    }
+    let main = std::fs::read(programs().join("rust/server05.rs")).unwrap();
+    let manifest =
+        b"[package]\nname = \"server\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n"
+            .to_vec();
+    let root = autograder_root("rust", &[("Cargo.toml", manifest)]);
+    std::fs::create_dir_all(root.join("submission/src")).unwrap();
+    std::fs::write(root.join("submission/src/main.rs"), main).unwrap();
+    let results = grade(&root, &options);
+    assert_gradescope_format(&results);
+    // Whole characters printed as GBK bytes, replies in GBK: full marks.
+    assert_eq!(results["score"].as_u64(), Some(13), "{results:#}");
+    let _ = std::fs::remove_dir_all(&root);
 }

@@ -278,7 +278,7 @@ impl Jail {
 
     /// The arguments of [`init_main`] for one run of `argv` (after the
     /// subcommand's name).
-    pub fn init_args(&self, argv: &[String]) -> Vec<String> {
+    pub fn init_args(&self, argv: &[String], exposed: &[PathBuf]) -> Vec<String> {
         // Programs drop every privilege, but those a teacher runs as root on
         // purpose (`--run-as root`, and only where the grader is root).
         let drop_privileges = self.user.is_some()
@@ -303,11 +303,67 @@ impl Jail {
             self.work_dir()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "-".to_owned()),
-            "--".to_owned(),
         ];
+        args.extend(exposed.iter().map(|p| p.to_string_lossy().into_owned()));
+        args.push("--".to_owned());
         args.extend(argv.iter().cloned());
         args
     }
+}
+
+/// The folders of the machine's `/tmp` that a run needs to see, read-only,
+/// in its private `/tmp`: those its command names (a program built under
+/// `/tmp`, as a repository cloned there builds it) and the folder it runs
+/// in. Each is the top folder under `/tmp` (`/tmp/ci` for
+/// `/tmp/ci/target/debug/x`); none is named `work`, the work folder's name.
+pub fn exposures(argv: &[String], cwd: Option<&Path>) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    let cwd = cwd.map(Path::to_path_buf);
+    let candidates = argv
+        .iter()
+        .map(PathBuf::from)
+        .chain(cwd)
+        .filter(|p| p.is_absolute());
+    for path in candidates {
+        let Ok(rest) = path.strip_prefix("/tmp") else {
+            continue;
+        };
+        let Some(std::path::Component::Normal(top)) = rest.components().next() else {
+            continue;
+        };
+        let top = Path::new("/tmp").join(top);
+        if top.file_name().is_some_and(|n| n != "work") && top.exists() && !found.contains(&top) {
+            found.push(top);
+        }
+    }
+    found
+}
+
+/// Shows the machine's `source` (a folder or file under `/tmp`) at the
+/// same place in the work space `base`, read-only.
+fn expose(base: &str, source: &str) -> Result<(), String> {
+    let name = Path::new(source)
+        .file_name()
+        .ok_or_else(|| format!("cannot show {source}"))?;
+    let target = Path::new(base).join(name);
+    if Path::new(source).is_dir() {
+        let _ = fs::create_dir(&target);
+    } else {
+        let _ = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&target);
+    }
+    let fail = |err: Errno| format!("cannot show {source} in the private /tmp: {err}");
+    mount(
+        Some(source),
+        &target,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(fail)?;
+    remount_read_only(&target.to_string_lossy()).map_err(fail)
 }
 
 impl Drop for Jail {
@@ -585,7 +641,7 @@ fn init(args: &[String]) -> Result<Never, String> {
         .position(|a| a == "--")
         .ok_or("the jail's init needs -- and a command")?;
     let (head, argv) = (&args[..split], &args[split + 1..]);
-    let [base, cgroup, user, privileges, workdir] = head else {
+    let [base, cgroup, user, privileges, workdir, exposed @ ..] = head else {
         return Err("the jail's init needs 5 arguments".to_owned());
     };
     // SAFETY: the grader opened STATUS_FD for this process (dup2 in its
@@ -603,6 +659,9 @@ fn init(args: &[String]) -> Result<Never, String> {
         None::<&str>,
     )
     .map_err(|err| format!("private mounts: {err}"))?;
+    for source in exposed {
+        expose(base, source)?;
+    }
     mount(
         Some(base.as_str()),
         "/tmp",
@@ -771,29 +830,7 @@ fn read_only_but_tmp() -> Result<(), String> {
         .filter(|p| p != "/tmp" && !p.starts_with("/tmp/"))
         .collect();
     for point in points {
-        let Ok(stat) = statvfs(point.as_str()) else {
-            continue; // hidden under another mount
-        };
-        let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-        for (fs_flag, ms_flag) in [
-            (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
-            (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
-            (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
-            (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
-            (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-            (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
-        ] {
-            if stat.flags().contains(fs_flag) {
-                flags |= ms_flag;
-            }
-        }
-        match mount(
-            None::<&str>,
-            point.as_str(),
-            None::<&str>,
-            flags,
-            None::<&str>,
-        ) {
+        match remount_read_only(&point) {
             Ok(()) => {}
             // Gone, hidden under another mount, or no longer a mount point.
             Err(Errno::ENOENT | Errno::EACCES | Errno::EINVAL) if point != "/" => {}
@@ -801,6 +838,26 @@ fn read_only_but_tmp() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Makes the mount at `point` read-only, keeping its other flags (which a
+/// user namespace may not clear).
+fn remount_read_only(point: &str) -> Result<(), Errno> {
+    let stat = statvfs(point)?;
+    let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    for (fs_flag, ms_flag) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if stat.flags().contains(fs_flag) {
+            flags |= ms_flag;
+        }
+    }
+    mount(None::<&str>, point, None::<&str>, flags, None::<&str>)
 }
 
 /// A mount point as the kernel writes it in mountinfo (`\040` for a space).

@@ -287,7 +287,15 @@ impl Program {
             Some(jail) => {
                 let mut command = Command::new(own_binary()?);
                 command.arg0("grader");
-                command.args(jail.init_args(&spec.argv));
+                // The folder it runs in: the work folder, or (without
+                // one) the grader's own or --dir, which it may need to see.
+                let cwd = match (jail.work_dir(), &spec.dir) {
+                    (Some(_), _) => None,
+                    (None, Some(dir)) => Some(dir.clone()),
+                    (None, None) => std::env::current_dir().ok(),
+                };
+                command
+                    .args(jail.init_args(&spec.argv, &jail::exposures(&spec.argv, cwd.as_deref())));
                 command
             }
             None => {

@@ -581,3 +581,57 @@ fn a_grader_killed_mid_run_leaves_no_program_running() {
         "still running 10 s after the grader was killed"
     );
 }
+
+#[test]
+fn a_program_under_the_machines_tmp_runs_and_sees_its_folder_read_only() {
+    use std::os::unix::fs::PermissionsExt;
+    if !system_python("program under /tmp") {
+        return;
+    }
+    // A repository cloned under /tmp builds its programs there: the
+    // private /tmp shows that folder, read-only.
+    let place = PathBuf::from(format!(
+        "/tmp/socket-lessons-exposed-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&place);
+    std::fs::create_dir_all(&place).unwrap();
+    std::fs::copy(programs().join("server03.py"), place.join("server.py")).unwrap();
+    let script = place.join("server.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nhere=$(dirname \"$0\")\necho x > \"$here/written\" 2>/dev/null\nexec python3 \"$here/server.py\" \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&place, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = Command::new(grader_path())
+        .args([
+            "check",
+            "lesson-03",
+            "--format",
+            "json",
+            "--time-scale",
+            TIME_SCALE,
+        ])
+        .arg("--")
+        .arg(&script)
+        .arg("{port}")
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "not JSON ({err}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(report["passed"], true, "{report:#}");
+    if report["isolation"].is_null() {
+        assert!(
+            !place.join("written").exists(),
+            "the program wrote beside itself"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&place);
+}

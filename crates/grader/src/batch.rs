@@ -79,11 +79,29 @@ pub const SETUP_HINT: &str =
     "the setup step (the build) failed: its output is in the first check's output";
 
 /// The hint for a submission whose program could not be started.
-const START_HINT: &str = "the program could not be started (a setup problem, not a failed check): fix the --run command, the tools on the PATH, or the folder's permissions, and grade it again";
+pub const START_HINT: &str = "the program could not be started (a setup problem, not a failed check): fix the --run command, the tools on the PATH, or the folder's permissions, and grade it again";
 
 /// The hint for a submission the grader could not grade.
 const GRADER_HINT: &str =
     "the grader itself failed on this submission: grade it alone with `grader check` to see why";
+
+/// The hidden folders of `dir` (their names escaped), which a batch skips
+/// and says so.
+pub fn hidden(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .map(|n| crate::sandbox::escape_line(&n, 200))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
 
 /// The student folders in `dir`, sorted (hidden ones skipped).
 pub fn students(dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -154,12 +172,21 @@ fn progress(done: usize, total: usize, elapsed: Duration) {
 
 /// Sets up and grades one student's folder.
 fn grade_one(batch: &Batch, folder: &Path) -> Student {
+    // The name as the summary, the gradebook and JUnit show it: no control
+    // character of it reaches a terminal or a file.
     let name = folder
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| crate::sandbox::escape_line(&n.to_string_lossy(), 200))
         .unwrap_or_default();
     let started = Instant::now();
-    let (outcomes, setup_error, isolation) = match check(batch, folder) {
+    let checked = match folder.file_name().and_then(|n| n.to_str()) {
+        Some(_) => check(batch, folder),
+        None => Err(
+            "the folder's name is not valid UTF-8, which the grader cannot pass on: rename the folder"
+                .to_owned(),
+        ),
+    };
+    let (outcomes, setup_error, isolation) = match checked {
         Ok((outcomes, isolation)) => (outcomes, None, isolation),
         Err(setup) => (
             all_failed(
@@ -482,7 +509,12 @@ pub fn csv(lesson: &Lesson, students: &[Student]) -> String {
 
 /// A CSV field, quoted when it needs to be (RFC 4180).
 fn field(text: &str) -> String {
-    let text = text.replace(['\n', '\r'], " ");
+    // Control characters shown escaped, and a cell a spreadsheet would take
+    // for a formula (a student's folder named `=HYPERLINK(...)`) made text.
+    let mut text = crate::sandbox::escape_line(&text.replace(['\n', '\r'], " "), 2000);
+    if text.starts_with(['=', '+', '-', '@']) {
+        text.insert(0, '\'');
+    }
     if text.contains([',', '"']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -604,5 +636,7 @@ mod tests {
         assert_eq!(field("a, b"), "\"a, b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("two\nlines"), "two lines");
+        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(field("e\u{1b}]0;title"), "e\\u{1b}]0;title");
     }
 }

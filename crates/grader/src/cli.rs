@@ -450,16 +450,25 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
             wait_for_change(&watched, &before);
             continue;
         }
-        let (outcomes, command, elapsed) = match grade(lesson, &options, exercise) {
-            Ok(graded) => graded,
+        let (outcomes, command, elapsed, setup) = match grade(lesson, &options, exercise) {
+            Ok((outcomes, command, elapsed)) => (outcomes, command, elapsed, None),
             Err(setup) => {
                 // Not the student's failure, and not a score: said once.
                 eprintln!("grader: error: {}", setup_error_line(&setup));
-                if !options.watch {
-                    return Ok(ExitCode::from(2));
+                if options.format == "text" || hint {
+                    if !options.watch {
+                        return Ok(ExitCode::from(2));
+                    }
+                    wait_for_change(&watched, &before);
+                    continue;
                 }
-                wait_for_change(&watched, &before);
-                continue;
+                // A format for a program (Gradescope, Classroom, CI) still
+                // gets its report, 0 points with the reason in every check,
+                // so that no platform is left without a result.
+                let reason = format!("not graded: {}", setup_error_line(&setup));
+                let outcomes = run::all_failed(lesson, &reason, batch::START_HINT, None);
+                let command = options.settings.command.clone();
+                (outcomes, command, Duration::ZERO, Some(setup))
             }
         };
         let outcomes: Vec<Outcome> = if options.only.is_empty() {
@@ -495,6 +504,9 @@ fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
         }
         let passed = outcomes.iter().all(Outcome::passed);
         if !options.watch {
+            if setup.is_some() {
+                return Ok(ExitCode::from(2));
+            }
             return Ok(if passed {
                 ExitCode::SUCCESS
             } else {
@@ -840,6 +852,15 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
         )?;
     }
     print!("{}", batch::summary(lesson, &students, started.elapsed()));
+    let hidden = batch::hidden(&dir);
+    if !hidden.is_empty() {
+        println!(
+            "\nskipped {} hidden folder{} (a name that starts with a dot): {}",
+            hidden.len(),
+            if hidden.len() == 1 { "" } else { "s" },
+            hidden.join(", ")
+        );
+    }
     println!("\ngrades written to {}", csv_path.display());
     let all = students
         .iter()

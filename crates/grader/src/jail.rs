@@ -120,8 +120,12 @@ pub struct Jail {
     source: Option<PathBuf>,
     /// The programs' user and group, where not the grader's.
     user: Option<(u32, u32)>,
-    /// The programs' cgroup, where one was made.
+    /// The programs' memory cgroup, where one was made.
     cgroup: Option<PathBuf>,
+    /// Their CPU cgroup (cgroup v1, where its memory one is apart), which
+    /// gives each submission an equal share of the CPU however many
+    /// processes it runs.
+    cpu_cgroup: Option<PathBuf>,
     /// The work space's size cap, in bytes.
     disk_bytes: u64,
     /// Whether `base` is a tmpfs mounted by this process.
@@ -179,6 +183,7 @@ impl Jail {
             source: dir.clone(),
             user: if root { user } else { None },
             cgroup: None,
+            cpu_cgroup: None,
             disk_bytes,
             mounted: false,
         };
@@ -197,6 +202,7 @@ impl Jail {
         jail.fill()?;
         if root {
             jail.cgroup = make_cgroup(memory_bytes);
+            jail.cpu_cgroup = make_cpu_cgroup();
             if let Isolation::Namespaces { cgroup, .. } = &mut jail.isolation {
                 *cgroup = jail.cgroup.is_some();
             }
@@ -246,6 +252,27 @@ impl Jail {
         self.source.as_ref().map(|_| self.work.as_path())
     }
 
+    /// Where the grader finds `path` as a program sees it: its `/tmp` is
+    /// the work space, a relative path starts in the folder it runs in
+    /// (the work folder, else `dir` or the grader's own).
+    pub fn host_path(&self, path: &Path, dir: Option<&Path>) -> PathBuf {
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            match (self.work_dir(), dir) {
+                (Some(work), _) => work.join(path),
+                (None, Some(dir)) => dir.join(path),
+                (None, None) => return path.to_path_buf(),
+            }
+        };
+        if self.namespaces()
+            && let Ok(rest) = absolute.strip_prefix("/tmp")
+        {
+            return self.base.join(rest);
+        }
+        absolute
+    }
+
     /// `HOME` for the programs: the work folder.
     pub fn home(&self) -> &Path {
         &self.work
@@ -265,10 +292,14 @@ impl Jail {
         self.user
     }
 
-    /// The cgroup's `cgroup.procs`, into which a program's first process
-    /// moves itself.
-    pub fn cgroup_procs(&self) -> Option<PathBuf> {
-        self.cgroup.as_ref().map(|c| c.join("cgroup.procs"))
+    /// The cgroups' `cgroup.procs` files, into which a program's first
+    /// process moves itself.
+    pub fn cgroup_procs(&self) -> Vec<PathBuf> {
+        self.cgroup
+            .iter()
+            .chain(&self.cpu_cgroup)
+            .map(|c| c.join("cgroup.procs"))
+            .collect()
     }
 
     /// The work space's size cap, in bytes (RLIMIT_FSIZE without a tmpfs).
@@ -292,9 +323,14 @@ impl Jail {
         let mut args = vec![
             INIT_COMMAND.to_owned(),
             self.base.to_string_lossy().into_owned(),
-            self.cgroup_procs()
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "-".to_owned()),
+            match self.cgroup_procs() {
+                procs if procs.is_empty() => "-".to_owned(),
+                procs => procs
+                    .iter()
+                    .map(|p| p.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            },
             match self.user {
                 Some((uid, gid)) => format!("{uid}:{gid}"),
                 None => "-".to_owned(),
@@ -374,7 +410,7 @@ impl Drop for Jail {
             let _ = fs::remove_dir_all(self.base.join("work"));
         }
         let _ = fs::remove_dir(&self.base);
-        if let Some(cgroup) = &self.cgroup {
+        for cgroup in self.cgroup.iter().chain(&self.cpu_cgroup) {
             // Its processes are gone; the kernel may take a moment to say so.
             for _ in 0..50 {
                 if fs::remove_dir(cgroup).is_ok() {
@@ -401,7 +437,7 @@ pub fn clean_after(pid: u32) {
         let _ = fs::remove_dir(&folder);
     }
     let name = format!("socket-lessons-grader-{pid}");
-    for root in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
+    for root in CGROUP_ROOTS {
         let cgroup = Path::new(root).join(&name);
         for _ in 0..50 {
             if !cgroup.exists() || fs::remove_dir(&cgroup).is_ok() {
@@ -426,11 +462,7 @@ fn clean_stale() {
         (!Path::new(&format!("/proc/{pid}")).exists()).then_some(pid)
     };
     let mut pids: Vec<u32> = Vec::new();
-    for folder in [
-        std::env::temp_dir(),
-        PathBuf::from("/sys/fs/cgroup/memory"),
-        PathBuf::from("/sys/fs/cgroup"),
-    ] {
+    for folder in std::iter::once(std::env::temp_dir()).chain(CGROUP_ROOTS.map(PathBuf::from)) {
         if let Ok(entries) = fs::read_dir(&folder) {
             pids.extend(
                 entries
@@ -583,6 +615,28 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Where this grader's cgroups are made (cgroup v1's memory and cpu
+/// hierarchies, or v2's single one).
+const CGROUP_ROOTS: [&str; 3] = [
+    "/sys/fs/cgroup/memory",
+    "/sys/fs/cgroup/cpu",
+    "/sys/fs/cgroup",
+];
+
+/// A cgroup v1 CPU cgroup for this grader's programs, with the default
+/// weight: every submission graded at once gets an equal share of the CPU,
+/// however many processes it starts. (Under cgroup v2 the memory cgroup
+/// weighs CPU too, where the root offers the `cpu` controller.)
+fn make_cpu_cgroup() -> Option<PathBuf> {
+    let v1 = Path::new("/sys/fs/cgroup/cpu");
+    if !v1.join("cpu.shares").exists() {
+        return None;
+    }
+    let path = v1.join(format!("socket-lessons-grader-{}", std::process::id()));
+    fs::create_dir(&path).ok()?;
+    Some(path)
+}
+
 /// A memory cgroup for this grader's programs, limited to `bytes`: cgroup
 /// v1's memory controller, or v2 where its root offers one. `None` where
 /// neither can be made.
@@ -616,6 +670,10 @@ fn make_cgroup(bytes: u64) -> Option<PathBuf> {
     None
 }
 
+/// The machine's folders a program sees empty: where services keep their
+/// Unix-domain sockets, and a `/tmp` that lasts.
+pub const HIDDEN: &[&str] = &["/run", "/var/run", "/var/tmp"];
+
 /// `grader __jail-init BASE CGROUP_PROCS UID:GID drop|keep WORKDIR --
 /// ARGV...`: the first process of a run's PID namespace (the grader starts
 /// it so). It joins the cgroup, makes its mount namespace (the work space
@@ -648,9 +706,15 @@ fn init(args: &[String]) -> Result<Never, String> {
     // pre_exec) and nothing else here uses it.
     let status = unsafe { fs::File::from_raw_fd(STATUS_FD) };
     if cgroup != "-" {
-        fs::write(cgroup, "0").map_err(|err| format!("cannot join the memory cgroup: {err}"))?;
+        for procs in cgroup.split(':') {
+            fs::write(procs, "0")
+                .map_err(|err| format!("cannot join the cgroup {procs}: {err}"))?;
+        }
     }
-    unshare(CloneFlags::CLONE_NEWNS).map_err(|err| format!("mount namespace: {err}"))?;
+    // Mounts of its own, and System V IPC of its own: a shared-memory
+    // segment or message queue ends with the run, and no classmate sees it.
+    unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWIPC)
+        .map_err(|err| format!("mount and IPC namespaces: {err}"))?;
     mount(
         None::<&str>,
         "/",
@@ -671,6 +735,31 @@ fn init(args: &[String]) -> Result<Never, String> {
     )
     .map_err(|err| format!("cannot put the work space at /tmp: {err}"))?;
     read_only_but_tmp()?;
+    // The machine's own run-time folders, where its services keep their
+    // Unix-domain sockets (a read-only mount does not stop a connect()),
+    // hidden behind empty read-only folders; and a /dev/shm of its own.
+    for hidden in HIDDEN {
+        if Path::new(hidden).is_dir() && !Path::new(hidden).is_symlink() {
+            mount(
+                Some("grader"),
+                *hidden,
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                Some("size=4k,mode=0755"),
+            )
+            .map_err(|err| format!("cannot hide {hidden}: {err}"))?;
+        }
+    }
+    if Path::new("/dev/shm").is_dir() {
+        mount(
+            Some("grader"),
+            "/dev/shm",
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("size=64m,mode=1777"),
+        )
+        .map_err(|err| format!("cannot make a private /dev/shm: {err}"))?;
+    }
     // A /proc that shows this namespace's processes only (best effort: a
     // kernel that refuses it still hides the others' pids from kill).
     let _ = mount(

@@ -19,7 +19,20 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = Vec::new();
+    for (i, arg) in std::env::args_os().skip(1).enumerate() {
+        match arg.into_string() {
+            Ok(arg) => args.push(arg),
+            Err(arg) => {
+                eprintln!(
+                    "grader: error: argument {} ({}) is not valid UTF-8: rename the file or folder (see grader --help)",
+                    i + 1,
+                    arg.to_string_lossy().escape_debug()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     #[cfg(unix)]
     if args.first().map(String::as_str) == Some(grader::jail::INIT_COMMAND) {
         return grader::jail::init_main(&args[1..]);

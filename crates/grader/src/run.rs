@@ -386,9 +386,30 @@ impl Ctx {
     /// started, when that is what its status and output say; recorded as
     /// the run's setup error.
     fn launch_failure(&self, program: &Program, status: ExitStatus) -> Option<String> {
-        let failure = launch_failure(status, &[program.stdout(), program.stderr()].concat())?;
+        let output = [program.stdout(), program.stderr()].concat();
+        let failure = launch_failure(status, &output)?;
+        // A runtime that says it cannot find the program's file, where that
+        // file is there: the program itself printed it (a student cannot
+        // turn a failing program into "not graded" so).
+        if let Some(file) = named_file(&String::from_utf8_lossy(&output))
+            && self.program_file(&file).exists()
+        {
+            return None;
+        }
         self.set_setup_error(&failure);
         Some(failure)
+    }
+
+    /// Where the grader finds `path` as the program sees it.
+    fn program_file(&self, path: &str) -> std::path::PathBuf {
+        let path = std::path::Path::new(path);
+        if let Some(jail) = &self.settings.jail {
+            return jail.host_path(path, self.settings.dir.as_deref());
+        }
+        match &self.settings.dir {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
+        }
     }
 
     /// The reason a program ended before it listened or connected: its
@@ -469,6 +490,13 @@ impl Ctx {
                 ));
             }
             if Instant::now() >= deadline {
+                // Asked once more, so that the reason is read from the same
+                // moment as the verdict: a program that began to listen just
+                // now (a machine kept busy, by the program's own processes
+                // too) passes rather than being told it listens elsewhere.
+                if crate::probe::is_listening(port) && self.listens_on(program, port) {
+                    return Ok(());
+                }
                 return Err(not_listening(program, port, timeout));
             }
             thread::sleep(Duration::from_millis(20));
@@ -583,6 +611,11 @@ fn blocking_with_timeouts(stream: TcpStream) -> Result<TcpStream, String> {
 /// by another process.
 fn not_listening(program: &Program, port: u16, waited: Duration) -> String {
     let elsewhere = program.listening_ports();
+    if elsewhere.contains(&port) {
+        return format!(
+            "the program began to listen on port {port} only after {waited:.1?}, the time a program has to listen (a machine kept busy, by the program's own processes too, slows it: pass --time-scale to give programs more time)"
+        );
+    }
     if elsewhere.is_empty() {
         if crate::probe::is_listening(port) {
             return format!(
@@ -688,6 +721,23 @@ pub fn launch_failure(status: ExitStatus, output: &[u8]) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The file a runtime's "cannot find the program" message names: Python's
+/// `can't open file 'F'`, Node.js's `Cannot find module 'F'`, Java's
+/// `Could not find or load main class C` (as `C.class`).
+fn named_file(output: &str) -> Option<String> {
+    for (before, after) in [("can't open file '", "'"), ("Cannot find module '", "'")] {
+        if let Some(rest) = output.split(before).nth(1) {
+            return rest.split(after).next().map(str::to_owned);
+        }
+    }
+    let class = output
+        .split("Could not find or load main class ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?;
+    Some(format!("{}.class", class.replace('.', "/")))
 }
 
 fn join(ports: &[u16]) -> String {

@@ -348,15 +348,19 @@ impl Program {
             .filter(|j| !j.namespaces())
             .map(Jail::disk_bytes)
             .unwrap_or(nix::sys::resource::RLIM_INFINITY);
-        // Without namespaces, the program joins the cgroup itself.
-        let cgroup = match (namespaces, jail.and_then(Jail::cgroup_procs)) {
-            (None, Some(procs)) => Some(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(procs)
-                    .map(OwnedFd::from)?,
-            ),
-            _ => None,
+        // Without namespaces, the program joins the cgroups itself.
+        let cgroups: Vec<OwnedFd> = match (namespaces, jail) {
+            (None, Some(jail)) => jail
+                .cgroup_procs()
+                .into_iter()
+                .map(|procs| {
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(procs)
+                        .map(OwnedFd::from)
+                })
+                .collect::<io::Result<_>>()?,
+            _ => Vec::new(),
         };
         let (status_read, status_write) = match namespaces {
             Some(_) => {
@@ -395,7 +399,7 @@ impl Program {
                 set_limit(Resource::RLIMIT_CPU, limits.cpu_seconds)?;
                 set_limit(Resource::RLIMIT_DATA, limits.memory_bytes)?;
                 set_limit(Resource::RLIMIT_FSIZE, file_size)?;
-                if let Some(procs) = &cgroup {
+                for procs in &cgroups {
                     nix::unistd::write(procs, b"0")?;
                 }
                 if let Some(write) = &status_write
@@ -796,8 +800,8 @@ const CRASH_HEADERS: &[&str] = &[
 
 /// One line of a program's output made safe for a terminal, a log or a
 /// report: control characters (escape sequences, a `\r` that would let a
-/// line overwrite another) are shown as `\u{1b}`, `\r`; at most `max`
-/// characters are kept.
+/// line overwrite another) and bidirectional overrides are shown as
+/// `\u{1b}`, `\r`, `\u{202e}`; at most `max` characters are kept.
 pub fn escape_line(line: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in line.chars().enumerate() {
@@ -808,7 +812,12 @@ pub fn escape_line(line: &str, max: usize) -> String {
         match c {
             '\t' => out.push(c),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') => {
+            // Controls, the two non-characters XML cannot hold, and the
+            // marks that reorder text (a right-to-left override would show
+            // a line other than the one written).
+            c if c.is_control()
+                || matches!(c, '\u{fffe}' | '\u{ffff}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
                 out.push_str(&format!("\\u{{{:x}}}", c as u32));
             }
             c => out.push(c),
@@ -1232,6 +1241,15 @@ mod tests {
         );
         assert!(tail.contains("\\u{1b}]0;pwned"), "{tail}");
         assert!(tail.contains("\\rPASS  forged"), "{tail}");
+    }
+
+    #[test]
+    fn text_direction_overrides_are_shown_escaped() {
+        assert_eq!(
+            escape_line("PASS\u{202e}LIAF bidi\u{2066}", 80),
+            "PASS\\u{202e}LIAF bidi\\u{2066}"
+        );
+        assert_eq!(escape_line("你好 tab\there", 80), "你好 tab\there");
     }
 
     #[test]

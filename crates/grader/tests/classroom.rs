@@ -868,3 +868,69 @@ fn the_gradebook_is_never_written_through_a_link_nor_inside_the_class() {
     let _ = std::fs::remove_dir_all(&class);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn odd_folder_names_neither_crash_the_grader_nor_reach_a_terminal_or_spreadsheet_raw() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(python) = python3_or_skip("odd names") else {
+        return;
+    };
+    let class = temp_dir("odd-names");
+    let server = std::fs::read(programs().join("server03.py")).unwrap();
+    for name in ["alice", "\u{1b}]0;OWNED\u{7}title", "=SUM(1)", ".hidden"] {
+        student(&class, name, &[("server.py", &server)], false);
+    }
+    let not_utf8 = class.join(std::ffi::OsStr::from_bytes(b"bad\xffname"));
+    std::fs::create_dir_all(&not_utf8).unwrap();
+    std::fs::write(not_utf8.join("server.py"), &server).unwrap();
+    let out = temp_dir("odd-names-out");
+    let run = format!("exec {} server.py {{port}}", python.to_string_lossy());
+    let output = grader()
+        .args(["batch", "lesson-03"])
+        .arg(&class)
+        .args([
+            "--run-as",
+            "root",
+            "--time-scale",
+            TIME_SCALE,
+            "--run",
+            &run,
+        ])
+        .arg("--csv")
+        .arg(out.join("grades.csv"))
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{summary}");
+    assert!(!summary.contains('\u{1b}'), "{summary:?}");
+    assert!(summary.contains("skipped 1 hidden folder"), "{summary}");
+    let csv = std::fs::read_to_string(out.join("grades.csv")).unwrap();
+    assert!(!csv.contains('\u{1b}'), "{csv:?}");
+    let rows: Vec<Vec<String>> = csv.lines().skip(1).map(parse_csv_line).collect();
+    let row = |start: &str| {
+        rows.iter()
+            .find(|r| r[0].starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start}: {csv}"))
+            .clone()
+    };
+    assert_eq!(row("alice")[1], "11", "{csv}");
+    assert_eq!(row("\\u{1b}]0;OWNED\\u{7}title")[1], "11", "{csv}");
+    // A spreadsheet shows it as text, not a formula.
+    assert_eq!(row("'=SUM(1)")[1], "11", "{csv}");
+    let bad = row("bad");
+    assert_eq!(bad[10], "setup error", "{csv}");
+    assert!(bad[11].contains("not valid UTF-8"), "{csv}");
+    // `check` given such a name says so in one line, without a panic.
+    let output = grader()
+        .args(["check", "lesson-03", "--dir"])
+        .arg(&not_utf8)
+        .args(["--", "python3", "server.py", "{port}"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not valid UTF-8"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&class);
+    let _ = std::fs::remove_dir_all(&out);
+}

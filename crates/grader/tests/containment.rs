@@ -410,10 +410,10 @@ fn a_grader_that_is_not_root_still_keeps_the_teachers_files_and_itself_safe() {
         return;
     }
     // Everything in a folder nobody can use: the grader's binary, the
-    // student's program, and a gradebook nobody owns, outside /tmp (which
-    // programs see as a private one).
+    // student's program, and a gradebook nobody owns, outside /tmp and
+    // /var/tmp (which programs see private and empty).
     let place = PathBuf::from(format!(
-        "/var/tmp/socket-lessons-not-root-{}",
+        "/var/lib/socket-lessons-not-root-{}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&place);
@@ -634,4 +634,119 @@ fn a_program_under_the_machines_tmp_runs_and_sees_its_folder_read_only() {
         );
     }
     let _ = std::fs::remove_dir_all(&place);
+}
+
+#[test]
+fn shared_memory_a_program_leaves_ends_with_its_run() {
+    if !system_python("shared memory") {
+        return;
+    }
+    let folder = Folder::new("shm");
+    let dir = folder.student("student");
+    // A size no other segment on the machine has.
+    let size = (3_000_000 + std::process::id() % 100_000).to_string();
+    let (_, report) = check(&dir, &[], &["python3", "hostile.py", "shm", &size]);
+    if without_namespaces("shared memory", &report) {
+        return;
+    }
+    let tail = tail(&report);
+    assert!(tail.contains("shared-memory segment"), "{tail}");
+    assert!(
+        !tail.contains("segment -1 "),
+        "the segment was not made: {tail}"
+    );
+    let segments = std::fs::read_to_string("/proc/sysvipc/shm").unwrap_or_default();
+    assert!(
+        !segments
+            .lines()
+            .any(|l| l.split_whitespace().nth(3) == Some(size.as_str())),
+        "the segment outlived the run:\n{segments}"
+    );
+}
+
+#[test]
+fn the_machines_unix_domain_sockets_are_out_of_reach() {
+    use std::os::unix::fs::PermissionsExt;
+    if !system_python("unix sockets") {
+        return;
+    }
+    // Services' sockets, open to every user, where services keep them.
+    let mut paths = Vec::new();
+    let mut listeners = Vec::new();
+    for dir in ["/run", "/var/tmp"] {
+        let path = PathBuf::from(format!(
+            "{dir}/socket-lessons-test-{}.sock",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let Ok(listener) = std::os::unix::net::UnixListener::bind(&path) else {
+            continue;
+        };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
+        paths.push(path);
+        listeners.push(listener);
+    }
+    if paths.is_empty() {
+        skip("unix sockets", "cannot make a socket in /run or /var/tmp");
+        return;
+    }
+    let folder = Folder::new("unix");
+    let dir = folder.student("student");
+    let mut command = vec![
+        "python3".to_owned(),
+        "hostile.py".to_owned(),
+        "unix".to_owned(),
+    ];
+    command.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    let (_, report) = check(&dir, &[], &command);
+    for path in &paths {
+        let _ = std::fs::remove_file(path);
+    }
+    if without_namespaces("unix sockets", &report) {
+        return;
+    }
+    let tail = tail(&report);
+    assert!(tail.contains("could not connect"), "{tail}");
+    assert!(!tail.contains("connected to"), "{tail}");
+    drop(listeners);
+}
+
+#[test]
+fn a_program_cannot_pass_for_one_that_could_not_be_started() {
+    if !system_python("forged setup error") {
+        return;
+    }
+    let folder = Folder::new("forged");
+    let dir = folder.student("student");
+    let (output, report) = check(&dir, &[], &["python3", "hostile.py", "forge-setup-error"]);
+    // Its file is there: the program printed the runtime's message itself.
+    // It is graded (and fails), not "not graded".
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    let reason = report["checks"][0]["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("exit status 2"), "{reason}");
+    assert!(!reason.contains("could not be started"), "{reason}");
+}
+
+#[test]
+fn a_program_that_cannot_be_started_still_gets_a_report_for_a_platform() {
+    let folder = Folder::new("missing");
+    let results = folder.0.join("results.json");
+    let output = Command::new(grader_path())
+        .args(["check", "lesson-03", "--format", "gradescope", "--output"])
+        .arg(&results)
+        .args(["--dir"])
+        .arg(&folder.0)
+        .args(["--", "python3", "missing.py", "{port}"])
+        .output()
+        .unwrap();
+    // Said once, exit status 2 ...
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be started"), "{stderr}");
+    // ... and Gradescope still gets a score: 0, with the reason.
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    assert_eq!(results["score"], 0);
+    let first = results["tests"][0]["output"].as_str().unwrap_or("");
+    assert!(first.contains("not graded"), "{first}");
 }

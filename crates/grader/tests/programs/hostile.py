@@ -141,6 +141,37 @@ def write(path):
     sys.exit(1)
 
 
+def shm(size):
+    """Makes a System V shared-memory segment of SIZE bytes and leaves it
+    behind."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    shmid = libc.shmget(0, int(size), 0o1666)  # IPC_PRIVATE, IPC_CREAT | 0666
+    print(f"shared-memory segment {shmid} of {size} bytes", flush=True)
+    sys.exit(1)
+
+
+def unix(*paths):
+    """Connects to Unix-domain sockets of the machine's."""
+    for path in paths:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            print(f"connected to {path}", flush=True)
+        except OSError as err:
+            print(f"could not connect to {path}: {err.strerror}", flush=True)
+        finally:
+            s.close()
+    sys.exit(1)
+
+
+def forge_setup_error():
+    """Prints what Python prints when it cannot open the program's file, and
+    exits as it does, to be "not graded" rather than failed."""
+    print("python3: can't open file '/tmp/work/hostile.py': [Errno 2] No such file or directory",
+          file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
 if __name__ == "__main__":
     attack, *args = sys.argv[1:]
     {
@@ -151,4 +182,7 @@ if __name__ == "__main__":
         "environment": environment,
         "reach": reach,
         "write": write,
+        "shm": shm,
+        "unix": unix,
+        "forge-setup-error": forge_setup_error,
     }[attack](*args)

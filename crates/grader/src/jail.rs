@@ -495,14 +495,7 @@ fn enter_namespaces(root: bool) -> Result<(), String> {
     }
     unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS)
         .map_err(|err| format!("the kernel refused network and mount namespaces: {err}"))?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|err| format!("cannot make mounts private: {err}"))?;
+    mounts_private()?;
     loopback_up().map_err(|err| format!("cannot bring up loopback: {err}"))?;
     // A PID namespace can be made too (each run makes its own): tried now,
     // so that a kernel that refuses it means the fallback, not a failed run.
@@ -511,6 +504,19 @@ fn enter_namespaces(root: bool) -> Result<(), String> {
         .map_err(|_| "cannot try a PID namespace".to_owned())?;
     probe.map_err(|err| format!("the kernel refused a PID namespace: {err}"))?;
     Ok(())
+}
+
+/// Makes every mount of this mount namespace private: nothing mounted
+/// here shows outside, nor anything mounted outside here.
+fn mounts_private() -> Result<(), String> {
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|err| format!("cannot make mounts private: {err}"))
 }
 
 /// Brings up `lo` in a new network namespace (down until then).
@@ -715,14 +721,7 @@ fn init(args: &[String]) -> Result<Never, String> {
     // segment or message queue ends with the run, and no classmate sees it.
     unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWIPC)
         .map_err(|err| format!("mount and IPC namespaces: {err}"))?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|err| format!("private mounts: {err}"))?;
+    mounts_private()?;
     for source in exposed {
         expose(base, source)?;
     }

@@ -230,7 +230,7 @@ fn paths(settings: &Settings) -> Result<Paths, String> {
         bin_dir.pop();
     }
     let release = bin_dir.ends_with("release");
-    let missing = ["lesson-05", "lesson-06"]
+    let missing = ["lesson-05", "hardened", "lesson-06"]
         .iter()
         .any(|name| !bin_dir.join(name).exists());
     if missing || !settings.quick {
@@ -418,10 +418,12 @@ impl Drop for Server {
 /// Which server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    /// lesson-05, logging to a file.
+    /// lesson-05, the tutorial's server, logging to a file.
     Lesson05,
-    /// lesson-05 --quiet.
-    Lesson05Quiet,
+    /// lesson-05's hardened server, logging to a file.
+    Hardened,
+    /// lesson-05's hardened server, --quiet.
+    HardenedQuiet,
     /// The tutorial's threaded server in Python, logging to a file.
     Python,
 }
@@ -430,7 +432,8 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Lesson05 => "lesson-05",
-            Kind::Lesson05Quiet => "lesson-05 --quiet",
+            Kind::Hardened => "hardened",
+            Kind::HardenedQuiet => "hardened --quiet",
             Kind::Python => "Python (tutorial)",
         }
     }
@@ -440,12 +443,17 @@ impl Kind {
             .scratch
             .join(format!("{}.log", self.name().replace([' ', '(', ')'], "")));
         match self {
-            Kind::Lesson05 | Kind::Lesson05Quiet => {
+            Kind::Lesson05 | Kind::Hardened | Kind::HardenedQuiet => {
                 let mut args = vec!["--host", "127.0.0.1", "--port", "0"];
-                if self == Kind::Lesson05Quiet {
+                if self == Kind::HardenedQuiet {
                     args.push("--quiet");
                 }
-                Server::start(&paths.bin_dir.join("lesson-05"), &args, &log)
+                let binary = if self == Kind::Lesson05 {
+                    "lesson-05"
+                } else {
+                    "hardened"
+                };
+                Server::start(&paths.bin_dir.join(binary), &args, &log)
             }
             Kind::Python => {
                 let python = paths.python.as_deref().ok_or("python3 is not available")?;
@@ -694,7 +702,8 @@ fn versus_python(
 fn short(kind: Kind) -> &'static str {
     match kind {
         Kind::Python => "Python",
-        _ => "lesson-05",
+        Kind::Lesson05 => "lesson-05",
+        Kind::Hardened | Kind::HardenedQuiet => "hardened",
     }
 }
 
@@ -702,7 +711,7 @@ fn short(kind: Kind) -> &'static str {
 // 2. The cost of logging every message
 
 fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Target), String> {
-    let kinds = [Kind::Lesson05Quiet, Kind::Lesson05];
+    let kinds = [Kind::HardenedQuiet, Kind::Hardened];
     let clients = 100;
     let messages = settings.logging_messages();
     let servers: Vec<Server> = kinds
@@ -724,7 +733,7 @@ fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Target), Strin
     let mut table = Table::new(&headers);
     for (kind, r) in kinds.iter().zip(&runs) {
         r.check(kind.name())?;
-        let output = if *kind == Kind::Lesson05 {
+        let output = if *kind == Kind::Hardened {
             "a line per message, to a file"
         } else {
             "none (`--quiet`)"
@@ -742,14 +751,14 @@ fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Target), Strin
     let ratio = runs[1].cpu().median / runs[0].cpu().median;
     let part = format!(
         "## 2. The cost of logging every message\n\n\
-         lesson-05 at {clients} clients × {messages} messages, printing a line per message \
-         to a file, against the same server with `--quiet`.\n\n{}\n\
+         lesson-05's hardened server at {clients} clients × {messages} messages, printing a \
+         line per message to a file, against the same server with `--quiet`.\n\n{}\n\
          CPU per message, logged ÷ quiet: {ratio:.3} (ratio of the medians); run by run: {}.\n",
         table.markdown(),
         Spread::of(&pairs)
     );
     let target = Target {
-        what: "lesson-05 logging every message to a file ≤ 1.1 × the CPU per message of `--quiet`"
+        what: "hardened logging every message to a file ≤ 1.1 × the CPU per message of `--quiet`"
             .into(),
         measured: format!("{ratio:.3} ×"),
         met: Some(ratio <= 1.1),
@@ -761,7 +770,7 @@ fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Target), Strin
 // 3. Idle clients
 
 fn idle(settings: &Settings, paths: &Paths) -> Result<(String, Target), String> {
-    let mut kinds = vec![Kind::Lesson05];
+    let mut kinds = vec![Kind::Hardened];
     if paths.python.is_some() {
         kinds.push(Kind::Python);
     }
@@ -776,7 +785,7 @@ fn idle(settings: &Settings, paths: &Paths) -> Result<(String, Target), String> 
         "threads",
     ]);
     let mut target = Target {
-        what: "lesson-05 holds 5,000 idle clients at ≤ 12 KiB of resident memory each".into(),
+        what: "hardened holds 5,000 idle clients at ≤ 12 KiB of resident memory each".into(),
         measured: "not measured".into(),
         met: None,
     };
@@ -815,7 +824,7 @@ fn idle(settings: &Settings, paths: &Paths) -> Result<(String, Target), String> 
             );
             let held = Spread::of(&held);
             let per = Spread::of(&per);
-            if *kind == Kind::Lesson05 && (!held.sane() || !per.sane() || !threads.sane()) {
+            if *kind == Kind::Hardened && (!held.sane() || !per.sane() || !threads.sane()) {
                 return Err(format!(
                     "idle, {}: figures are not sane: {:?}",
                     kind.name(),
@@ -836,7 +845,7 @@ fn idle(settings: &Settings, paths: &Paths) -> Result<(String, Target), String> 
                 per.to_string(),
                 threads.to_string(),
             ]);
-            if *kind == Kind::Lesson05 && clients == 5_000 {
+            if *kind == Kind::Hardened && clients == 5_000 {
                 let all = held.min >= clients as f64;
                 target.measured = format!(
                     "{} of 5,000 held; {} KiB per connection",

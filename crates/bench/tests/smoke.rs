@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
-use netcore::testing::{Process, TIMEOUT, cargo_bin};
+use netcore::testing::{Process, TIMEOUT, cargo_bin, cargo_bin_of};
 
 /// Runs `loadgen ARGS` to completion and returns its output.
 fn loadgen(args: &[&str]) -> Output {
@@ -44,7 +44,16 @@ fn number(figures: &BTreeMap<String, String>, name: &str) -> f64 {
 }
 
 fn lesson_05(extra: &[&str]) -> Process {
-    let mut command = Command::new(cargo_bin("lesson-05"));
+    server(cargo_bin("lesson-05"), extra)
+}
+
+/// lesson-05's hardened server, which has the flags.
+fn hardened(extra: &[&str]) -> Process {
+    server(cargo_bin_of("lesson-05", "hardened"), extra)
+}
+
+fn server(binary: std::path::PathBuf, extra: &[&str]) -> Process {
+    let mut command = Command::new(binary);
     command
         .args(["--host", "127.0.0.1", "--port", "0"])
         .args(extra);
@@ -129,7 +138,7 @@ fn bulk_sends_to_lesson_06_sink_and_checks_its_count() {
 
 #[test]
 fn idle_holds_silent_connections_and_reads_the_servers_memory_and_threads() {
-    let server = lesson_05(&["--quiet"]);
+    let server = hardened(&["--quiet"]);
     let port = server.addr().port().to_string();
     let pid = server.id().to_string();
     let out = loadgen(&[
@@ -155,7 +164,7 @@ fn idle_holds_silent_connections_and_reads_the_servers_memory_and_threads() {
 #[test]
 fn idle_sees_connections_the_server_closes() {
     // --max-clients 2: the other three are told "busy" and closed.
-    let server = lesson_05(&["--max-clients", "2"]);
+    let server = hardened(&["--max-clients", "2"]);
     let port = server.addr().port().to_string();
     let out = loadgen(&["idle", "--port", &port, "--clients", "5", "--seconds", "1"]);
     assert_eq!(out.status.code(), Some(1));
@@ -188,6 +197,7 @@ fn loadgen_refuses_other_hosts_and_bad_modes_as_usage_errors() {
 fn bench_quick_prints_every_table_with_sane_figures() {
     // Built for the test profile's lessons, beside this test.
     cargo_bin("lesson-05");
+    cargo_bin_of("lesson-05", "hardened");
     cargo_bin("lesson-06");
     let out = Command::new(env!("CARGO_BIN_EXE_bench"))
         .arg("--quick")
@@ -209,10 +219,10 @@ fn bench_quick_prints_every_table_with_sane_figures() {
     ] {
         assert!(stdout.contains(heading), "no {heading:?} in:\n{stdout}");
     }
-    // Every lesson-05 row of table 1 has a positive msgs/s, and p99 >= p50.
+    // Every row of lesson-05's two servers has a positive msgs/s, and p99 >= p50.
     let rows: Vec<Vec<&str>> = stdout
         .lines()
-        .filter(|l| l.starts_with("| lesson-05 "))
+        .filter(|l| l.starts_with("| lesson-05 ") || l.starts_with("| hardened"))
         .map(|l| l.split('|').map(str::trim).collect())
         .collect();
     assert!(rows.len() >= 4, "{stdout}");

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use netcore::testing::{cargo_bin, python3_or_skip};
+use netcore::testing::{cargo_bin, cargo_bin_of, python3_or_skip};
 
 /// Timeouts in these tests: half the grader's defaults, which are generous.
 const TIME_SCALE: &str = "0.5";
@@ -94,6 +94,17 @@ fn lesson_05_scores_full_marks() {
         "lesson-05",
         &[],
         &words(&[&bin("lesson-05"), "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_05_hardened_scores_full_marks() {
+    let hardened = cargo_bin_of("lesson-05", "hardened");
+    grade(
+        "lesson-05",
+        &[],
+        &words(&[&hardened.to_string_lossy(), "--port", "{port}"]),
     )
     .assert_failed(&[]);
 }

@@ -394,6 +394,12 @@ pub fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
 /// before it runs any test. When it is missing (one package's tests run
 /// alone), it is built with `cargo build`.
 pub fn cargo_bin(name: &str) -> PathBuf {
+    cargo_bin_of(name, name)
+}
+
+/// [`cargo_bin`] for a binary `name` of package `package` (lesson-05's
+/// `hardened`, say).
+pub fn cargo_bin_of(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     let mut dir = exe
         .parent()
@@ -406,7 +412,7 @@ pub fn cargo_bin(name: &str) -> PathBuf {
     if !path.exists() {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "--package", name, "--bin", name])
+            .args(["build", "--quiet", "--package", package, "--bin", name])
             .status()
             .unwrap_or_else(|err| panic!("cannot run cargo build for {name}: {err}"));
         assert!(status.success(), "cargo build -p {name} failed");

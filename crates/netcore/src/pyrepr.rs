@@ -57,6 +57,49 @@ impl fmt::Display for PyBytes<'_> {
     }
 }
 
+/// Text from a peer, shown so that it stays on its line and cannot steer a
+/// terminal: as Python's `repr(str)` writes it, without the quotes.
+/// Printable characters (Chinese included) stand for themselves; `\n`,
+/// `\r`, `\t` and `\\` are escaped, and so is every character that moves
+/// the cursor, hides or reorders text: other control characters as `\xNN`,
+/// text-direction marks and line separators as `\uNNNN`.
+///
+/// ```
+/// use netcore::pyrepr::PyText;
+/// assert_eq!(PyText("你好").to_string(), "你好");
+/// assert_eq!(
+///     PyText("a\nreceived: forged\x1b]0;t\x07").to_string(),
+///     r"a\nreceived: forged\x1b]0;t\x07"
+/// );
+/// assert_eq!(PyText("LIAF\u{202e}").to_string(), r"LIAF\u202e");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct PyText<'a>(pub &'a str);
+
+impl fmt::Display for PyText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        for c in self.0.chars() {
+            match c {
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if (c as u32) < 0x100 && c.is_control() => write!(f, "\\x{:02x}", c as u32)?,
+                '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{fffe}'
+                | '\u{ffff}' => write!(f, "\\u{:04x}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Bytes described for a person: Python's `b'...'` form, then, when they
 /// hold non-ASCII text, that text and the encoding it was read in:
 /// `b'\xce\xd2' ("我" in GBK)`. Valid UTF-8 is shown as UTF-8, anything else

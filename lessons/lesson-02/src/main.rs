@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use netcore::cli::{ClientOptions, typed_lines};
 use netcore::error::connect_failed;
-use netcore::pyrepr::PyBytes;
+use netcore::pyrepr::{PyBytes, PyText};
 use netcore::text::{Encoding, StreamDecoder};
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -182,7 +182,9 @@ fn exchange(
     // recv_data.decode("gbk"): bytes back to text. Invalid bytes become
     // U+FFFD (�) with a warning, where Python would raise UnicodeDecodeError.
     let reply = decoder.feed(recv_data);
-    println!("decoded: {}", reply.text);
+    // The server's text, with anything that would steer the terminal
+    // escaped (PyText): a line of output stays one line.
+    println!("decoded: {}", PyText(&reply.text));
     if reply.has_invalid() {
         eprintln!(
             "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �",

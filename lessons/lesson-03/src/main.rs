@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use netcore::cli::ServerOptions;
 use netcore::error::bind_failed;
-use netcore::pyrepr::{PyAddr, PyBytes};
+use netcore::pyrepr::{PyAddr, PyBytes, PyText};
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -103,7 +103,9 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // recv_data.decode("gbk"). Invalid bytes become U+FFFD (�) with a
     // warning, where Python would raise UnicodeDecodeError and crash.
     let message = options.encoding.decode(recv_data);
-    println!("decoded: {}", message.text);
+    // The client's text, with anything that would steer the terminal
+    // escaped (PyText): a line of output stays one line.
+    println!("decoded: {}", PyText(&message.text));
     if message.has_invalid() {
         eprintln!(
             "{NAME}: warning: {} sent {} byte sequence(s) that are not valid {}, shown as �",

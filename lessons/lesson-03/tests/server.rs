@@ -125,6 +125,36 @@ fn invalid_gbk_is_printed_with_replacement_characters_and_still_answered() {
 }
 
 #[test]
+fn a_message_cannot_forge_a_line_or_steer_the_terminal() {
+    let mut server = start(0);
+    let (_, reply) = converse(
+        server.addr(),
+        b"hi\nlistening on 0.0.0.0:1\x1b]0;owned\x07\r",
+    );
+    assert_eq!(reply, REPLY_GBK);
+    assert!(server.wait(TIMEOUT).unwrap().success());
+    let stdout = server.stdout().to_vec();
+    // One line, the escapes shown as Python's repr shows them.
+    assert!(
+        contains(
+            &stdout,
+            br"decoded: hi\nlistening on 0.0.0.0:1\x1b]0;owned\x07\r"
+        ),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+    assert!(!stdout.contains(&0x1b));
+    let text = String::from_utf8_lossy(&stdout);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("listening on"))
+            .count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
 fn a_client_that_closes_without_sending_is_reported_not_fatal() {
     let mut server = start(0);
     drop(connect(server.addr()));

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use netcore::cli::{Command, DEFAULT_PORT, resolve, typed_lines};
 use netcore::error::{bind_failed, connect_failed, describe};
-use netcore::pyrepr::{PyAddr, PyBytes};
+use netcore::pyrepr::{PyAddr, PyBytes, PyText};
 use netcore::text::Encoding;
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -291,12 +291,13 @@ fn server(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
                 // keeps them until the rest arrives.
                 println!("received: (half a character, waiting for the rest) {ip_port}");
             } else {
-                println!("received: {text} {ip_port}");
+                println!("received: {} {ip_port}", PyText(text));
             }
             if message.has_invalid() {
                 eprintln!(
-                    "{NAME}: warning: {ip_port} sent {} byte sequence(s) that are not valid {encoding}, shown as �",
-                    message.invalid
+                    "{NAME}: warning: {ip_port} sent {} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {}",
+                    message.invalid,
+                    PyBytes(&buffer[..n])
                 );
             }
             if text.trim() == "close" {
@@ -357,11 +358,12 @@ fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Error> {
             return Ok(());
         }
         let reply = decoder.feed(&buffer[..n]);
-        println!("received: {}", reply.text);
+        println!("received: {}", PyText(&reply.text));
         if reply.has_invalid() {
             eprintln!(
-                "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �",
-                reply.invalid
+                "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {}",
+                reply.invalid,
+                PyBytes(&buffer[..n])
             );
         }
     }

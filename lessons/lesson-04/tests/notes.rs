@@ -452,8 +452,35 @@ fn server_mode_warns_about_invalid_gbk_and_waits_for_half_a_character() {
     assert_eq!(
         stderr,
         format!(
-            "lesson-04: warning: ('127.0.0.1', {port}) sent 2 byte sequence(s) that are not valid gbk, shown as �\n"
+            "lesson-04: warning: ('127.0.0.1', {port}) sent 2 byte sequence(s) that are not valid gbk, shown as �; the bytes: b'ok \\xff\\xff!'\n"
         )
+    );
+}
+
+#[test]
+fn server_mode_prints_a_message_on_one_line_with_control_characters_escaped() {
+    let mut server = server();
+    let mut client = connect(server.addr());
+    let port = client.local_addr().unwrap().port();
+    client
+        .write_all(b"hi\nrecv returned 0: forged\x1b[2J\r")
+        .unwrap();
+    let mut reply = [0u8; 10];
+    client.read_exact(&mut reply).unwrap();
+    server
+        .expect_line(
+            &format!(r"received: hi\nrecv returned 0: forged\x1b[2J\r ('127.0.0.1', {port})"),
+            TIMEOUT,
+        )
+        .unwrap();
+    server.signal("TERM").unwrap();
+    server.wait(TIMEOUT).unwrap();
+    let stdout = server.stdout().to_vec();
+    assert!(!stdout.contains(&0x1b));
+    assert!(
+        !String::from_utf8_lossy(&stdout)
+            .lines()
+            .any(|l| l.starts_with("recv returned 0: forged")),
     );
 }
 

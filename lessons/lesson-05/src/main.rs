@@ -21,7 +21,7 @@ use std::thread;
 
 use netcore::cli::ServerOptions;
 use netcore::error::{bind_failed, describe};
-use netcore::pyrepr::PyAddr;
+use netcore::pyrepr::{PyAddr, PyBytes, PyText};
 use netcore::text::Encoding;
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -126,12 +126,15 @@ fn handle_request(conn: Socket, ip_port: SocketAddr, encoding: Encoding, reply: 
                 PyAddr(ip_port)
             );
         } else {
-            println!("received: {} {}", message.text, PyAddr(ip_port));
+            // Escaped (PyText): a client's text cannot forge a line of
+            // this output or steer the terminal.
+            println!("received: {} {}", PyText(&message.text), PyAddr(ip_port));
         }
         if message.has_invalid() {
             eprintln!(
-                "{NAME}: warning: {} sent bytes that are not valid {encoding}, shown as �",
-                PyAddr(ip_port)
+                "{NAME}: warning: {} sent bytes that are not valid {encoding}, shown as �; the bytes: {}",
+                PyAddr(ip_port),
+                PyBytes(&buffer[..n])
             );
         }
         // send('ok, 收到了'), all of it: send() may take only part.

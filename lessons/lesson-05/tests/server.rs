@@ -248,6 +248,8 @@ fn misbehaving_clients(binary: &str) {
         "{text}"
     );
     assert!(stderr.contains("not valid gbk"), "{stderr}");
+    // And the bytes themselves, so that nothing is lost.
+    assert!(stderr.contains(r"the bytes: b'\xff\xfe bad'"), "{stderr}");
     assert!(
         text.contains(&format!("received: 你好 ('127.0.0.1', {})", port(&split))),
         "{text}"
@@ -272,6 +274,30 @@ fn misbehaving_clients(binary: &str) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(bytes >= 8 * 1024 * 1024, "{bytes} bytes received");
+}
+
+#[test]
+fn a_message_cannot_forge_a_line_or_steer_the_terminal() {
+    for binary in [TUTORIAL, HARDENED] {
+        let mut server = start_bin(binary, &[]);
+        let mut client = connect(server.addr());
+        let forged = "hi\nreceived: forged ('10.9.8.7', 31337)\x1b]0;owned\x07\r";
+        assert_eq!(ask(&mut client, &gbk(forged)), REPLY_GBK);
+        let port = client.local_addr().unwrap().port();
+        drop(client);
+        server.expect_line("client offline", TIMEOUT).unwrap();
+        let (stdout, _) = stop(server);
+        let text = String::from_utf8_lossy(&stdout);
+        let line = format!(
+            r"received: hi\nreceived: forged ('10.9.8.7', 31337)\x1b]0;owned\x07\r ('127.0.0.1', {port})"
+        );
+        assert!(text.lines().any(|l| l == line), "{binary}: {text}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("received: forged")),
+            "{binary}: {text}"
+        );
+        assert!(!stdout.contains(&0x1b), "{binary}: {text}");
+    }
 }
 
 #[test]

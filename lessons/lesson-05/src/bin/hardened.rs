@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use netcore::cli::ServerOptions;
 use netcore::error::{bind_failed, describe};
-use netcore::pyrepr::PyAddr;
+use netcore::pyrepr::{PyAddr, PyBytes, PyText};
 use netcore::text::Encoding;
 use netcore::{Context, Error, logln, outln};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -285,13 +285,14 @@ fn handle_request(
                 PyAddr(ip_port)
             );
         } else {
-            logln!("received: {} {}", message.text, PyAddr(ip_port));
+            logln!("received: {} {}", PyText(&message.text), PyAddr(ip_port));
         }
         if message.has_invalid() {
             eprintln!(
-                "{NAME}: warning: {} sent {} byte sequence(s) that are not valid {encoding}, shown as �",
+                "{NAME}: warning: {} sent {} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {}",
                 PyAddr(ip_port),
-                message.invalid
+                message.invalid,
+                PyBytes(&buffer[..n])
             );
         }
 

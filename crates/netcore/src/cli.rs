@@ -230,8 +230,10 @@ impl Command {
                 format!("--{} {}", opt.name, opt.value_name)
             };
             let help = match &opt.default {
+                // A no-break space keeps "[default:" with its value when
+                // the line wraps.
                 Some(default) if !default.is_empty() => {
-                    format!("{} [default: {}]", opt.help, shown(default))
+                    format!("{} [default:\u{a0}{}]", opt.help, shown(default))
                 }
                 _ => opt.help.clone(),
             };
@@ -247,10 +249,25 @@ impl Command {
             .max()
             .unwrap_or(0);
         out.push_str("Options:\n");
+        // Each help text starts in one column and wraps within HELP_WIDTH.
+        let column = 2 + width + 2;
         for (flag, help) in rows {
             let pad = width - flag.chars().count();
-            let _ = writeln!(out, "  {flag}{:pad$}  {help}", "");
+            let lines = wrap(&help, HELP_WIDTH.saturating_sub(column).max(20));
+            let indent = " ".repeat(column);
+            for (i, line) in lines.iter().enumerate() {
+                let line = line.replace('\u{a0}', " ");
+                if i == 0 {
+                    let _ = writeln!(out, "  {flag}{:pad$}  {line}", "");
+                } else {
+                    let _ = writeln!(out, "{indent}{line}");
+                }
+            }
         }
+        // The first line too: "program: about".
+        let first_end = out.find('\n').unwrap_or(out.len());
+        let first: Vec<String> = wrap(&out[..first_end], HELP_WIDTH);
+        out.replace_range(..first_end, &first.join("\n  "));
         out
     }
 
@@ -404,6 +421,57 @@ fn expected_count(range: &RangeInclusive<u64>) -> String {
         (min, u64::MAX) => format!("a whole number, at least {min}"),
         (min, max) => format!("a whole number from {min} to {max}"),
     }
+}
+
+/// The width `--help` fits in: a terminal's 80 columns.
+const HELP_WIDTH: usize = 80;
+
+/// How many terminal columns `text` takes: East Asian wide characters
+/// (Chinese, Japanese, Korean, full-width forms) take two, others one.
+/// The ranges are the wide blocks a help text here can hold, not all of
+/// Unicode's.
+fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115f
+            | 0x2e80..=0xa4cf
+            | 0xac00..=0xd7a3
+            | 0xf900..=0xfaff
+            | 0xfe30..=0xfe4f
+            | 0xff00..=0xff60
+            | 0xffe0..=0xffe6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `text` broken at spaces into lines of at most `width` columns; a word
+/// longer than that (Chinese has no spaces) is broken between characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        let mut piece = String::new();
+        for c in word.chars() {
+            if columns(&piece) + columns(c.encode_utf8(&mut [0; 4])) > width {
+                words.push(std::mem::take(&mut piece));
+            }
+            piece.push(c);
+        }
+        words.push(piece);
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in &words {
+        if !line.is_empty() && columns(&line) + 1 + columns(word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 fn shown(default: &str) -> String {
@@ -771,6 +839,21 @@ mod tests {
             assert!(line.contains(needle), "{args:?}: {line}");
             assert!(!line.contains('\n'), "{line}");
         }
+    }
+
+    #[test]
+    fn help_fits_80_columns_chinese_counted_twice() {
+        let help = ClientOptions::command(
+            "lesson-02",
+            "a client whose description is long enough to need more than one line of the help",
+            "你好，我是客户端，这条消息很长，足以让帮助换行",
+        )
+        .help();
+        for line in help.lines() {
+            assert!(columns(line) <= 80, "{} columns: {line}", columns(line));
+        }
+        assert_eq!(columns("你好 ok"), 7);
+        assert_eq!(wrap("aaa bbb ccc", 7), ["aaa bbb", "ccc"]);
     }
 
     #[test]

@@ -393,7 +393,7 @@ fn sigterm_ends_it_too() {
     assert!(server.wait(TIMEOUT).unwrap().success());
     assert!(contains(
         server.stdout(),
-        b"SIGTERM: server stopped; 1 clients served, 1 messages, 2 bytes received\n"
+        b"SIGTERM: server stopped; 1 client served, 1 message, 2 bytes received\n"
     ));
 }
 
@@ -462,7 +462,7 @@ fn quiet_prints_no_line_per_message_but_still_serves_and_sums_up() {
     let (stdout, _) = stop(server);
     let text = String::from_utf8_lossy(&stdout);
     assert!(text.starts_with("listening on 127.0.0.1:"), "{text}");
-    assert!(text.contains("1 clients served, 2 messages"), "{text}");
+    assert!(text.contains("1 client served, 2 messages"), "{text}");
     for line in ["client connected", "received:", "client offline"] {
         assert!(
             !text.contains(line),

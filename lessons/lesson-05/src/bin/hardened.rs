@@ -93,12 +93,14 @@ struct Stats {
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} clients served, {} messages, {} bytes received",
-            self.clients.load(Ordering::Relaxed),
-            self.messages.load(Ordering::Relaxed),
-            self.bytes.load(Ordering::Relaxed)
+            "{} served, {}, {} received",
+            count(self.clients.load(Ordering::Relaxed), "client", "clients"),
+            count(self.messages.load(Ordering::Relaxed), "message", "messages"),
+            count(self.bytes.load(Ordering::Relaxed), "byte", "bytes")
         )
     }
 }

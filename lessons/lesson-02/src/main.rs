@@ -8,58 +8,26 @@
 //! threaded server of lesson 05. The walkthrough is
 //! `lessons/lesson-02/README.md`.
 
+mod messages;
+
 use std::io::Read;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use netcore::cli::{ClientOptions, typed_lines};
+use netcore::cli::ClientOptions;
 use netcore::error::connect_failed;
 use netcore::pyrepr::{PyBytes, PyText};
-use netcore::text::{Encoding, StreamDecoder};
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
+
+use messages::Mode;
 
 const NAME: &str = "lesson-02";
 const ABOUT: &str = "the tutorial's TCP client: connect, send a message in GBK, print the reply";
 /// The tutorial's message: "Hello server, I am the client Xiaohei!"
 const MESSAGE: &str = "你好服务端，我是客户端小黑!";
 
-/// What to send on the connection.
-enum Mode {
-    /// The `--message`, this many times (the tutorial: once; 0: connect
-    /// and close without sending).
-    Repeat(u64),
-    /// Each line typed on stdin, until end of input.
-    Interactive,
-}
-
 fn main() -> ExitCode {
-    let command = ClientOptions::command(NAME, ABOUT, MESSAGE)
-        .count(
-            "repeat",
-            "N",
-            "send the message N times on one connection, one reply each; 0 connects and closes without sending [default: 1]",
-            None,
-        )
-        .switch(
-            "interactive",
-            "send each line typed on stdin and print each reply; Ctrl+D closes",
-        );
-    let (options, matches) = ClientOptions::parse_command(&command);
-    let mode = if matches.switch("interactive") {
-        // --interactive sends the lines typed, each once: a --repeat or a
-        // --message would be silently ignored, so refuse them.
-        for flag in ["repeat", "message"] {
-            if matches.given(flag) {
-                command.exit_usage(format!(
-                    "--{flag} cannot be used with --interactive, which sends each line typed, once"
-                ));
-            }
-        }
-        Mode::Interactive
-    } else {
-        Mode::Repeat(matches.count("repeat").unwrap_or(1))
-    };
+    let (options, mode) = messages::parse(NAME, ABOUT, MESSAGE);
     netcore::report(NAME, run(&options, mode))
 }
 
@@ -94,37 +62,64 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
     // ANCHOR_END: connect
 
     // ANCHOR: conversation
-    // One decoder for the whole connection: a character split between two
-    // replies is decoded when its second half arrives.
-    let mut decoder = options.encoding.decoder();
-    match mode {
-        Mode::Repeat(times) => {
-            // "...".encode("gbk"). Text GBK cannot represent (an emoji) was
-            // already refused when the flags were read.
-            let send_data = options.encoding.encode(&options.message)?;
-            for _ in 0..times {
-                exchange(&client, server, &send_data, options.encoding, &mut decoder)?;
-            }
+    // The tutorial sends one message; --repeat and --interactive send more,
+    // each on this same connection (src/messages.rs). One decoder for the
+    // whole connection: a character split between two replies is decoded
+    // when its second half arrives.
+    let encoding = options.encoding;
+    let mut decoder = encoding.decoder();
+    for send_data in messages::to_send(NAME, options, mode)? {
+        let send_data = send_data?;
+        // ANCHOR_END: conversation
+
+        // ANCHOR: send
+        // send(data) copies bytes into the kernel's send buffer and returns
+        // how many it took, which may be fewer than offered. Loop until all
+        // are sent, as Python's sendall() does; the tutorial's single send()
+        // assumes everything fits at once.
+        println!("sending ({encoding}): {}", PyBytes(&send_data));
+        let mut sent = 0;
+        while sent < send_data.len() {
+            sent += client
+                .send(&send_data[sent..])
+                .context(|| format!("cannot send to {server}"))?;
         }
-        Mode::Interactive => {
+        // ANCHOR_END: send
+
+        // ANCHOR: recv
+        // recv(1024): wait until some reply has arrived and take at most 1024
+        // bytes of it. (socket2's own `recv` wants an uninitialised buffer;
+        // `read` is the same recv(2) call on an ordinary one.) 0 bytes means
+        // the server closed the connection without a word.
+        let mut buffer = [0u8; 1024];
+        let n = (&client)
+            .read(&mut buffer)
+            .context(|| format!("cannot receive from {server}"))?;
+        if n == 0 {
+            return Err(Error::msg(format!(
+                "the server at {server} closed the connection without replying"
+            )));
+        }
+        let recv_data = &buffer[..n];
+        println!("received: {}", PyBytes(recv_data));
+        // ANCHOR_END: recv
+
+        // ANCHOR: decode
+        // recv_data.decode("gbk"): bytes back to text. Invalid bytes become
+        // U+FFFD (�) with a warning, where Python would raise
+        // UnicodeDecodeError. The server's text is printed with anything
+        // that would steer the terminal escaped (PyText): one line stays one.
+        let reply = decoder.feed(recv_data);
+        println!("decoded: {}", PyText(&reply.text));
+        if reply.has_invalid() {
             eprintln!(
-                "type a message and press Enter; Ctrl+D (end of input) closes the connection"
+                "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {}",
+                reply.invalid,
+                PyBytes(recv_data)
             );
-            // Each line typed, without its newline. An empty line is skipped
-            // (sending 0 bytes sends nothing, and no reply would ever come),
-            // and so is a line that is not UTF-8, each with a note.
-            for line in typed_lines(NAME, std::io::stdin().lock()) {
-                let line = line.context(|| "cannot read the terminal")?;
-                match options.encoding.encode(&line) {
-                    Ok(send_data) => {
-                        exchange(&client, server, &send_data, options.encoding, &mut decoder)?
-                    }
-                    Err(err) => eprintln!("{NAME}: not sent: {err}"),
-                }
-            }
         }
+        // ANCHOR_END: decode
     }
-    // ANCHOR_END: conversation
 
     // ANCHOR: close
     // close(): dropping the socket closes it. The kernel sends FIN, and the
@@ -134,63 +129,5 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
         eprintln!("{NAME}: warning: the reply ended in the middle of a character");
     }
     // ANCHOR_END: close
-    Ok(())
-}
-
-/// Sends one message and prints the reply: one send, one recv(1024), as in
-/// the tutorial.
-fn exchange(
-    client: &Socket,
-    server: SocketAddr,
-    send_data: &[u8],
-    encoding: Encoding,
-    decoder: &mut StreamDecoder,
-) -> Result<(), Error> {
-    // ANCHOR: send
-    // send(data) copies bytes into the kernel's send buffer and returns how
-    // many it took, which may be fewer than offered. Loop until all are sent,
-    // as Python's sendall() does; the tutorial's single send() assumes
-    // everything fits at once.
-    println!("sending ({encoding}): {}", PyBytes(send_data));
-    let mut sent = 0;
-    while sent < send_data.len() {
-        sent += client
-            .send(&send_data[sent..])
-            .context(|| format!("cannot send to {server}"))?;
-    }
-    // ANCHOR_END: send
-
-    // ANCHOR: recv
-    // recv(1024): wait until some reply has arrived and take at most 1024
-    // bytes of it. (socket2's own `recv` wants an uninitialised buffer;
-    // `read` is the same recv(2) call on an ordinary one.) 0 bytes means the
-    // server closed the connection without a word.
-    let mut buffer = [0u8; 1024];
-    let n = (&*client)
-        .read(&mut buffer)
-        .context(|| format!("cannot receive from {server}"))?;
-    if n == 0 {
-        return Err(Error::msg(format!(
-            "the server at {server} closed the connection without replying"
-        )));
-    }
-    let recv_data = &buffer[..n];
-    println!("received: {}", PyBytes(recv_data));
-    // ANCHOR_END: recv
-
-    // ANCHOR: decode
-    // recv_data.decode("gbk"): bytes back to text. Invalid bytes become
-    // U+FFFD (�) with a warning, where Python would raise UnicodeDecodeError.
-    let reply = decoder.feed(recv_data);
-    // The server's text, with anything that would steer the terminal
-    // escaped (PyText): a line of output stays one line.
-    println!("decoded: {}", PyText(&reply.text));
-    if reply.has_invalid() {
-        eprintln!(
-            "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �",
-            reply.invalid
-        );
-    }
-    // ANCHOR_END: decode
     Ok(())
 }

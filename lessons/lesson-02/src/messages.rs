@@ -1,0 +1,90 @@
+//! What lesson-02 sends on its one connection: the tutorial's message once,
+//! or with `--repeat N` that message N times (for the threaded server of
+//! lesson 05), or with `--interactive` each line typed. `main.rs` sends
+//! each with the tutorial's send, recv and decode.
+
+use netcore::cli::{ClientOptions, typed_lines};
+use netcore::{Context, Error};
+
+/// What to send on the connection.
+pub(crate) enum Mode {
+    /// The `--message`, this many times (the tutorial: once; 0: connect
+    /// and close without sending).
+    Repeat(u64),
+    /// Each line typed on stdin, until end of input.
+    Interactive,
+}
+
+/// The flags: the client's own (`--host`, `--port`, `--message`,
+/// `--encoding`), `--repeat` and `--interactive`. A usage error exits.
+pub(crate) fn parse(
+    name: &'static str,
+    about: &'static str,
+    message: &str,
+) -> (ClientOptions, Mode) {
+    let command = ClientOptions::command(name, about, message)
+        .count(
+            "repeat",
+            "N",
+            "send the message N times on one connection, one reply each; 0 connects and closes without sending [default: 1]",
+            None,
+        )
+        .switch(
+            "interactive",
+            "send each line typed on stdin and print each reply; Ctrl+D closes",
+        );
+    let (options, matches) = ClientOptions::parse_command(&command);
+    if !matches.switch("interactive") {
+        return (options, Mode::Repeat(matches.count("repeat").unwrap_or(1)));
+    }
+    // --interactive sends the lines typed, each once: a --repeat or a
+    // --message would be silently ignored, so refuse them.
+    for flag in ["repeat", "message"] {
+        if matches.given(flag) {
+            command.exit_usage(format!(
+                "--{flag} cannot be used with --interactive, which sends each line typed, once"
+            ));
+        }
+    }
+    (options, Mode::Interactive)
+}
+
+/// Encoded messages, one at a time, or the error that ended reading them.
+pub(crate) type Messages<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, Error>> + 'a>;
+
+/// The messages to send, encoded: `"...".encode("gbk")`. Text GBK cannot
+/// represent (an emoji) in `--message` was refused with the flags; a typed
+/// line it cannot represent is skipped with a note, and so is an empty line
+/// (sending 0 bytes sends nothing, and no reply would ever come) and a line
+/// that is not UTF-8.
+pub(crate) fn to_send<'a>(
+    name: &'static str,
+    options: &'a ClientOptions,
+    mode: Mode,
+) -> Result<Messages<'a>, Error> {
+    match mode {
+        Mode::Repeat(times) => {
+            let send_data = options.encoding.encode(&options.message)?;
+            Ok(Box::new((0..times).map(move |_| Ok(send_data.clone()))))
+        }
+        Mode::Interactive => {
+            eprintln!(
+                "type a message and press Enter; Ctrl+D (end of input) closes the connection"
+            );
+            let lines = typed_lines(name, std::io::stdin().lock());
+            Ok(Box::new(lines.filter_map(move |line| {
+                let line = match line.context(|| "cannot read the terminal") {
+                    Ok(line) => line,
+                    Err(err) => return Some(Err(err)),
+                };
+                match options.encoding.encode(&line) {
+                    Ok(send_data) => Some(Ok(send_data)),
+                    Err(err) => {
+                        eprintln!("{name}: not sent: {err}");
+                        None
+                    }
+                }
+            })))
+        }
+    }
+}

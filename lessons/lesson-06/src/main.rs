@@ -381,15 +381,19 @@ fn progress(live: bool, total: usize, client: &Socket, conn: &Socket) {
     let inq = queue(unread_bytes(conn));
     let sndbuf = client.send_buffer_size().unwrap_or(0);
     let rcvbuf = conn.recv_buffer_size().unwrap_or(0);
+    // In KiB, so that the line fits 80 columns and a live line does not
+    // wrap (and scroll) on a terminal.
+    let kib = |bytes: usize| bytes / 1024;
+    let shown = |bytes: usize| format!("{}K", kib(bytes));
     let line = format!(
-        "   sent {:>9}  send buffer {} {:>8} of {:<8} receive buffer {} {:>7} of {}",
-        total,
-        bar(out, sndbuf),
-        out,
-        sndbuf,
-        bar(inq, rcvbuf),
-        inq,
-        rcvbuf
+        "   sent {:>6}  send {} {:>6}/{:<6}  recv {} {:>6}/{}",
+        shown(total),
+        bar(kib(out), kib(sndbuf)),
+        shown(out),
+        shown(sndbuf),
+        bar(kib(inq), kib(rcvbuf)),
+        shown(inq),
+        shown(rcvbuf)
     );
     if live {
         print!("\r{line}");
@@ -731,7 +735,7 @@ fn show(size: std::io::Result<usize>) -> String {
 /// queue counts data bytes, the buffer's size the kernel's bookkeeping as
 /// well, so the two are not exactly comparable).
 fn bar(value: usize, capacity: usize) -> String {
-    const WIDTH: usize = 20;
+    const WIDTH: usize = 10;
     let filled = (value * WIDTH)
         .checked_div(capacity)
         .unwrap_or(0)

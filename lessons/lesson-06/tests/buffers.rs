@@ -73,8 +73,11 @@ fn experiment_3_the_two_buffers_hold_everything_sent() {
             total,
             "every byte sent is in one of the two buffers: {out}"
         );
-        // Progress lines show the buffers filling.
-        assert!(out.contains("send buffer [#"), "{out}");
+        // Progress lines show the buffers filling, within 80 columns.
+        assert!(out.contains("send [#"), "{out}");
+        for line in out.lines().filter(|l| l.contains("  sent ")) {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
     }
 }
 
@@ -152,7 +155,7 @@ fn experiment_3_scales_each_bar_to_its_own_buffer() {
     if !cfg!(target_os = "linux") {
         return;
     }
-    // "sent N  send buffer [###...] OUT of SNDBUF  receive buffer [#...] IN of RCVBUF"
+    // "sent NK  send [###...] OUTK/SNDBUFK  recv [#...] INK/RCVBUFK"
     let lines: Vec<&str> = out.lines().filter(|l| l.contains("  sent ")).collect();
     assert!(!lines.is_empty(), "{out}");
     for line in lines {
@@ -163,7 +166,7 @@ fn experiment_3_scales_each_bar_to_its_own_buffer() {
             .collect();
         let n = numbers(line, "sent");
         let (out_q, sndbuf, in_q, rcvbuf) = (n[1], n[2], n[3], n[4]);
-        let filled = |queue: u64, size: u64| ((queue * 20) / size).min(20) as usize;
+        let filled = |queue: u64, size: u64| ((queue * 10) / size).min(10) as usize;
         assert_eq!(
             bars,
             [filled(out_q, sndbuf), filled(in_q, rcvbuf)],

@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         )
         .switch(
             "quiet",
-            "print no line per client or message, only `listening on` and the summary (for benchmarks)",
+            "print no line per client or message (for benchmarks); start-up notes, warnings and the summary still appear",
         )
         .parse_or_exit();
     let options = ServerOptions::from_matches(&matches);

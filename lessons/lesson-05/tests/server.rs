@@ -385,6 +385,81 @@ fn sigint_under_load_exits_cleanly_with_a_summary() {
 }
 
 #[test]
+fn sigint_under_load_loses_no_message_that_was_answered() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const CLIENTS: usize = 60;
+    // Bounded: each client stops after this many messages, or at the
+    // server's end.
+    const MOST: usize = 5_000;
+    for round in 0..3 {
+        let mut server = start(&[]);
+        let addr = server.addr();
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    let mut client = connect(addr);
+                    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+                    let port = client.local_addr().unwrap().port();
+                    let mut answered = 0;
+                    for m in 0..MOST {
+                        if stop.load(Ordering::Relaxed)
+                            || client
+                                .write_all(format!("r{round}c{c}m{m}").as_bytes())
+                                .is_err()
+                        {
+                            break;
+                        }
+                        let mut reply = [0u8; REPLY_GBK.len()];
+                        if client.read_exact(&mut reply).is_err() {
+                            break;
+                        }
+                        answered += 1;
+                    }
+                    (port, answered)
+                })
+            })
+            .collect();
+        // Let every client talk a while, then SIGINT in the middle of it.
+        for _ in 0..300 {
+            server.expect_line("received: r", TIMEOUT).unwrap();
+        }
+        server.signal("INT").unwrap();
+        assert!(server.wait(TIMEOUT).unwrap().success());
+        stop.store(true, Ordering::Relaxed);
+        let answered: Vec<(u16, usize)> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        let text = String::from_utf8_lossy(server.stdout()).into_owned();
+        let printed = |port: u16| {
+            let tail = format!(" ('127.0.0.1', {port})");
+            text.lines()
+                .filter(|l| l.starts_with("received: r") && l.ends_with(&tail))
+                .count()
+        };
+        // Every message a client got an answer to was printed.
+        for (port, got) in &answered {
+            assert!(
+                printed(*port) >= *got,
+                "round {round}: client {port} got {got} replies, {} lines were printed",
+                printed(*port)
+            );
+        }
+        // And the summary counts exactly the messages printed.
+        let lines = text
+            .lines()
+            .filter(|l| l.starts_with("received: r"))
+            .count();
+        let last = text.lines().last().unwrap_or("");
+        assert!(
+            last.contains(&format!(", {lines} messages,"))
+                || last.contains(&format!(", {lines} message,")),
+            "round {round}: {lines} lines printed, summary: {last}"
+        );
+    }
+}
+
+#[test]
 fn sigterm_ends_it_too() {
     let mut server = start(&[]);
     let mut client = connect(server.addr());

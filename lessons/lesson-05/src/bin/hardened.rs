@@ -12,7 +12,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -89,6 +89,10 @@ struct Stats {
     messages: AtomicU64,
     bytes: AtomicU64,
     connected: AtomicUsize,
+    /// Set at Ctrl+C: no message is taken on from then on.
+    stopping: AtomicBool,
+    /// Messages taken on and not yet answered, which shutdown waits for.
+    in_flight: AtomicUsize,
 }
 
 impl std::fmt::Display for Stats {
@@ -117,6 +121,15 @@ fn run(options: &ServerOptions, limits: Limits) -> Result<(), Error> {
     // their sockets.
     let summary = Arc::clone(&stats);
     netcore::sys::on_shutdown(move |signal| {
+        // No client thread takes on another message, and those in hand
+        // are answered (and so printed, and counted) first: every message
+        // that got a reply is in the output and in the summary. A reply
+        // stuck behind a client that does not read is not waited for long.
+        summary.stopping.store(true, Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while summary.in_flight.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
         // Write what is still buffered, then the summary, and keep the
         // output locked until the end, so the summary is the last line.
         netcore::out::finish(format_args!("{}: server stopped; {summary}", signal.name()));
@@ -275,44 +288,78 @@ fn handle_request(
             logln!("client offline: {}", PyAddr(ip_port));
             break;
         }
-        stats.messages.fetch_add(1, Ordering::Relaxed);
-        stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
-
-        let message = decoder.feed(&buffer[..n]);
-        if message.text.is_empty() {
-            // Only the first byte of a two-byte character has come: the
-            // decoder keeps it until the rest arrives, in a later recv.
-            logln!(
-                "received: (half a character, waiting for the rest) {}",
-                PyAddr(ip_port)
-            );
-        } else {
-            logln!("received: {} {}", PyText(&message.text), PyAddr(ip_port));
+        // Taken on only while the server is not stopping (see the
+        // shutdown above): counted, printed and answered, or none of these.
+        stats.in_flight.fetch_add(1, Ordering::SeqCst);
+        if stats.stopping.load(Ordering::SeqCst) {
+            stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+            break;
         }
-        if message.has_invalid() {
-            eprintln!(
-                "{NAME}: warning: {} sent {} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {}",
-                PyAddr(ip_port),
-                message.invalid,
-                PyBytes(&buffer[..n])
-            );
-        }
-
-        // send('ok, 收到了'), all of it: send() may take only part.
-        let mut sent = 0;
-        while sent < reply.len() {
-            match conn.send(&reply[sent..]) {
-                Ok(n) => sent += n,
-                Err(err) => {
-                    logln!("cannot reply to {}: {}", PyAddr(ip_port), describe(&err));
-                    return;
-                }
-            }
+        let answered = answer(
+            &conn,
+            ip_port,
+            encoding,
+            reply,
+            stats,
+            &mut decoder,
+            &buffer[..n],
+        );
+        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if !answered {
+            return;
         }
     }
     // close(): end the conversation with this client. (Dropping `conn`
     // would do the same when the function returns.)
     drop(conn);
+}
+
+/// Counts, prints and answers one message: the body of the tutorial's
+/// loop. `false` when the reply could not be sent.
+fn answer(
+    conn: &Socket,
+    ip_port: SocketAddr,
+    encoding: Encoding,
+    reply: &[u8],
+    stats: &Stats,
+    decoder: &mut netcore::text::StreamDecoder,
+    data: &[u8],
+) -> bool {
+    stats.messages.fetch_add(1, Ordering::Relaxed);
+    stats.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+
+    let message = decoder.feed(data);
+    if message.text.is_empty() {
+        // Only the first byte of a two-byte character has come: the
+        // decoder keeps it until the rest arrives, in a later recv.
+        logln!(
+            "received: (half a character, waiting for the rest) {}",
+            PyAddr(ip_port)
+        );
+    } else {
+        logln!("received: {} {}", PyText(&message.text), PyAddr(ip_port));
+    }
+    if message.has_invalid() {
+        eprintln!(
+            "{NAME}: warning: {} sent {} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {}",
+            PyAddr(ip_port),
+            message.invalid,
+            PyBytes(data)
+        );
+    }
+
+    // send('ok, 收到了'), all of it: send() may take only part.
+    let mut sent = 0;
+    while sent < reply.len() {
+        match conn.send(&reply[sent..]) {
+            Ok(n) => sent += n,
+            Err(err) => {
+                logln!("cannot reply to {}: {}", PyAddr(ip_port), describe(&err));
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Whether a recv failed because the read timeout expired (Unix says

@@ -459,6 +459,50 @@ fn sigint_under_load_loses_no_message_that_was_answered() {
     }
 }
 
+/// The accept queue the kernel granted a listener on `port` (the Send-Q
+/// that `ss` shows for a listening socket), where `ss` is installed.
+fn accept_queue(port: u16) -> Option<u64> {
+    let out = Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[test]
+fn the_hardened_server_asks_for_an_accept_queue_a_burst_does_not_overflow() {
+    let somaxconn: u64 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(4096);
+    // The tutorial's server keeps the tutorial's listen(128); the hardened
+    // one asks for 4096, which the kernel caps at somaxconn, and says so.
+    for (binary, asked) in [(TUTORIAL, 128), (HARDENED, 4096)] {
+        let mut server = start_bin(binary, &[]);
+        let port = server.addr().port();
+        let Some(queue) = accept_queue(port) else {
+            assert!(
+                std::env::var_os("SOCKET_LESSONS_REQUIRE_RUNTIMES").is_none(),
+                "`ss` (iproute2) is required to read the accept queue"
+            );
+            eprintln!("skipped: `ss` (iproute2) is not installed");
+            return;
+        };
+        assert_eq!(queue, asked.min(somaxconn), "{binary}");
+        if binary == HARDENED {
+            let line = server.expect_line("accept queue: ", TIMEOUT).unwrap();
+            assert_eq!(
+                String::from_utf8(line).unwrap(),
+                format!(
+                    "accept queue: {} connections (listen(4096), capped by net.core.somaxconn = {somaxconn})",
+                    asked.min(somaxconn)
+                )
+            );
+        }
+    }
+}
+
 #[test]
 fn sigterm_ends_it_too() {
     let mut server = start(&[]);

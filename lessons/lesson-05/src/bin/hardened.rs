@@ -97,7 +97,8 @@ struct Stats {
     connected: AtomicUsize,
     /// Set at Ctrl+C: no message is taken on from then on.
     stopping: AtomicBool,
-    /// Messages taken on and not yet answered, which shutdown waits for.
+    /// Messages taken on and not yet printed and counted, which shutdown
+    /// waits for.
     in_flight: AtomicUsize,
 }
 
@@ -127,12 +128,13 @@ fn run(options: &ServerOptions, limits: Limits) -> Result<(), Error> {
     // their sockets.
     let summary = Arc::clone(&stats);
     netcore::sys::on_shutdown(move |signal| {
-        // No client thread takes on another message, and those in hand
-        // are answered (and so printed, and counted) first: every message
-        // that got a reply is in the output and in the summary. A reply
-        // stuck behind a client that does not read is not waited for long.
+        // No client thread takes on another message, and those taken on
+        // are printed and counted first (their replies follow, or not):
+        // every message that gets a reply is in the output and in the
+        // summary. Taking on is CPU work only, never a wait on a client;
+        // the bound is for a machine too busy to run those threads.
         summary.stopping.store(true, Ordering::SeqCst);
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while summary.in_flight.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
             thread::sleep(Duration::from_millis(1));
         }
@@ -314,17 +316,9 @@ fn handle_request(
             stats.in_flight.fetch_sub(1, Ordering::SeqCst);
             break;
         }
-        let answered = answer(
-            &conn,
-            ip_port,
-            encoding,
-            reply,
-            stats,
-            &mut decoder,
-            &buffer[..n],
-        );
+        take_on(ip_port, encoding, stats, &mut decoder, &buffer[..n]);
         stats.in_flight.fetch_sub(1, Ordering::SeqCst);
-        if !answered {
+        if !send_reply(&conn, ip_port, reply) {
             return;
         }
     }
@@ -333,17 +327,14 @@ fn handle_request(
     drop(conn);
 }
 
-/// Counts, prints and answers one message: the body of the tutorial's
-/// loop. `false` when the reply could not be sent.
-fn answer(
-    conn: &Socket,
+/// Counts and prints one message: the first half of the tutorial's loop.
+fn take_on(
     ip_port: SocketAddr,
     encoding: Encoding,
-    reply: &[u8],
     stats: &Stats,
     decoder: &mut netcore::text::StreamDecoder,
     data: &[u8],
-) -> bool {
+) {
     stats.messages.fetch_add(1, Ordering::Relaxed);
     stats.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
 
@@ -366,8 +357,11 @@ fn answer(
             PyBytes(data)
         );
     }
+}
 
-    // send('ok, 收到了'), all of it: send() may take only part.
+/// send('ok, 收到了'), all of it: send() may take only part. `false` when
+/// it could not be sent.
+fn send_reply(conn: &Socket, ip_port: SocketAddr, reply: &[u8]) -> bool {
     let mut sent = 0;
     while sent < reply.len() {
         match conn.send(&reply[sent..]) {

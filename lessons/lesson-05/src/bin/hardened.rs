@@ -292,7 +292,15 @@ fn handle_request(
                 break;
             }
             Err(err) => {
-                // Reset by the peer, or another error: end this client only.
+                // Reset by the peer, or another error: end this client only,
+                // saying so if it left half a character behind, as a clean
+                // close does.
+                if decoder.finish().has_invalid() {
+                    eprintln!(
+                        "{NAME}: warning: {} was dropped in the middle of a character",
+                        PyAddr(ip_port)
+                    );
+                }
                 logln!("client dropped: {} ({})", PyAddr(ip_port), describe(&err));
                 break;
             }

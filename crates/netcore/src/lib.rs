@@ -19,8 +19,6 @@
 //!   listening is *not* the lesson (experiments, fake peers in tests);
 //! - [`sys`]: the few OS calls neither `std` nor socket2 offers: shutdown
 //!   signals, the open-file limit, the bytes queued in a socket's buffers;
-//! - [`out`]: printing from many threads at once: buffered when stdout is
-//!   not a terminal, with a switch for per-message lines (`--quiet`);
 //! - [`chart`]: a bar chart as a small SVG file, for measurements;
 //! - [`testing`]: support for the lessons' integration tests: spawn a lesson
 //!   binary, wait for its `listening on IP:PORT` line, kill it in `Drop`.
@@ -29,7 +27,6 @@ pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod listener;
-pub mod out;
 pub mod pyrepr;
 pub mod sys;
 pub mod testing;

@@ -6,7 +6,7 @@
 //! to 1024 bytes at a time, prints the message with the client's address,
 //! replies "ok, 收到了" in GBK, and when `recv` returns 0 reports the client
 //! offline and closes its socket. Nothing else: the limits, the summary and
-//! the rest a deployed server needs are in `src/bin/hardened.rs`
+//! the rest a deployed server needs are in `src/bin/hardened/`
 //! (`cargo run -p lesson-05 --bin hardened`).
 //!
 //! Start it with `cargo run -p lesson-05`, then run clients in other

@@ -1,0 +1,508 @@
+//! The hardened server's output: a hundred client threads print, and none
+//! of them ever waits for whatever stdout is.
+//!
+//! `println!` writes under a lock, one `write` per line, and blocks when
+//! the reader is slow: behind a pager or a stalled log shipper the pipe
+//! fills (64 KiB), every client thread then waits in `println!`, the
+//! accept loop too, and so does a Ctrl+C handler that prints a summary.
+//! Here:
+//!
+//! - A thread formats its line and queues it; a writer thread per output
+//!   file writes the queue: at once on a terminal, otherwise within
+//!   [`FLUSH_INTERVAL`], many lines per `write`.
+//! - The queue is bounded ([`QUEUE_LIMIT`]). A line that does not fit is
+//!   dropped and counted, never waited for: where lines went missing, the
+//!   output says how many, and so do the summary and stderr.
+//! - A stdout that fails (`> /dev/full`, a closed pipe) is reported on
+//!   stderr, and the exit status is 1.
+//! - When stdout and stderr are one file (`> log 2>&1`), one queue holds
+//!   both, so a warning stays between the lines it was printed between.
+//! - Warnings are rate-limited ([`WARNINGS_PER_WINDOW`]), with a count of
+//!   those held back; `--quiet` turns off the lines about single clients
+//!   and messages, their warnings included.
+//! - [`finish`] prints the summary and waits for it at most
+//!   [`FINISH_PATIENCE`]: shutdown never hangs on a reader that is gone.
+
+use std::fmt::{self, Write as _};
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest a line waits in the queue when stdout is not a terminal.
+pub(crate) const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+/// What the queue of one output file may hold; a line beyond it is
+/// dropped. The writer may hold as much again, being written.
+pub(crate) const QUEUE_LIMIT: usize = 1024 * 1024;
+/// How many queued bytes are written at once, without waiting.
+const WRITE_AT_ONCE: usize = 64 * 1024;
+/// How long [`finish`] waits for the summary (and a last error) to be
+/// written.
+pub(crate) const FINISH_PATIENCE: Duration = Duration::from_secs(2);
+/// Warnings shown per [`WARNING_WINDOW`]; the rest are counted.
+pub(crate) const WARNINGS_PER_WINDOW: u32 = 5;
+/// The window of the warnings' rate limit.
+pub(crate) const WARNING_WINDOW: Duration = Duration::from_secs(5);
+
+/// Prints a line that is always shown (`listening on ...`, start-up notes).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::line(::std::format_args!($($arg)*))
+    };
+}
+
+/// Prints a line about one client or one message, unless `--quiet`.
+macro_rules! logln {
+    ($($arg:tt)*) => {
+        if !$crate::output::is_quiet() {
+            $crate::output::line(::std::format_args!($($arg)*))
+        }
+    };
+}
+
+/// Prints `NAME: warning: ...` on stderr, rate-limited: for what concerns
+/// the whole server (accept failing, no thread for a client).
+macro_rules! warnln {
+    ($($arg:tt)*) => {
+        $crate::output::warning(::std::format_args!($($arg)*))
+    };
+}
+
+/// A warning about one client or one message: rate-limited, and off with
+/// `--quiet`.
+macro_rules! client_warnln {
+    ($($arg:tt)*) => {
+        if !$crate::output::is_quiet() {
+            $crate::output::warning(::std::format_args!($($arg)*))
+        }
+    };
+}
+
+pub(crate) use {client_warnln, logln, outln, warnln};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    Out,
+    Err,
+}
+
+/// One output file, its queue and its writer thread. When stdout and
+/// stderr are the same file, both streams share one sink.
+struct Sink {
+    queue: Mutex<Queue>,
+    /// Wakes the writer: lines arrived, or `finish` is waiting.
+    wake: Condvar,
+    /// Wakes `finish`: the writer has written everything.
+    drained: Condvar,
+    terminal: bool,
+}
+
+#[derive(Default)]
+struct Queue {
+    /// Lines not written yet, in order; consecutive lines of one stream
+    /// are joined into one chunk.
+    chunks: Vec<(Stream, Vec<u8>)>,
+    bytes: usize,
+    /// The writer has taken chunks and is writing them.
+    writing: bool,
+    /// `finish` wants everything written now, without the interval.
+    hurry: bool,
+    /// Lines dropped since the last line that fitted: the gap is marked in
+    /// the output where it happened.
+    gap: u64,
+}
+
+struct Output {
+    name: &'static str,
+    out: Arc<Sink>,
+    err: Arc<Sink>,
+    files: [Option<File>; 2],
+    quiet: AtomicBool,
+    /// After `finish`: later lines would follow the summary; they are
+    /// left out.
+    finished: AtomicBool,
+    /// Lines that could not be written, in all.
+    dropped: AtomicU64,
+    /// Why a stream could not be written, once it failed.
+    broken: [Mutex<Option<String>>; 2],
+    warnings: Mutex<RateLimit>,
+}
+
+struct RateLimit {
+    window: Instant,
+    shown: u32,
+    /// Held back in the current window.
+    held: u64,
+    /// Held back in all.
+    held_total: u64,
+}
+
+static OUTPUT: OnceLock<Output> = OnceLock::new();
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sets up the output and starts its writer threads, before any client
+/// thread exists; `name` prefixes warnings. Calling it again does nothing.
+pub(crate) fn init(name: &'static str, quiet: bool) {
+    OUTPUT.get_or_init(|| {
+        let files = [duplicate(&io::stdout()), duplicate(&io::stderr())];
+        let same = match &files {
+            [Some(out), Some(err)] => same_file(out, err),
+            _ => false,
+        };
+        let sink = |terminal: bool| {
+            Arc::new(Sink {
+                queue: Mutex::new(Queue::default()),
+                wake: Condvar::new(),
+                drained: Condvar::new(),
+                terminal,
+            })
+        };
+        let out = sink(io::stdout().is_terminal());
+        let err = if same {
+            Arc::clone(&out)
+        } else {
+            sink(io::stderr().is_terminal())
+        };
+        let broken =
+            |file: &Option<File>| Mutex::new(file.is_none().then(|| "it is not open".to_owned()));
+        Output {
+            name,
+            out,
+            err,
+            broken: [broken(&files[0]), broken(&files[1])],
+            files,
+            quiet: AtomicBool::new(quiet),
+            finished: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+            warnings: Mutex::new(RateLimit {
+                window: Instant::now(),
+                shown: 0,
+                held: 0,
+                held_total: 0,
+            }),
+        }
+    });
+    let output = get();
+    start_writer(&output.out);
+    if !Arc::ptr_eq(&output.out, &output.err) {
+        start_writer(&output.err);
+    }
+}
+
+fn get() -> &'static Output {
+    OUTPUT
+        .get()
+        .expect("output::init is called first thing in main")
+}
+
+/// Whether `--quiet` turned the lines about single clients off.
+pub(crate) fn is_quiet() -> bool {
+    OUTPUT
+        .get()
+        .is_some_and(|output| output.quiet.load(Ordering::Relaxed))
+}
+
+/// Queues one line for stdout (a newline is added). Use `outln!` or
+/// `logln!`.
+pub(crate) fn line(args: fmt::Arguments<'_>) {
+    push(Stream::Out, args);
+}
+
+/// Queues `NAME: warning: ...` for stderr, unless too many warnings came
+/// lately. Use `warnln!` or `client_warnln!`.
+pub(crate) fn warning(args: fmt::Arguments<'_>) {
+    let output = get();
+    let held = {
+        let mut limit = lock(&output.warnings);
+        let now = Instant::now();
+        if now.duration_since(limit.window) >= WARNING_WINDOW {
+            limit.window = now;
+            limit.shown = 0;
+        }
+        if limit.shown == WARNINGS_PER_WINDOW {
+            limit.held += 1;
+            limit.held_total += 1;
+            return;
+        }
+        limit.shown += 1;
+        std::mem::take(&mut limit.held)
+    };
+    if held > 0 {
+        push(
+            Stream::Err,
+            format_args!(
+                "{}: warning: {held} more warning(s) held back (at most {WARNINGS_PER_WINDOW} per {} s)",
+                output.name,
+                WARNING_WINDOW.as_secs()
+            ),
+        );
+    }
+    push(
+        Stream::Err,
+        format_args!("{}: warning: {args}", output.name),
+    );
+}
+
+fn push(stream: Stream, args: fmt::Arguments<'_>) {
+    let output = get();
+    if output.finished.load(Ordering::Relaxed) {
+        return;
+    }
+    // Format before taking any lock.
+    let mut text = String::with_capacity(96);
+    let _ = text.write_fmt(args);
+    text.push('\n');
+    enqueue(stream, text.into_bytes(), false);
+}
+
+/// Queues `line` (newline included); `force` queues it even over the
+/// limit (the summary, a last error).
+fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
+    let output = get();
+    if lock(&output.broken[stream as usize]).is_some() {
+        output.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let sink = output.sink(stream);
+    let mut queue = lock(&sink.queue);
+    let gap = std::mem::take(&mut queue.gap);
+    let marker = (gap > 0 && stream == Stream::Out).then(|| {
+        format!("output: {gap} line(s) dropped here (stdout was not read fast enough)\n")
+            .into_bytes()
+    });
+    let need = line.len() + marker.as_ref().map_or(0, Vec::len);
+    if !force && queue.bytes + need > QUEUE_LIMIT {
+        queue.gap = gap + 1;
+        drop(queue);
+        output.dropped.fetch_add(1, Ordering::Relaxed);
+        // Said once per stall, where stderr is a file of its own (in the
+        // same file, the warning would wait behind the stalled lines).
+        if gap == 0 && stream == Stream::Out && !Arc::ptr_eq(&output.out, &output.err) {
+            warning(format_args!(
+                "stdout is not read fast enough: lines of output are being dropped, and counted"
+            ));
+        }
+        return;
+    }
+    let was_empty = queue.chunks.is_empty();
+    for bytes in marker.into_iter().chain([line]) {
+        queue.bytes += bytes.len();
+        match queue.chunks.last_mut() {
+            Some((last, chunk)) if *last == stream => chunk.extend_from_slice(&bytes),
+            _ => queue.chunks.push((stream, bytes)),
+        }
+    }
+    let wake = was_empty || sink.terminal || queue.bytes >= WRITE_AT_ONCE;
+    drop(queue);
+    if wake {
+        sink.wake.notify_one();
+    }
+}
+
+impl Output {
+    fn sink(&self, stream: Stream) -> &Sink {
+        match stream {
+            Stream::Out => &self.out,
+            Stream::Err => &self.err,
+        }
+    }
+}
+
+fn start_writer(sink: &Arc<Sink>) {
+    let sink = Arc::clone(sink);
+    let started = thread::Builder::new()
+        .name("output writer".into())
+        .stack_size(64 * 1024)
+        .spawn(move || write_forever(&sink));
+    if let Err(err) = started {
+        // Without a writer nothing reaches the file; say so where it can
+        // still be seen, and let the lines be counted as dropped.
+        let output = get();
+        for broken in &output.broken {
+            *lock(broken) = Some(format!("no thread to write it: {err}"));
+        }
+        eprintln!(
+            "{}: error: cannot start the output writer: {err}",
+            output.name
+        );
+    }
+}
+
+/// The writer thread: takes what is queued, writes it, and again.
+fn write_forever(sink: &Sink) {
+    loop {
+        let chunks = {
+            let mut queue = lock(&sink.queue);
+            while queue.chunks.is_empty() {
+                queue = sink.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+            }
+            if !sink.terminal {
+                // Let more lines join the first, for one write.
+                queue = sink
+                    .wake
+                    .wait_timeout_while(queue, FLUSH_INTERVAL, |q| {
+                        q.bytes < WRITE_AT_ONCE && !q.hurry
+                    })
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            queue.writing = true;
+            queue.bytes = 0;
+            std::mem::take(&mut queue.chunks)
+        };
+        for (stream, bytes) in chunks {
+            write_chunk(stream, &bytes);
+        }
+        let mut queue = lock(&sink.queue);
+        queue.writing = false;
+        if queue.chunks.is_empty() {
+            sink.drained.notify_all();
+        }
+    }
+}
+
+/// Writes one chunk; on an error the stream is marked broken, the lines
+/// not written are counted as dropped, and stderr is told (once).
+fn write_chunk(stream: Stream, bytes: &[u8]) {
+    let output = get();
+    if lock(&output.broken[stream as usize]).is_some() {
+        output.dropped.fetch_add(lines_in(bytes), Ordering::Relaxed);
+        return;
+    }
+    let Some(mut file) = output.files[stream as usize].as_ref() else {
+        return;
+    };
+    let mut written = 0;
+    while written < bytes.len() {
+        match file.write(&bytes[written..]) {
+            Ok(0) => {
+                let err = io::Error::from(io::ErrorKind::WriteZero);
+                return fail(stream, &err, &bytes[written..]);
+            }
+            Ok(n) => written += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return fail(stream, &err, &bytes[written..]),
+        }
+    }
+}
+
+fn fail(stream: Stream, err: &io::Error, unwritten: &[u8]) {
+    let output = get();
+    output
+        .dropped
+        .fetch_add(lines_in(unwritten), Ordering::Relaxed);
+    let what = netcore::error::describe(err);
+    *lock(&output.broken[stream as usize]) = Some(what.clone());
+    if stream == Stream::Out {
+        enqueue(
+            Stream::Err,
+            format!(
+                "{}: error: cannot write to stdout ({what}); its lines are dropped from now on, and counted\n",
+                output.name
+            )
+            .into_bytes(),
+            true,
+        );
+    }
+}
+
+fn lines_in(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Prints the summary as the last line of stdout, and returns the exit
+/// status: 0 when every line was written, else 1, with the reason on
+/// stderr. Waits at most [`FINISH_PATIENCE`] for each file: a stdout that
+/// nobody reads cannot hold the shutdown.
+pub(crate) fn finish(summary: fmt::Arguments<'_>) -> i32 {
+    let Some(output) = OUTPUT.get() else {
+        println!("{summary}");
+        return 0;
+    };
+    output.finished.store(true, Ordering::SeqCst);
+    let held = lock(&output.warnings).held_total;
+    let mut text = summary.to_string();
+    if held > 0 {
+        let _ = write!(text, "; {held} warning(s) held back");
+    }
+    text.push('\n');
+    enqueue(Stream::Out, text.into_bytes(), true);
+    let written = wait_drained(&output.out);
+
+    let dropped = output.dropped.load(Ordering::SeqCst);
+    let broken = lock(&output.broken[Stream::Out as usize]).clone();
+    let problem = match (broken, dropped, written) {
+        (Some(why), _, _) => Some(format!(
+            "cannot write to stdout ({why}): {dropped} line(s) of output lost"
+        )),
+        (None, 0, true) => None,
+        (None, _, true) => Some(format!(
+            "{dropped} line(s) of output dropped: stdout was not read fast enough"
+        )),
+        (None, _, false) => Some(format!(
+            "stdout is not being read: the summary and {dropped} other line(s) of output could not be written"
+        )),
+    };
+    let Some(problem) = problem else {
+        // Warnings still queued for stderr go out before the exit too.
+        wait_drained(&output.err);
+        return 0;
+    };
+    enqueue(
+        Stream::Err,
+        format!("{}: error: {problem}\n", output.name).into_bytes(),
+        true,
+    );
+    wait_drained(&output.err);
+    1
+}
+
+/// Waits, at most [`FINISH_PATIENCE`], until `sink` has written
+/// everything queued; whether it did.
+fn wait_drained(sink: &Sink) -> bool {
+    let mut queue = lock(&sink.queue);
+    queue.hurry = true;
+    sink.wake.notify_one();
+    let (queue, timeout) = sink
+        .drained
+        .wait_timeout_while(queue, FINISH_PATIENCE, |q| {
+            !q.chunks.is_empty() || q.writing
+        })
+        .unwrap_or_else(|e| e.into_inner());
+    drop(queue);
+    !timeout.timed_out()
+}
+
+/// A file of our own for stdout or stderr (the same open file, duplicated),
+/// which the writer uses without the lock of Rust's `Stdout`; `None` when
+/// the stream is closed.
+#[cfg(unix)]
+fn duplicate(stream: &impl std::os::fd::AsFd) -> Option<File> {
+    stream.as_fd().try_clone_to_owned().ok().map(File::from)
+}
+
+#[cfg(windows)]
+fn duplicate(stream: &impl std::os::windows::io::AsHandle) -> Option<File> {
+    stream.as_handle().try_clone_to_owned().ok().map(File::from)
+}
+
+/// Whether stdout and stderr lead to the same file, pipe or terminal.
+#[cfg(unix)]
+fn same_file(a: &File, b: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (a.metadata(), b.metadata()) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(windows)]
+fn same_file(_: &File, _: &File) -> bool {
+    // Simplification: on Windows, stdout and stderr keep separate queues.
+    false
+}

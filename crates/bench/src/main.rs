@@ -10,7 +10,8 @@
 //! 3. 1,000 and 5,000 idle clients held by each server: resident memory per
 //!    connection and threads;
 //! 4. lesson-06's sink reading 1 KiB, 64 KiB and 1 MiB per `recv`, and
-//!    iperf3 on loopback when it is installed;
+//!    iperf3 on loopback when it is installed (lesson 06's experiment 6
+//!    shows the effect with one transfer per size; this measures it);
 //! 5. a cold `cargo build -p lesson-05` (the dev profile, as a learner's
 //!    first `cargo run`).
 //!
@@ -23,6 +24,8 @@
 //!
 //! `--quick` runs every part with tiny counts (no cold build, no iperf3)
 //! and checks that the figures are sane: the smoke test uses it.
+
+mod chart;
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -37,7 +40,8 @@ use loadgen::idle::{Idle, Report as IdleReport};
 use loadgen::pingpong::PingPong;
 use loadgen::process;
 use loadgen::stats::median_min_max;
-use netcore::chart::{Bar, bar_chart};
+
+use chart::{Bar, bar_chart};
 
 const NAME: &str = "bench";
 const ABOUT: &str = "measure the lessons side by side (lesson-05 against the tutorial's Python server, logging, idle clients, lesson-06's transfer, a cold build) and write docs/benchmarks.md";

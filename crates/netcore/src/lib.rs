@@ -21,11 +21,9 @@
 //!   signals, the open-file limit, the bytes queued in a socket's buffers;
 //! - [`out`]: printing from many threads at once: buffered when stdout is
 //!   not a terminal, with a switch for per-message lines (`--quiet`);
-//! - [`chart`]: a bar chart as a small SVG file, for measurements;
 //! - [`testing`]: support for the lessons' integration tests: spawn a lesson
 //!   binary, wait for its `listening on IP:PORT` line, kill it in `Drop`.
 
-pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod listener;

@@ -10,7 +10,8 @@
 //! 3. 1,000 and 5,000 idle clients held by each server: resident memory per
 //!    connection and threads;
 //! 4. lesson-06's sink reading 1 KiB, 64 KiB and 1 MiB per `recv`, and
-//!    iperf3 on loopback when it is installed;
+//!    iperf3 on loopback when it is installed (lesson 06's experiment 6
+//!    shows the effect with one transfer per size; this measures it);
 //! 5. a cold `cargo build -p lesson-05` (the dev profile, as a learner's
 //!    first `cargo run`).
 //!
@@ -23,6 +24,8 @@
 //!
 //! `--quick` runs every part with tiny counts (no cold build, no iperf3)
 //! and checks that the figures are sane: the smoke test uses it.
+
+mod chart;
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -37,7 +40,8 @@ use loadgen::idle::{Idle, Report as IdleReport};
 use loadgen::pingpong::PingPong;
 use loadgen::process;
 use loadgen::stats::median_min_max;
-use netcore::chart::{Bar, bar_chart};
+
+use chart::{Bar, bar_chart};
 
 const NAME: &str = "bench";
 const ABOUT: &str = "measure the lessons side by side (lesson-05 against the tutorial's Python server, logging, idle clients, lesson-06's transfer, a cold build) and write docs/benchmarks.md";
@@ -699,7 +703,7 @@ fn versus_python(
     let part = format!(
         "## 1. lesson-05 against the tutorial's Python server\n\n\
          {python_note}lesson-05 is the plain server (`src/main.rs`, a `println!` per message), \
-         hardened the one of `src/bin/hardened.rs` (output written in batches). \
+         hardened the one of `src/bin/hardened/` (output queued and written in batches by a thread of its own). \
          Each client sends the tutorial's message and waits for the reply `ok, 收到了`, \
          {} messages per run in all; every server prints every message to a file. \
          CPU time is the server process's, user and system, from `/proc/PID/stat`, per verified reply.\n\n\

@@ -19,11 +19,9 @@
 //!   listening is *not* the lesson (experiments, fake peers in tests);
 //! - [`sys`]: the few OS calls neither `std` nor socket2 offers: shutdown
 //!   signals, the open-file limit, the bytes queued in a socket's buffers;
-//! - [`chart`]: a bar chart as a small SVG file, for measurements;
 //! - [`testing`]: support for the lessons' integration tests: spawn a lesson
 //!   binary, wait for its `listening on IP:PORT` line, kill it in `Drop`.
 
-pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod listener;

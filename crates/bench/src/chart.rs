@@ -1,27 +1,21 @@
-//! A horizontal bar chart as a small, self-contained SVG file, for
-//! measurements a lesson wants to show as a picture (no plotting crate: the
-//! chart is a few rectangles and labels).
+//! A horizontal bar chart as a small, self-contained SVG file, for the
+//! benchmarks' figures in docs/ (no plotting crate: the chart is a few
+//! rectangles and labels).
 
 use std::fmt::Write as _;
 
 /// One bar: its label and its value.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Bar {
+pub(crate) struct Bar {
     /// Shown left of the bar.
-    pub label: String,
+    pub(crate) label: String,
     /// The bar's length, in the chart's unit.
-    pub value: f64,
+    pub(crate) value: f64,
 }
 
 /// Renders `bars` as an SVG document titled `title`, with each value printed
 /// after its bar followed by `unit`.
-///
-/// ```
-/// use netcore::chart::{Bar, bar_chart};
-/// let svg = bar_chart("Throughput", "MB/s", &[Bar { label: "1 KiB".into(), value: 950.0 }]);
-/// assert!(svg.starts_with("<svg") && svg.contains("1 KiB") && svg.contains("950 MB/s"));
-/// ```
-pub fn bar_chart(title: &str, unit: &str, bars: &[Bar]) -> String {
+pub(crate) fn bar_chart(title: &str, unit: &str, bars: &[Bar]) -> String {
     const WIDTH: f64 = 640.0;
     const LABEL: f64 = 120.0;
     const ROW: f64 = 34.0;
@@ -88,6 +82,20 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bar_shows_its_label_and_its_value_with_the_unit() {
+        let svg = bar_chart(
+            "Throughput",
+            "MB/s",
+            &[Bar {
+                label: "1 KiB".into(),
+                value: 950.0,
+            }],
+        );
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(svg.contains(">1 KiB<") && svg.contains("950 MB/s"), "{svg}");
+    }
 
     #[test]
     fn bars_scale_to_the_largest_value() {

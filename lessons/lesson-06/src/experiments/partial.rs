@@ -1,0 +1,80 @@
+//! Experiment 5: a non-blocking `send` takes only what fits.
+
+use std::io::Read;
+use std::net::Shutdown;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use netcore::{Context, Error};
+use socket2::Socket;
+
+use super::common::{PATIENCE, connected_pair};
+use crate::{KIB, MIB};
+
+// ANCHOR: partial
+/// Experiment 5: A non-blocking `send` takes only what fits; a loop must send the rest.
+pub(crate) fn partial_send() -> Result<(), Error> {
+    println!("5. A non-blocking send() may take fewer bytes than offered.");
+    let (client, conn) = connected_pair()?;
+    client.set_nonblocking(true).context(|| "set_nonblocking")?;
+    let data = vec![b'z'; 4 * MIB];
+    let first = send_some(&client, &data)?;
+    println!(
+        "   client.send(4 MiB) -> {first} bytes: only what fit in the buffers (the server is not reading)"
+    );
+
+    // Now let the server read everything, and send the rest in a loop.
+    let reader = thread::spawn(move || {
+        let mut buffer = vec![0u8; 64 * KIB];
+        let mut total = 0usize;
+        while let Ok(n) = (&conn).read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        total
+    });
+    let mut sent = first;
+    let mut calls = 1;
+    let deadline = Instant::now() + PATIENCE;
+    while sent < data.len() && Instant::now() < deadline {
+        match client.send(&data[sent..]) {
+            Ok(n) => {
+                sent += n;
+                calls += 1;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(1));
+            }
+            Err(err) => return Err(Error::io("send failed", &err)),
+        }
+    }
+    client
+        .shutdown(Shutdown::Write)
+        .context(|| "shutdown failed")?;
+    let received = reader.join().unwrap_or(0);
+    println!("   sending all 4 MiB took {calls} send() calls that each took what fit;");
+    println!("   the server received {received} of {} bytes.", data.len());
+    println!(
+        "   That loop is Python's sendall() and Rust's write_all(); one send() can lose the rest."
+    );
+    Ok(())
+}
+// ANCHOR_END: partial
+
+/// A non-blocking send that waits (boundedly) for the first bytes to fit.
+fn send_some(client: &Socket, data: &[u8]) -> Result<usize, Error> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match client.send(data) {
+            Ok(n) => return Ok(n),
+            Err(err)
+                if err.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline =>
+            {
+                thread::sleep(Duration::from_millis(1));
+            }
+            Err(err) => return Err(Error::io("send failed", &err)),
+        }
+    }
+}

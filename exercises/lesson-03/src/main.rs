@@ -35,7 +35,7 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
 
     // TODO 1 (socket): create a TCP socket for `addr`'s family with socket2::Socket::new.
     //
-    // TODO 2 (SO_REUSEADDR): set_reuse_address(true), so that the server can be started again
+    // TODO 2 (reuseaddr): SO_REUSEADDR: set_reuse_address(true), so that the server can be started again
     //     at once on the same port. The grader checks this.
     //
     // TODO 3 (bind): bind it to `addr`; report a failure with netcore::error::bind_failed.
@@ -46,7 +46,7 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // TODO 5 (accept): accept one client; print its address (netcore::pyrepr::PyAddr prints it
     //     the way Python does).
     //
-    // TODO 6 (recv): receive up to 1024 bytes from the *accepted* socket and print them decoded
+    // TODO 6 (recv, decode): receive up to 1024 bytes from the *accepted* socket and print them decoded
     //     (options.encoding.decode). Invalid bytes must not stop the server: warn and go on.
     //
     // TODO 7 (send): send all of `reply`, in a loop (send may take only part).

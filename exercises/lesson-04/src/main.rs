@@ -44,8 +44,8 @@ fn main() -> ExitCode {
 /// Accepts clients one after another and talks with each until it leaves.
 fn server(port: u16, encoding: Encoding) -> Result<(), Error> {
     let addr = resolve("0.0.0.0", port)?;
-    // TODO 1: socket, SO_REUSEADDR, bind(addr), listen(128); print `listening on IP:PORT`.
-    // TODO 2: in a loop, accept a client; then, in an inner loop:
+    // TODO 1 (server): socket, SO_REUSEADDR, bind(addr), listen(128); print `listening on IP:PORT`.
+    // TODO 2 (server): in a loop, accept a client; then, in an inner loop:
     //     recv up to 1024 bytes;
     //     0 bytes: the client has closed. Print that it is offline and leave the inner loop.
     //         (Every later recv would return 0 at once: a loop that goes on spins forever,
@@ -64,11 +64,11 @@ fn server(port: u16, encoding: Encoding) -> Result<(), Error> {
 /// server closes the connection.
 fn client(port: u16, encoding: Encoding) -> Result<(), Error> {
     let addr = resolve("127.0.0.1", port)?;
-    // TODO 3: socket and connect to `addr`.
-    // TODO 4: read one line from stdin (std::io::stdin().read_line), send it encoded.
+    // TODO 3 (client): socket and connect to `addr`.
+    // TODO 4 (client): read one line from stdin (std::io::stdin().read_line), send it encoded.
     //     Read only that one line: the grader leaves stdin open, so reading it to the end
     //     (read_to_string, lines()) would wait forever.
-    // TODO 5: recv in a loop, printing each reply decoded; when recv returns 0 the server has
+    // TODO 5 (client): recv in a loop, printing each reply decoded; when recv returns 0 the server has
     //     closed: print that, and return Ok(()) so that the program exits.
     //     Do not stop at the first reply: the grader replies, waits a while with the
     //     connection open, and only then closes; your client must still be there, in recv.

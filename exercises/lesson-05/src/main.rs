@@ -30,10 +30,10 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     let addr = options.addr()?;
     let reply = options.encoding.encode(REPLY)?;
 
-    // TODO 1: socket, SO_REUSEADDR, bind(addr), listen(128), as in exercise 03; print
+    // TODO 1 (listen): socket, SO_REUSEADDR, bind(addr), listen(128), as in exercise 03; print
     //     `listening on IP:PORT` and flush stdout.
     //
-    // TODO 2: accept in a loop. For each client, print `client connected: ` and its address,
+    // TODO 2 (accept_loop, spawn): accept in a loop. For each client, print `client connected: ` and its address,
     //     then start a thread for it (std::thread::spawn) that runs handle_client. The main
     //     thread goes straight back to accept: a silent client must not block the next one.
     //
@@ -44,7 +44,7 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     ))
 }
 
-// TODO 3: write the thread's work, for example
+// TODO 3 (handle): write the thread's work, for example
 //     fn handle_client(conn: socket2::Socket, ip_port: std::net::SocketAddr,
 //                      encoding: netcore::text::Encoding, reply: Vec<u8>)
 //   - make ONE decoder for the connection: `let mut decoder = encoding.decoder();` It keeps

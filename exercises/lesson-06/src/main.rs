@@ -53,11 +53,11 @@ fn main() -> ExitCode {
 /// Counts every byte of one connection and replies with the count.
 fn sink(port: u16) -> Result<(), Error> {
     let addr = resolve("0.0.0.0", port)?;
-    // TODO 1: socket, SO_REUSEADDR, bind(addr), listen(128); print `listening on IP:PORT`.
-    // TODO 2: accept ONE connection. recv in a loop, adding up the lengths, until recv
+    // TODO 1 (sink): socket, SO_REUSEADDR, bind(addr), listen(128); print `listening on IP:PORT`.
+    // TODO 2 (sink): accept ONE connection. recv in a loop, adding up the lengths, until recv
     //     returns 0 (the sender has closed its side). One recv(1024) is not enough: the
     //     grader sends 3 to 9 MiB (a different amount every run) in uneven pieces.
-    // TODO 3: reply with the count as decimal digits (e.g. b"8388608"), then close.
+    // TODO 3 (sink): reply with the count as decimal digits (e.g. b"8388608"), then close.
     // Then delete these two lines.
     let _ = addr;
     Err(Error::msg(
@@ -70,10 +70,10 @@ fn source(port: u16, bytes: u64) -> Result<(), Error> {
     let addr = resolve("127.0.0.1", port)?;
     // The data to send, written for you.
     let data: Vec<u8> = (0..bytes).map(|i| (i % 251) as u8).collect();
-    // TODO 4: socket and connect to `addr`.
-    // TODO 5: send ALL of `data`: send() returns how many bytes it took, which may be fewer
+    // TODO 4 (source): socket and connect to `addr`.
+    // TODO 5 (source): send ALL of `data`: send() returns how many bytes it took, which may be fewer
     //     than offered (the grader does not read at first, so the buffers fill). Loop.
-    // TODO 6: close the socket and return Ok(()).
+    // TODO 6 (source): close the socket and return Ok(()).
     // Then delete these two lines.
     let _ = (addr, data);
     Err(Error::msg(

@@ -163,8 +163,9 @@ fn idle_holds_silent_connections_and_reads_the_servers_memory_and_threads() {
 
 #[test]
 fn idle_sees_connections_the_server_closes() {
-    // --max-clients 2: the other three are told "busy" and closed.
-    let server = hardened(&["--max-clients", "2"]);
+    // --max-clients 2, both places open to one address: the other three
+    // are told "busy" and closed.
+    let server = hardened(&["--max-clients", "2", "--max-per-address", "2"]);
     let port = server.addr().port().to_string();
     let out = loadgen(&["idle", "--port", &port, "--clients", "5", "--seconds", "1"]);
     assert_eq!(out.status.code(), Some(1));
@@ -214,7 +215,7 @@ fn bench_quick_prints_every_table_with_sane_figures() {
         "## 2. The cost of logging every message",
         "## 3. Idle clients",
         "## 4. lesson-06's transfer",
-        "## 5. A cold build of lesson-05",
+        "## 5. Cold builds of the lessons",
         "## Targets",
     ] {
         assert!(stdout.contains(heading), "no {heading:?} in:\n{stdout}");

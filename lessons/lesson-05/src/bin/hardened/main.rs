@@ -296,7 +296,7 @@ fn run(
             reply: Arc::clone(&reply),
             limits,
             stats: Arc::clone(&stats),
-            _slot: slot,
+            slot,
         };
         let spawned = thread::Builder::new()
             .name(format!("client {ip_port}"))
@@ -351,7 +351,7 @@ struct Client {
     limits: Limits,
     stats: Arc<Stats>,
     /// The client's place, given back when the thread ends.
-    _slot: Slot,
+    slot: Slot,
 }
 
 impl Client {
@@ -367,6 +367,17 @@ impl Client {
             return;
         };
         self.stats.clients.fetch_add(1, Ordering::Relaxed);
+        self.talk(&conn);
+        // Give the place back, then close(): a client that sees the close
+        // and comes back finds its place free.
+        drop(self.slot);
+        drop(conn);
+    }
+
+    /// The conversation: recv, print, reply, until the client leaves, its
+    /// time runs out, or a reply cannot be sent. (`mut conn: &Socket`:
+    /// reading goes through a shared reference, which `read` borrows.)
+    fn talk(&self, mut conn: &Socket) {
         let ip_port = self.ip_port;
         // ANCHOR: idle
         // --idle-timeout: each recv waits only for the time the client has
@@ -397,7 +408,7 @@ impl Client {
                 }
             }
             // recv(1024): whatever has arrived, at most 1024 bytes.
-            let n = match (&conn).read(&mut buffer) {
+            let n = match conn.read(&mut buffer) {
                 Ok(n) => n,
                 Err(err) if is_timeout(&err) => continue,
                 Err(err) => {
@@ -435,13 +446,10 @@ impl Client {
             }
             self.take_on(&mut decoder, &buffer[..n]);
             self.stats.in_flight.fetch_sub(1, Ordering::SeqCst);
-            if !send_reply(&conn, ip_port, &self.reply) {
+            if !send_reply(conn, ip_port, &self.reply) {
                 return;
             }
         }
-        // close(): end the conversation with this client. (Dropping `conn`
-        // would do the same when the function returns.)
-        drop(conn);
     }
 
     /// Says why a client's time ran out.

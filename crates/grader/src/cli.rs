@@ -21,8 +21,7 @@ use crate::{batch, exercise, jail, report, sandbox};
 
 /// What COMMAND and TEMPLATE may hold, said in every help that takes one,
 /// after a line that says which it is.
-const PLACEHOLDERS: &str = "\
-  {port}   a free loopback port (also in the environment as PORT)
+const PLACEHOLDERS: &str = "  {port}   a free loopback port (also in the environment as PORT)
   {host}   127.0.0.1 (also HOST)
   {mode}   lesson-04 runs the program as `server` and `client`, lesson-06 as
            `sink` and `source` (also MODE)

@@ -153,8 +153,8 @@ fn help_and_version_exit_0_on_stdout() {
     let check = String::from_utf8(grader(&["check", "--help"]).stdout).unwrap();
     for needle in [
         "[-- <COMMAND>...]",
-        "{port}",
-        "{mode}",
+        "\n  {port}   a free loopback port",
+        "\n  {mode}   lesson-04 runs",
         "{bytes}",
         "--setup-timeout <SECS>",
         "[default: 300]",
@@ -167,7 +167,8 @@ fn help_and_version_exit_0_on_stdout() {
     let top = String::from_utf8(grader(&["--help"]).stdout).unwrap();
     for needle in [
         "grader batch LESSON DIR --run TEMPLATE",
-        "{host}",
+        "\n  {port}   a free loopback port",
+        "\n  {host}   127.0.0.1",
         "sandbox",
     ] {
         assert!(top.contains(needle), "{needle} missing from\n{top}");

@@ -1,5 +1,6 @@
 //! Every program's `--help` fits a terminal of 80 columns (a Chinese
-//! character takes two).
+//! character takes two): the lessons', loadgen's, bench's and the
+//! grader's.
 
 use std::process::Command;
 
@@ -24,15 +25,24 @@ fn every_lessons_help_fits_80_columns() {
         .map(|name| cargo_bin(name))
         .collect();
     programs.push(cargo_bin_of("lesson-05", "hardened"));
-    for program in programs {
-        let output = Command::new(&program).arg("--help").output().unwrap();
-        assert!(output.status.success(), "{}", program.display());
+    let mut runs: Vec<(std::path::PathBuf, &[&str])> = programs
+        .into_iter()
+        .map(|program| (program, &["--help"][..]))
+        .collect();
+    // The grader's help, and its commands' with the most options.
+    let grader = cargo_bin("grader");
+    for args in [&["--help"][..], &["check", "--help"], &["batch", "--help"]] {
+        runs.push((grader.clone(), args));
+    }
+    for (program, args) in runs {
+        let output = Command::new(&program).args(args).output().unwrap();
+        assert!(output.status.success(), "{} {args:?}", program.display());
         let help = String::from_utf8(output.stdout).unwrap();
         assert!(help.lines().count() > 3, "{help}");
         for line in help.lines() {
             assert!(
                 columns(line) <= 80,
-                "{}: {} columns: {line}",
+                "{} {args:?}: {} columns: {line}",
                 program.display(),
                 columns(line)
             );

@@ -1,123 +1,353 @@
 //! The `grader` command line: `list`, `check`, `hint`, `progress`, `batch`.
+//!
+//! [`command`] declares it to clap; each subcommand's values are then read
+//! into [`Options`], and checked against one another (a lesson that runs
+//! the program in modes needs `{mode}` in the command, say).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use clap::builder::PossibleValuesParser;
+use clap::error::ErrorKind;
+use clap::parser::{MatchesError, ValueSource};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use loadgen::cli::{self as shared, Stop, whole};
+
 use crate::catalog::{self, Lesson};
 use crate::run::{self, Outcome, Settings};
 use crate::{batch, exercise, jail, report, sandbox};
 
-/// The help text.
-pub const USAGE: &str = "\
-grader: grades a student's program for a lesson of the socket course, as a black box
+/// What COMMAND and TEMPLATE may hold, said in every help that takes one,
+/// after a line that says which it is.
+const PLACEHOLDERS: &str = "  {port}   a free loopback port (also in the environment as PORT)
+  {host}   127.0.0.1 (also HOST)
+  {mode}   lesson-04 runs the program as `server` and `client`, lesson-06 as
+           `sink` and `source` (also MODE)
+  {bytes}  how many bytes lesson-06's source must send (also BYTES)";
 
-Usage:
-  grader list                                  the lessons, their checks and points
-  grader check LESSON [OPTIONS] [-- COMMAND...]  grade one program (no COMMAND: the
-                                               lesson's exercise, exercises/LESSON, built first)
-  grader hint LESSON [OPTIONS] [-- COMMAND...]   the next thing to fix: the first failing check
-  grader progress [OPTIONS]                    which lessons' exercises pass, as bars
-  grader batch LESSON DIR --run TEMPLATE [OPTIONS]  grade every student folder in DIR
+/// The sandbox, in a sentence.
+const SANDBOX: &str = "\
+Programs run in a sandbox: namespaces of their own (processes, network,
+mounts), a private /tmp, a read-only machine and a clean environment (see
+docs/grading.md, safety).";
 
-COMMAND (and TEMPLATE) are run with these filled in wherever they appear:
-  {port}  a free loopback port (also in the environment as PORT)
-  {host}  127.0.0.1 (also HOST)
-  {mode}  lesson-04 runs the program as `server` and `client`, lesson-06 as `sink` and
-          `source` (also MODE)
-  {bytes} how many bytes lesson-06's source must send (also BYTES)
+/// The exit statuses of every command that grades.
+const EXIT_STATUS: &str = "\
+Exit status: 0 every check passed, 1 some check failed, 2 a usage error, or a
+program that cannot be started at all (a missing interpreter, a file its user
+cannot read).";
 
-Options of check and hint:
-  --port N            use port N instead of a free one (programs that hard-code 8080)
-  --dir DIR           the submission's folder: copied into the program's work folder
-                      (/tmp/work), where it runs
-  --setup TEMPLATE    a build step run first in the work folder, in the same sandbox
-  --setup-timeout S   the build step's time limit in seconds [default: 300]
-  --format FORMAT     text, json, junit, gradescope or classroom (one `result=` line
-                      for GitHub Classroom's grading reporter) [default: text]
-  --output FILE       write the report to FILE instead of standard output
-  --only IDS          score only these checks (comma-separated ids; all still run)
-  --watch             grade again whenever a file of the exercise (or of --dir) changes
+/// The formats of `--format`.
+const FORMATS: [&str; 5] = ["text", "json", "junit", "gradescope", "classroom"];
 
-Options of batch:
-  --run TEMPLATE      the shell command run in each student's work folder
-  --setup TEMPLATE    a build step run first in each work folder, in the same sandbox
-  --setup-timeout S   the build step's time limit in seconds [default: 300]
-  --jobs N            students graded at once, each in a sandbox of its own [default: 2]
-  --csv FILE          the gradebook [default: grades.csv in the current folder]
-  --junit FILE        also write JUnit XML, a test suite per student
+/// The grader's command line, as clap parses it and `--help` shows it.
+pub fn command() -> Command {
+    let command = Command::new("grader")
+        .about("grades a student's program for a lesson of the socket course, as a black box")
+        .version(env!("CARGO_PKG_VERSION"))
+        .override_usage(
+            "grader list\n       \
+             grader check LESSON [OPTIONS] [-- COMMAND...]\n       \
+             grader hint LESSON [OPTIONS] [-- COMMAND...]\n       \
+             grader progress [OPTIONS]\n       \
+             grader batch LESSON DIR --run TEMPLATE [OPTIONS]",
+        )
+        .subcommand_required(true)
+        // `grader help [COMMAND]` is `--help` (see `main`), and the flags
+        // say "print this help" as every program of the course does.
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(shared::help_flag().global(true))
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("print the version"),
+        )
+        // Given twice, an option's last value counts, as before clap.
+        .args_override_self(true)
+        .after_help(format!(
+            "grader check --help lists check's options; so for hint, progress and batch.\n\n\
+             COMMAND, and batch's --run TEMPLATE, are run with these filled in wherever\n\
+             they appear:\n{PLACEHOLDERS}\n\n{SANDBOX}\n\n{EXIT_STATUS}"
+        ))
+        .subcommand(Command::new("list").about("the lessons, their checks and points"))
+        .subcommand(program_options(
+            Command::new("check")
+                .about("grade one program (no COMMAND: the lesson's exercise, built first)"),
+        ))
+        .subcommand(program_options(
+            Command::new("hint").about("the next thing to fix: the first failing check"),
+        ))
+        .subcommand(
+            Command::new("progress")
+                .about("which lessons' exercises pass, as bars")
+                .args(sandbox_options())
+                .after_help(SANDBOX),
+        )
+        .subcommand(
+            Command::new("batch")
+                .about("grade every student folder in DIR, into a CSV gradebook")
+                .arg(lesson_arg())
+                .arg(
+                    Arg::new("dir")
+                        .value_name("DIR")
+                        .required(true)
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("the class: a folder of student folders"),
+                )
+                .arg(
+                    value("run", "TEMPLATE")
+                        .required(true)
+                        .help("the shell command run in each student's work folder, e.g. 'python3 server.py {port}'"),
+                )
+                .args(setup_options("each work folder"))
+                .arg(
+                    value("jobs", "N")
+                        .value_parser(whole(1, 64))
+                        .default_value("2")
+                        .help("students graded at once, each in a sandbox of its own"),
+                )
+                .arg(
+                    value("csv", "FILE")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("the gradebook [default: grades.csv in the current folder]"),
+                )
+                .arg(
+                    value("junit", "FILE")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("also write JUnit XML, a test suite per student"),
+                )
+                .args(sandbox_options())
+                .after_help(format!(
+                    "TEMPLATE is run with these filled in wherever they appear:\n\
+                     {PLACEHOLDERS}\n\n{SANDBOX}\n\n{EXIT_STATUS}"
+                )),
+        );
+    shared::fit_help(command)
+}
 
-Options of every command:
-  --time-scale F      multiply every time limit by F (a slow machine: 2) [default: 1]
-  --timeout SECS      one program's whole grading run [default: 300]
-  --run-as USER       run programs as USER; `root` for code you trust [default: a uid of
-                      the grading's own when the grader runs as root, else the grader's]
-  --no-pty            give the program's stdout a pipe instead of a pseudo-terminal
-  --memory MIB        memory a submission's processes may use together (a cgroup, as root)
-                      and each process (RLIMIT_DATA: address space merely reserved, as a
-                      JVM does, is not counted) [default: 2048]
-  --disk MIB          the program's private /tmp, which holds its work folder [default: 256]
-  --env NAME=VALUE    add to the programs' clean environment (e.g. PATH=...); repeatable
-  --locale LOCALE     the programs' LANG and LC_ALL, so that Java and C print UTF-8;
-                      `inherit` keeps the grader's own [default: C.UTF-8]
-  --cpu SECS          CPU-time limit per process [default: 60]
-  --processes N       processes and threads a program may add [default: 512]
-  --no-namespaces     run programs without namespaces (as where the kernel refuses them)
-  -h, --help          print this help;  -V, --version  print the version
+/// An option that takes a value. The value may start with '-', as before
+/// clap: the program's command is split off at `--` before clap sees the
+/// options (see [`main`]), so nothing after `--` can be taken for a value.
+fn value(name: &'static str, value_name: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name(value_name)
+        .allow_hyphen_values(true)
+}
 
-Programs run in a sandbox: namespaces of their own (processes, network, mounts), a private
-/tmp, a read-only machine and a clean environment (see docs/grading.md, safety).
+/// A switch.
+fn switch(name: &'static str) -> Arg {
+    Arg::new(name).long(name).action(ArgAction::SetTrue)
+}
 
-Exit status: 0 every check passed, 1 some check failed, 2 a usage error, or a program
-that cannot be started at all (a missing interpreter, a file its user cannot read).
-";
+/// `LESSON`, checked against the catalog while parsing.
+fn lesson_arg() -> Arg {
+    Arg::new("lesson")
+        .value_name("LESSON")
+        .required(true)
+        .value_parser(|id: &str| {
+            catalog::lesson(id).ok_or_else(|| {
+                let known: Vec<&str> = catalog::LESSONS.iter().map(|l| l.id).collect();
+                format!("expected one of {}", known.join(", "))
+            })
+        })
+        .help("the lesson, e.g. lesson-05 (see grader list)")
+}
+
+/// `check` and `hint`: one program, or the lesson's exercise.
+fn program_options(command: Command) -> Command {
+    command
+        .arg(lesson_arg())
+        .arg(
+            Arg::new("command")
+                .value_name("COMMAND")
+                .last(true)
+                .num_args(1..)
+                .help("the program, after --, e.g. -- python3 server.py {port}"),
+        )
+        .arg(
+            value("port", "N")
+                .value_parser(|v: &str| {
+                    v.parse::<u16>()
+                        .ok()
+                        .filter(|&p| p > 0)
+                        .ok_or_else(|| "expected a port number from 1 to 65535".to_owned())
+                })
+                .help("use port N instead of a free one (programs that hard-code 8080)"),
+        )
+        .arg(
+            value("dir", "DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("the submission's folder: copied into the program's work folder (/tmp/work), where it runs"),
+        )
+        .args(setup_options("the work folder"))
+        .arg(
+            value("format", "FORMAT")
+                .value_parser(PossibleValuesParser::new(FORMATS))
+                .hide_possible_values(true)
+                .default_value("text")
+                .help("text, json, junit, gradescope or classroom (one `result=` line for GitHub Classroom's grading reporter)"),
+        )
+        .arg(
+            value("output", "FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("write the report to FILE instead of standard output"),
+        )
+        .arg(
+            value("only", "IDS")
+                .help("score only these checks (comma-separated ids; all still run)"),
+        )
+        .arg(switch("watch").help(
+            "grade again whenever a file of the exercise (or of --dir) changes",
+        ))
+        .args(sandbox_options())
+        .after_help(format!(
+            "COMMAND is run with these filled in wherever they appear:\n\
+             {PLACEHOLDERS}\n\n{SANDBOX}\n\n{EXIT_STATUS}"
+        ))
+}
+
+/// `--setup` and `--setup-timeout`, of check, hint and batch.
+fn setup_options(folder: &str) -> [Arg; 2] {
+    [
+        value("setup", "TEMPLATE").help(format!(
+            "a build step run first in {folder}, in the same sandbox"
+        )),
+        value("setup-timeout", "SECS")
+            .value_parser(whole(1, 86_400))
+            .default_value("300")
+            .help("the build step's time limit in seconds"),
+    ]
+}
+
+/// The options of every command that grades: the sandbox and its limits.
+/// `batch` passes the ones given on to each student's `grader check`
+/// ([`passed_on`]).
+fn sandbox_options() -> Vec<Arg> {
+    let limits = sandbox::Limits::default();
+    [
+        value("time-scale", "F")
+            .value_parser(|v: &str| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && (0.1..=100.0).contains(f))
+                    .ok_or_else(|| "expected a number from 0.1 to 100".to_owned())
+            })
+            .default_value("1")
+            .help("multiply every time limit by F (a slow machine: 2)"),
+        value("timeout", "SECS")
+            .value_parser(whole(1, 86_400))
+            .default_value("300")
+            .help("one program's whole grading run"),
+        value("run-as", "USER").help(
+            "run programs as USER; `root` for code you trust [default: a uid of the grading's own when the grader runs as root, else the grader's]",
+        ),
+        switch("no-pty").help("give the program's stdout a pipe instead of a pseudo-terminal"),
+        value("memory", "MIB")
+            .value_parser(whole(16, 1 << 20))
+            .default_value((limits.memory_bytes >> 20).to_string())
+            .help("memory a submission's processes may use together (a cgroup, as root) and each process (RLIMIT_DATA: address space merely reserved, as a JVM does, is not counted)"),
+        value("disk", "MIB")
+            .value_parser(whole(8, 1 << 20))
+            .default_value(jail::DEFAULT_DISK_MIB.to_string())
+            .help("the program's private /tmp, which holds its work folder"),
+        value("env", "NAME=VALUE")
+            .action(ArgAction::Append)
+            .value_parser(|v: &str| {
+                v.split_once('=')
+                    .filter(|(k, _)| {
+                        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .ok_or_else(|| {
+                        "expected NAME=VALUE, e.g. PATH=/opt/jdk/bin:/usr/bin:/bin".to_owned()
+                    })
+            })
+            .help("add to the programs' clean environment (e.g. PATH=...); repeatable"),
+        value("locale", "LOCALE")
+            .default_value(run::DEFAULT_LOCALE)
+            .help("the programs' LANG and LC_ALL, so that Java and C print UTF-8; `inherit` keeps the grader's own"),
+        value("cpu", "SECS")
+            .value_parser(whole(1, 86_400))
+            .default_value(limits.cpu_seconds.to_string())
+            .help("CPU-time limit per process"),
+        value("processes", "N")
+            .value_parser(whole(1, 100_000))
+            .default_value(limits.processes.to_string())
+            .help("processes and threads a program may add"),
+        switch("no-namespaces")
+            .help("run programs without namespaces (as where the kernel refuses them)"),
+    ]
+    .into_iter()
+    .map(|arg| arg.help_heading("Sandbox and limits"))
+    .collect()
+}
 
 /// Runs the command line `args` (without the program name).
 pub fn main(args: &[String]) -> ExitCode {
-    match dispatch(args) {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("grader: error: {message} (see grader --help)");
-            ExitCode::from(2)
-        }
+    // `grader help [COMMAND]` is `grader [COMMAND] --help`, as before clap.
+    let mut args = args.to_vec();
+    if args.first().map(String::as_str) == Some("help") {
+        args.remove(0);
+        args.push("--help".to_owned());
     }
-}
-
-fn dispatch(args: &[String]) -> Result<ExitCode, String> {
-    match args.first().map(String::as_str) {
-        None => Err("a command is needed: list, check, hint, progress or batch".to_owned()),
-        Some("-h" | "--help" | "help") => {
-            print!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
+    // The program's command, after the first `--`, is split off here, not
+    // by clap: then an option's value may start with '-' (`--run -x`)
+    // without `--run --` taking `--` for its value.
+    let program = args
+        .iter()
+        .position(|a| a == "--")
+        .map(|i| args.drain(i..).skip(1).collect::<Vec<String>>());
+    let matches = match shared::parse(command(), &args) {
+        Ok(matches) => matches,
+        Err(Stop::Usage {
+            kind: ErrorKind::UnknownArgument,
+            argument: Some(argument),
+            message,
+            help,
+        }) if !argument.starts_with('-') && (help == "grader check" || help == "grader hint") => {
+            // A word of the program's command, most likely.
+            return fail(
+                &help,
+                &format!("{message}: put the program's command after --"),
+            );
         }
-        Some("-V" | "--version") => {
-            println!("grader {}", env!("CARGO_PKG_VERSION"));
-            Ok(ExitCode::SUCCESS)
-        }
-        Some("list") => {
+        Err(stop) => return stop.exit("grader"),
+    };
+    let Some((name, matches)) = matches.subcommand() else {
+        // Not reached: clap requires a subcommand, and says so.
+        return fail(
+            "grader",
+            "a command is needed: list, check, hint, progress or batch",
+        );
+    };
+    let result = match (name, program) {
+        ("list", None) => {
             print!("{}", list());
             Ok(ExitCode::SUCCESS)
         }
-        Some("check") => check(&args[1..], false),
-        Some("hint") => check(&args[1..], true),
-        Some("progress") => help_or(progress(&args[1..])),
-        Some("batch") => help_or(batch(&args[1..])),
-        Some(other) => Err(format!(
-            "unknown command '{other}': expected list, check, hint, progress or batch"
-        )),
-    }
+        ("check", program) => check(matches, program.unwrap_or_default(), false),
+        ("hint", program) => check(matches, program.unwrap_or_default(), true),
+        ("progress", None) => progress(matches),
+        ("batch", None) => batch(matches),
+        (_, _) => {
+            Err("unexpected argument '--': only check and hint take a program's command".to_owned())
+        }
+    };
+    result.unwrap_or_else(|message| fail(&format!("grader {name}"), &message))
 }
 
-/// Turns the options parser's request for help into the help text.
-fn help_or(result: Result<ExitCode, String>) -> Result<ExitCode, String> {
-    match result {
-        Err(e) if e == "__help" => {
-            print!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        other => other,
-    }
+/// Prints a usage error as one line, pointing to `help`'s `--help`, and
+/// gives the exit status 2.
+fn fail(help: &str, message: &str) -> ExitCode {
+    eprintln!("{}", shared::usage("grader", help, message));
+    ExitCode::from(shared::USAGE_EXIT_CODE)
 }
 
 fn list() -> String {
@@ -164,215 +394,109 @@ struct Options {
     output: Option<PathBuf>,
     only: Vec<String>,
     watch: bool,
-    run_as: Option<String>,
-    /// Options to pass on to a child `grader check` (batch).
-    pass_on: Vec<String>,
-    // batch
-    run: Option<String>,
     setup: Option<String>,
     setup_timeout: Duration,
-    jobs: usize,
-    csv: Option<PathBuf>,
-    junit: Option<PathBuf>,
 }
 
-fn parse_options(args: &[String]) -> Result<(Options, Vec<String>), String> {
-    let mut o = Options {
-        settings: Settings {
-            command: Vec::new(),
-            port: None,
-            time_scale: 1.0,
-            total_timeout: Duration::from_secs(300),
-            limits: sandbox::Limits::default(),
-            run_as: sandbox::RunAs::Same,
-            pty: true,
-            dir: None,
-            locale: Some(run::DEFAULT_LOCALE.to_owned()),
-            env: Vec::new(),
-            jail: None,
-        },
-        disk_mib: jail::DEFAULT_DISK_MIB,
-        no_namespaces: false,
-        format: "text".to_owned(),
-        output: None,
-        only: Vec::new(),
-        watch: false,
-        run_as: None,
-        pass_on: Vec::new(),
-        run: None,
-        setup: None,
-        setup_timeout: Duration::from_secs(300),
-        jobs: 2,
-        csv: None,
-        junit: None,
-    };
-    let (options, command) = match args.iter().position(|a| a == "--") {
-        Some(i) => (&args[..i], args[i + 1..].to_vec()),
-        None => (args, Vec::new()),
-    };
-    let mut positional = Vec::new();
-    let mut iter = options.iter();
-    while let Some(option) = iter.next() {
-        if !option.starts_with('-') {
-            positional.push(option.clone());
-            continue;
-        }
-        let (name, inline) = match option.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (option.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
-                .ok_or_else(|| format!("option {name} needs a value"))
-        };
-        match name {
-            "--port" => {
-                let v = value()?;
-                o.settings.port =
-                    Some(v.parse().ok().filter(|&p: &u16| p > 0).ok_or_else(|| {
-                        format!(
-                            "invalid value '{v}' for --port: expected a port number from 1 to 65535"
-                        )
-                    })?);
-            }
-            "--dir" => o.settings.dir = Some(PathBuf::from(value()?)),
-            "--format" => {
-                o.format = value()?;
-                if !["text", "json", "junit", "gradescope", "classroom"]
-                    .contains(&o.format.as_str())
-                {
-                    return Err(format!(
-                        "invalid value '{}' for --format: expected text, json, junit, gradescope or classroom",
-                        o.format
-                    ));
-                }
-            }
-            "--output" => o.output = Some(PathBuf::from(value()?)),
-            "--only" => o.only = value()?.split(',').map(|s| s.trim().to_owned()).collect(),
-            "--watch" => o.watch = true,
-            "--time-scale" => {
-                let v = value()?;
-                o.settings.time_scale = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite() && (0.1..=100.0).contains(f))
-                    .ok_or_else(|| format!("invalid value '{v}' for --time-scale: expected a number from 0.1 to 100"))?;
-                o.pass_on.extend(["--time-scale".to_owned(), v]);
-            }
-            "--timeout" => {
-                let v = value()?;
-                o.settings.total_timeout = Duration::from_secs(number(name, &v, 1, 86_400)?);
-                o.pass_on.extend(["--timeout".to_owned(), v]);
-            }
-            "--run-as" => {
-                let v = value()?;
-                o.pass_on.extend(["--run-as".to_owned(), v.clone()]);
-                o.run_as = Some(v);
-            }
-            "--no-pty" => {
-                o.settings.pty = false;
-                o.pass_on.push("--no-pty".to_owned());
-            }
-            "--locale" => {
-                let v = value()?;
-                o.settings.locale = (v != "inherit").then(|| v.clone());
-                o.pass_on.extend(["--locale".to_owned(), v]);
-            }
-            "--memory" => {
-                let v = value()?;
-                o.settings.limits.memory_bytes = number(name, &v, 16, 1 << 20)? << 20;
-                o.pass_on.extend(["--memory".to_owned(), v]);
-            }
-            "--cpu" => {
-                let v = value()?;
-                o.settings.limits.cpu_seconds = number(name, &v, 1, 86_400)?;
-                o.pass_on.extend(["--cpu".to_owned(), v]);
-            }
-            "--env" => {
-                let v = value()?;
-                let (key, val) = v
-                    .split_once('=')
-                    .filter(|(k, _)| {
-                        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    })
-                    .ok_or_else(|| {
-                        format!("invalid value '{v}' for --env: expected NAME=VALUE, e.g. PATH=/opt/jdk/bin:/usr/bin:/bin")
-                    })?;
-                o.settings.env.push((key.to_owned(), val.to_owned()));
-                o.pass_on.extend(["--env".to_owned(), v]);
-            }
-            "--no-namespaces" => {
-                o.no_namespaces = true;
-                o.pass_on.push("--no-namespaces".to_owned());
-            }
-            "--disk" => {
-                let v = value()?;
-                o.disk_mib = number(name, &v, 8, 1 << 20)?;
-                o.pass_on.extend(["--disk".to_owned(), v]);
-            }
-            "--processes" => {
-                let v = value()?;
-                o.settings.limits.processes = number(name, &v, 1, 100_000)?;
-                o.pass_on.extend(["--processes".to_owned(), v]);
-            }
-            "--run" => o.run = Some(value()?),
-            "--setup" => o.setup = Some(value()?),
-            "--setup-timeout" => {
-                o.setup_timeout = Duration::from_secs(number(name, &value()?, 1, 86_400)?)
-            }
-            "--jobs" => o.jobs = number(name, &value()?, 1, 64)? as usize,
-            "--csv" => o.csv = Some(PathBuf::from(value()?)),
-            "--junit" => o.junit = Some(PathBuf::from(value()?)),
-            "-h" | "--help" => return Err("__help".to_owned()),
-            _ => return Err(format!("unknown option '{name}'")),
+/// The value of option `id`, or `None` when it was not given and has no
+/// default. An option that the subcommand does not take reads as not
+/// given: `progress` has no `--format`, say.
+fn value_of<T: Clone + Send + Sync + 'static>(matches: &ArgMatches, id: &str) -> Option<T> {
+    match matches.try_get_one::<T>(id) {
+        Ok(value) => value.cloned(),
+        Err(err) => {
+            // Asking for the wrong type is a mistake here, not the user's.
+            debug_assert!(
+                matches!(err, MatchesError::UnknownArgument { .. }),
+                "{id}: {err}"
+            );
+            None
         }
     }
-    o.settings.command = command;
-    o.settings.run_as = sandbox::RunAs::choose(o.run_as.as_deref())?;
-    Ok((o, positional))
 }
 
-fn number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, String> {
-    value
-        .parse::<u64>()
+/// Whether switch `id` was given.
+fn given(matches: &ArgMatches, id: &str) -> bool {
+    value_of::<bool>(matches, id).unwrap_or(false)
+}
+
+/// Reads the options of a parsed subcommand; `command` is the program's
+/// command (after `--`).
+fn options(matches: &ArgMatches, command: Vec<String>) -> Result<Options, String> {
+    let mut limits = sandbox::Limits::default();
+    if let Some(mib) = value_of::<u64>(matches, "memory") {
+        limits.memory_bytes = mib << 20;
+    }
+    if let Some(seconds) = value_of(matches, "cpu") {
+        limits.cpu_seconds = seconds;
+    }
+    if let Some(processes) = value_of(matches, "processes") {
+        limits.processes = processes;
+    }
+    let locale =
+        value_of::<String>(matches, "locale").unwrap_or_else(|| run::DEFAULT_LOCALE.to_owned());
+    let env: Vec<(String, String)> = matches
+        .try_get_many::<(String, String)>("env")
         .ok()
-        .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| {
-            format!(
-                "invalid value '{value}' for {name}: expected a whole number from {min} to {max}"
-            )
-        })
-}
-
-fn find_lesson(id: Option<&String>) -> Result<&'static Lesson, String> {
-    let id = id.ok_or("which lesson? e.g. lesson-05")?;
-    catalog::lesson(id).ok_or_else(|| {
-        let known: Vec<&str> = catalog::LESSONS.iter().map(|l| l.id).collect();
-        format!(
-            "unknown lesson '{id}': expected one of {}",
-            known.join(", ")
-        )
+        .flatten()
+        .map(|pairs| pairs.cloned().collect())
+        .unwrap_or_default();
+    let run_as = value_of::<String>(matches, "run-as");
+    let settings = Settings {
+        command,
+        port: value_of(matches, "port"),
+        time_scale: value_of(matches, "time-scale").unwrap_or(1.0),
+        total_timeout: Duration::from_secs(value_of(matches, "timeout").unwrap_or(300)),
+        limits,
+        run_as: sandbox::RunAs::choose(run_as.as_deref())?,
+        pty: !given(matches, "no-pty"),
+        dir: value_of(matches, "dir"),
+        locale: (locale != "inherit").then_some(locale),
+        env,
+        jail: None,
+    };
+    Ok(Options {
+        settings,
+        disk_mib: value_of(matches, "disk").unwrap_or(jail::DEFAULT_DISK_MIB),
+        no_namespaces: given(matches, "no-namespaces"),
+        format: value_of(matches, "format").unwrap_or_else(|| "text".to_owned()),
+        output: value_of(matches, "output"),
+        only: value_of::<String>(matches, "only")
+            .map(|ids| ids.split(',').map(|s| s.trim().to_owned()).collect())
+            .unwrap_or_default(),
+        watch: given(matches, "watch"),
+        setup: value_of(matches, "setup"),
+        setup_timeout: Duration::from_secs(value_of(matches, "setup-timeout").unwrap_or(300)),
     })
 }
 
-/// `check` and `hint`.
-fn check(args: &[String], hint: bool) -> Result<ExitCode, String> {
-    let (options, positional) = match parse_options(args) {
-        Err(e) if e == "__help" => {
-            print!("{USAGE}");
-            return Ok(ExitCode::SUCCESS);
+/// The sandbox's options given on the command line, as typed, for each
+/// student's `grader check` (batch).
+fn passed_on(matches: &ArgMatches) -> Vec<String> {
+    let mut pass_on = Vec::new();
+    for arg in sandbox_options() {
+        let id = arg.get_id().as_str();
+        if matches.value_source(id) != Some(ValueSource::CommandLine) {
+            continue;
         }
-        other => other?,
-    };
-    if positional.len() > 1 {
-        return Err(format!(
-            "unexpected argument '{}': put the program's command after --",
-            positional[1]
-        ));
+        let flag = format!("--{id}");
+        if matches!(arg.get_action(), ArgAction::SetTrue) {
+            pass_on.push(flag);
+            continue;
+        }
+        // Each value as it was typed; `--env` may be given several times.
+        for value in matches.get_raw(id).into_iter().flatten() {
+            pass_on.extend([flag.clone(), value.to_string_lossy().into_owned()]);
+        }
     }
-    let lesson = find_lesson(positional.first())?;
+    pass_on
+}
+
+/// `check` and `hint`.
+fn check(matches: &ArgMatches, command: Vec<String>, hint: bool) -> Result<ExitCode, String> {
+    let lesson: &'static Lesson =
+        value_of(matches, "lesson").ok_or("which lesson? e.g. lesson-05")?;
+    let options = options(matches, command)?;
     for id in &options.only {
         if lesson.check(id).is_none() {
             return Err(format!(
@@ -685,11 +809,8 @@ fn hint_text(lesson: &Lesson, outcomes: &[Outcome]) -> String {
 }
 
 /// `progress`: every exercise graded, as bars.
-fn progress(args: &[String]) -> Result<ExitCode, String> {
-    let (options, positional) = parse_options(args)?;
-    if let Some(extra) = positional.first() {
-        return Err(format!("unexpected argument '{extra}'"));
-    }
+fn progress(matches: &ArgMatches) -> Result<ExitCode, String> {
+    let options = options(matches, Vec::new())?;
     // Every exercise built first, while the network is there (cargo may
     // fetch a dependency), then one jail for all of them.
     for lesson in catalog::LESSONS {
@@ -794,16 +915,14 @@ fn default_gradebook(class: &std::path::Path) -> Result<PathBuf, String> {
 }
 
 /// `batch`: a whole class.
-fn batch(args: &[String]) -> Result<ExitCode, String> {
-    let (options, positional) = parse_options(args)?;
-    let lesson = find_lesson(positional.first())?;
-    let dir = PathBuf::from(positional.get(1).ok_or(
+fn batch(matches: &ArgMatches) -> Result<ExitCode, String> {
+    let lesson: &'static Lesson =
+        value_of(matches, "lesson").ok_or("which lesson? e.g. lesson-05")?;
+    let dir: PathBuf = value_of(matches, "dir").ok_or(
         "batch needs the folder of student folders: grader batch LESSON DIR --run TEMPLATE",
-    )?);
-    if let Some(extra) = positional.get(2) {
-        return Err(format!("unexpected argument '{extra}'"));
-    }
-    let run = options.run.clone().ok_or("batch needs --run TEMPLATE: the command run in each student's folder, e.g. --run 'python3 server.py {port}'")?;
+    )?;
+    let run: String = value_of(matches, "run").ok_or("batch needs --run TEMPLATE: the command run in each student's folder, e.g. --run 'python3 server.py {port}'")?;
+    let options = options(matches, Vec::new())?;
     if !lesson.modes.is_empty() && !run.contains("{mode}") {
         return Err(format!(
             "{} runs the program as {}: put {{mode}} in --run",
@@ -811,15 +930,10 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
             lesson.modes.join(" and ")
         ));
     }
-    if options.settings.port.is_some() {
-        return Err(
-            "batch gives every student a port of its own: --port is not for batch".to_owned(),
-        );
-    }
     // The folder must hold student folders before anything is said or run.
     batch::students(&dir)?;
-    let csv_path = match &options.csv {
-        Some(path) => path.clone(),
+    let csv_path = match value_of(matches, "csv") {
+        Some(path) => path,
         None => default_gradebook(&dir)?,
     };
     let started = Instant::now();
@@ -829,13 +943,13 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
         run,
         setup: options.setup.clone(),
         setup_timeout: options.setup_timeout,
-        jobs: options.jobs,
-        check_options: options.pass_on.clone(),
+        jobs: value_of::<u64>(matches, "jobs").unwrap_or(2) as usize,
+        check_options: passed_on(matches),
         settings: options.settings.clone(),
     };
     let students = batch::grade_all(&job)?;
     write_atomically(&csv_path, batch::csv(lesson, &students).as_bytes())?;
-    if let Some(path) = &options.junit {
+    if let Some(path) = value_of::<PathBuf>(matches, "junit") {
         let suites: Vec<String> = students
             .iter()
             .map(|s| report::junit_suite(&s.name, lesson, &s.outcomes))
@@ -847,7 +961,7 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
             .sum();
         let time: f64 = students.iter().map(|s| s.duration.as_secs_f64()).sum();
         write_atomically(
-            path,
+            &path,
             report::junit_document(&suites, tests, failures, time).as_bytes(),
         )?;
     }
@@ -870,4 +984,128 @@ fn batch(args: &[String]) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The subcommand's matches for `grader ARGS`.
+    fn parse(args: &[&str]) -> ArgMatches {
+        let argv = std::iter::once("grader").chain(args.iter().copied());
+        let matches = command().try_get_matches_from(argv).unwrap();
+        matches.subcommand().unwrap().1.clone()
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_those_of_the_grader_before_clap() {
+        let options = options(&parse(&["check", "lesson-05"]), Vec::new()).unwrap();
+        let settings = &options.settings;
+        let limits = sandbox::Limits::default();
+        assert_eq!(settings.port, None);
+        assert_eq!(settings.time_scale, 1.0);
+        assert_eq!(settings.total_timeout, Duration::from_secs(300));
+        assert_eq!(settings.limits.memory_bytes, limits.memory_bytes);
+        assert_eq!(settings.limits.cpu_seconds, limits.cpu_seconds);
+        assert_eq!(settings.limits.processes, limits.processes);
+        assert!(settings.pty);
+        assert_eq!(settings.locale.as_deref(), Some(run::DEFAULT_LOCALE));
+        assert!(settings.env.is_empty() && settings.dir.is_none());
+        assert_eq!(options.disk_mib, jail::DEFAULT_DISK_MIB);
+        assert!(!options.no_namespaces && !options.watch);
+        assert_eq!(options.format, "text");
+        assert!(options.output.is_none() && options.only.is_empty());
+        assert!(options.setup.is_none());
+        assert_eq!(options.setup_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn values_are_read_into_the_settings() {
+        let matches = parse(&[
+            "check",
+            "--port=9000",
+            "lesson-05",
+            "--memory",
+            "64",
+            "--only",
+            "listens, restarts",
+            "--locale",
+            "inherit",
+            "--env",
+            "A=1",
+            "--env",
+            "B==2",
+            "--no-pty",
+            "--format",
+            "json",
+            "--format",
+            "junit",
+        ]);
+        let options = options(&matches, vec!["prog".to_owned()]).unwrap();
+        let settings = &options.settings;
+        assert_eq!(settings.command, ["prog"]);
+        assert_eq!(settings.port, Some(9000));
+        assert_eq!(settings.limits.memory_bytes, 64 << 20);
+        assert_eq!(options.only, ["listens", "restarts"]);
+        assert_eq!(settings.locale, None);
+        let env = [("A", "1"), ("B", "=2")].map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(settings.env, env);
+        assert!(!settings.pty);
+        // Given twice, the last value counts.
+        assert_eq!(options.format, "junit");
+    }
+
+    #[test]
+    fn batch_passes_the_sandbox_options_given_on_as_typed() {
+        let matches = parse(&[
+            "batch",
+            "lesson-03",
+            "class",
+            "--run",
+            "x {port}",
+            "--env",
+            "A=1",
+            "--time-scale",
+            "0.5",
+            "--no-namespaces",
+            "--env",
+            "B=2",
+            "--time-scale",
+            "2.0",
+            "--jobs",
+            "4",
+        ]);
+        assert_eq!(
+            passed_on(&matches),
+            [
+                "--time-scale",
+                "2.0",
+                "--env",
+                "A=1",
+                "--env",
+                "B=2",
+                "--no-namespaces"
+            ]
+        );
+        assert!(passed_on(&parse(&["batch", "lesson-03", "class", "--run", "x"])).is_empty());
+    }
+
+    #[test]
+    fn every_help_fits_80_columns() {
+        let mut command = command();
+        let mut helps = vec![command.render_help().to_string()];
+        for sub in command.get_subcommands_mut() {
+            helps.push(sub.render_help().to_string());
+        }
+        for help in helps {
+            for line in help.lines() {
+                assert!(shared::columns(line) <= shared::HELP_WIDTH, "{line}");
+            }
+        }
+    }
 }

@@ -18,116 +18,151 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::parser::ValueSource;
+use clap::{Arg, ArgMatches, Command};
 use loadgen::bulk::ToSink;
+use loadgen::cli::{self, whole};
 use loadgen::idle::Idle;
 use loadgen::pingpong::PingPong;
 use loadgen::process;
 use netcore::Error;
-use netcore::cli::{Command, Matches, resolve};
+use netcore::cli::resolve;
+use netcore::text::Encoding;
 
 const NAME: &str = "loadgen";
-const ABOUT: &str = "drive a server on loopback with many clients (pingpong), one bulk transfer (bulk) or silent connections (idle), and report figures";
+const ABOUT: &str = "loadgen: drive a server on loopback with many clients (pingpong), one bulk transfer (bulk) or silent connections (idle), and report figures";
 /// The tutorial client's message: "hello server, I am client Xiaohei!".
 const MESSAGE: &str = "你好服务端，我是客户端小黑!";
 /// The tutorial server's reply: "ok, got it".
 const REPLY: &str = "ok, 收到了";
 const MIB: u64 = 1024 * 1024;
 
-fn main() -> ExitCode {
-    let command = Command::new(NAME, ABOUT)
-        .positional("MODE", "pingpong, bulk or idle")
-        .host("127.0.0.1", "the server's address: loopback only")
-        .port(netcore::cli::DEFAULT_PORT, "the server's port")
-        .count_in(
+/// The command line: a mode, and options checked while parsing (a count
+/// out of its range is a usage error before anything is sent).
+fn command() -> Command {
+    // A value may start with '-' (a message, say), as with the parser
+    // loadgen had before clap.
+    let value = |name: &'static str, value_name: &'static str, help: &'static str| {
+        Arg::new(name)
+            .long(name)
+            .value_name(value_name)
+            .allow_hyphen_values(true)
+            .help(help)
+    };
+    let number = |name: &'static str, value_name, help, range: (u64, u64)| {
+        value(name, value_name, help).value_parser(whole(range.0, range.1))
+    };
+    let command = Command::new(NAME)
+        .about(ABOUT)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        // Given twice, the last value counts.
+        .args_override_self(true)
+        .arg(Arg::new("mode").value_name("MODE").help("pingpong, bulk or idle"))
+        .arg(value("host", "HOST", "the server's address: loopback only").default_value("127.0.0.1"))
+        .arg(
+            value("port", "PORT", "the server's port")
+                .value_parser(|v: &str| {
+                    v.parse::<u16>()
+                        .map_err(|_| "expected a port number from 0 to 65535".to_owned())
+                })
+                .default_value(netcore::cli::DEFAULT_PORT.to_string()),
+        )
+        .arg(number(
             "clients",
             "C",
             "pingpong, idle: connections at once [default: 10 for pingpong, 100 for idle]",
-            None,
-            1..=100_000,
+            (1, 100_000),
+        ))
+        .arg(
+            number("messages", "M", "pingpong: messages per connection", (1, 10_000_000))
+                .default_value("100"),
         )
-        .count_in(
-            "messages",
-            "M",
-            "pingpong: messages per connection",
-            Some(100),
-            1..=10_000_000,
+        .arg(value("message", "TEXT", "pingpong: what each client sends").default_value(MESSAGE))
+        .arg(
+            value("reply", "TEXT", "pingpong: the reply every message must get")
+                .default_value(REPLY),
         )
-        .text("message", "TEXT", "pingpong: what each client sends", MESSAGE)
-        .text(
-            "reply",
-            "TEXT",
-            "pingpong: the reply every message must get",
-            REPLY,
+        .arg(
+            value(
+                "encoding",
+                "gbk|utf-8",
+                "pingpong: how the message and the reply are encoded",
+            )
+            .value_parser(|v: &str| v.parse::<Encoding>())
+            .default_value(Encoding::Gbk.name()),
         )
-        .encoding("pingpong: how the message and the reply are encoded")
-        .count_in(
-            "bytes",
-            "N",
-            "bulk: bytes to send",
-            Some(64 * MIB),
-            1..=64 * 1024 * MIB,
+        .arg(
+            number("bytes", "N", "bulk: bytes to send", (1, 64 * 1024 * MIB))
+                .default_value((64 * MIB).to_string()),
         )
-        .count_in(
-            "chunk",
-            "K",
-            "bulk: bytes per write",
-            Some(128 * 1024),
-            1..=64 * MIB,
+        .arg(
+            number("chunk", "K", "bulk: bytes per write", (1, 64 * MIB))
+                .default_value((128 * 1024).to_string()),
         )
-        .count_in(
-            "seconds",
-            "S",
-            "idle: how long to hold the connections",
-            Some(5),
-            0..=3600,
+        .arg(
+            number("seconds", "S", "idle: how long to hold the connections", (0, 3600))
+                .default_value("5"),
         )
-        .count_in(
+        .arg(number(
             "pid",
             "PID",
             "pingpong, idle: the server's process id, to read its CPU time, memory and threads from /proc",
-            None,
-            1..=u64::from(u32::MAX),
+            (1, u64::from(u32::MAX)),
+        ))
+        .arg(
+            number("timeout", "SECS", "the most the whole run may take", (1, 3600))
+                .default_value("60"),
         )
-        .count_in(
-            "timeout",
-            "SECS",
-            "the most the whole run may take",
-            Some(60),
-            1..=3600,
-        );
-    let matches = command.parse_or_exit();
-    let host = matches.text("host");
-    let port = matches.port("port");
+        .arg(cli::help_flag());
+    cli::fit_help(command)
+}
+
+/// Prints a usage error found after parsing (a value loadgen checks
+/// itself) as one line, and exits with 2.
+fn exit_usage(message: impl AsRef<str>) -> ! {
+    eprintln!("{}", cli::usage(NAME, NAME, message.as_ref()));
+    std::process::exit(cli::USAGE_EXIT_CODE.into())
+}
+
+fn main() -> ExitCode {
+    // `loadgen ... | head -1` then ends quietly, as every program of the
+    // course does, instead of panicking on the broken pipe.
+    netcore::sys::exit_quietly_on_closed_stdout();
+    let matches = match cli::parse(command(), std::env::args_os().skip(1)) {
+        Ok(matches) => matches,
+        Err(stop) => return stop.exit(NAME),
+    };
+    let text = |name: &str| matches.get_one::<String>(name).map_or("", String::as_str);
+    let host = text("host");
+    let port = *matches.get_one::<u16>("port").expect("a default");
     if port == 0 {
-        command.exit_usage("--port 0: give the port the server listens on");
+        exit_usage("--port 0: give the port the server listens on");
     }
     let addr = match resolve(host, port) {
         Ok(addr) if addr.ip().is_loopback() => addr,
-        Ok(addr) => command.exit_usage(format!(
+        Ok(addr) => exit_usage(format!(
             "--host {host} is {}, not a loopback address: loadgen only talks to 127.0.0.1 or ::1",
             addr.ip()
         )),
-        Err(err) => command.exit_usage(err.to_string()),
+        Err(err) => exit_usage(err.to_string()),
     };
-    let mode = matches.positional().unwrap_or("");
+    let mode = text("mode");
     let only = |flags: &[&str], what: &str| {
         for flag in flags {
-            if matches.given(flag) {
-                command.exit_usage(format!("--{flag} does not apply to {what}"));
+            if matches.value_source(flag) == Some(ValueSource::CommandLine) {
+                exit_usage(format!("--{flag} does not apply to {what}"));
             }
         }
     };
     let result = match mode {
         "pingpong" => {
             only(&["bytes", "chunk", "seconds"], "pingpong");
-            let encoding = matches.encoding("encoding");
-            let encode = |flag: &str| {
-                let text = matches.text(flag);
-                match encoding.encode(text) {
-                    Ok(bytes) if !bytes.is_empty() => bytes,
-                    Ok(_) => command.exit_usage(format!("--{flag} is empty")),
-                    Err(err) => command.exit_usage(format!("--{flag}: {err}")),
-                }
+            let encoding = *matches.get_one::<Encoding>("encoding").expect("a default");
+            let encode = |flag: &str| match encoding.encode(text(flag)) {
+                Ok(bytes) if !bytes.is_empty() => bytes,
+                Ok(_) => exit_usage(format!("--{flag} is empty")),
+                Err(err) => exit_usage(format!("--{flag}: {err}")),
             };
             let (message, reply) = (encode("message"), encode("reply"));
             pingpong(addr, &matches, &message, &reply)
@@ -148,28 +183,34 @@ fn main() -> ExitCode {
             );
             idle(addr, &matches)
         }
-        "" => command.exit_usage("which mode? pingpong, bulk or idle"),
-        other => command.exit_usage(format!(
+        "" => exit_usage("which mode? pingpong, bulk or idle"),
+        other => exit_usage(format!(
             "unknown mode '{other}': expected pingpong, bulk or idle"
         )),
     };
     netcore::report(NAME, result)
 }
 
-fn pid(matches: &Matches) -> Option<u32> {
-    matches.count("pid").map(|p| p as u32)
+/// A count's value: its default, or `None` for one without a default that
+/// was not given.
+fn count(matches: &ArgMatches, name: &str) -> Option<u64> {
+    matches.get_one::<u64>(name).copied()
+}
+
+fn pid(matches: &ArgMatches) -> Option<u32> {
+    count(matches, "pid").map(|p| p as u32)
 }
 
 fn pingpong(
     addr: SocketAddr,
-    matches: &Matches,
+    matches: &ArgMatches,
     message: &[u8],
     reply: &[u8],
 ) -> Result<(), Error> {
-    let clients = matches.count("clients").unwrap_or(10) as usize;
-    let messages = matches.count("messages").unwrap_or(100) as usize;
+    let clients = count(matches, "clients").unwrap_or(10) as usize;
+    let messages = count(matches, "messages").unwrap_or(100) as usize;
     let mut run = PingPong::new(addr, clients, messages);
-    run.deadline = Duration::from_secs(matches.count("timeout").unwrap_or(60));
+    run.deadline = Duration::from_secs(count(matches, "timeout").unwrap_or(60));
     println!("pingpong: {clients} clients x {messages} messages to {addr}");
     let before = pid(matches).map(process::sample).transpose();
     let report = run.run(|_, _| message.to_vec(), reply);
@@ -216,11 +257,11 @@ fn pingpong(
     }
 }
 
-fn bulk(addr: SocketAddr, matches: &Matches) -> Result<(), Error> {
-    let bytes = matches.count("bytes").unwrap_or(64 * MIB);
-    let chunk = matches.count("chunk").unwrap_or(128 * 1024) as usize;
+fn bulk(addr: SocketAddr, matches: &ArgMatches) -> Result<(), Error> {
+    let bytes = count(matches, "bytes").unwrap_or(64 * MIB);
+    let chunk = count(matches, "chunk").unwrap_or(128 * 1024) as usize;
     let mut run = ToSink::new(addr, bytes, chunk);
-    run.deadline = Duration::from_secs(matches.count("timeout").unwrap_or(60));
+    run.deadline = Duration::from_secs(count(matches, "timeout").unwrap_or(60));
     println!("bulk: {bytes} bytes in writes of {chunk} to {addr}");
     let report = run
         .run()
@@ -239,11 +280,11 @@ fn bulk(addr: SocketAddr, matches: &Matches) -> Result<(), Error> {
         .map_err(Error::msg)
 }
 
-fn idle(addr: SocketAddr, matches: &Matches) -> Result<(), Error> {
-    let clients = matches.count("clients").unwrap_or(100) as usize;
-    let seconds = matches.count("seconds").unwrap_or(5);
+fn idle(addr: SocketAddr, matches: &ArgMatches) -> Result<(), Error> {
+    let clients = count(matches, "clients").unwrap_or(100) as usize;
+    let seconds = count(matches, "seconds").unwrap_or(5);
     let mut run = Idle::new(addr, clients, Duration::from_secs(seconds));
-    run.open_deadline = Duration::from_secs(matches.count("timeout").unwrap_or(60));
+    run.open_deadline = Duration::from_secs(count(matches, "timeout").unwrap_or(60));
     run.server_pid = pid(matches);
     println!("idle: {clients} silent connections to {addr}, held {seconds} s");
     let report = run.run();

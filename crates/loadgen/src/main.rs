@@ -21,9 +21,9 @@ use std::time::Duration;
 use loadgen::bulk::ToSink;
 use loadgen::idle::Idle;
 use loadgen::pingpong::PingPong;
-use loadgen::process;
 use netcore::Error;
 use netcore::cli::{Command, Matches, resolve};
+use proctools::process;
 
 const NAME: &str = "loadgen";
 const ABOUT: &str = "drive a server on loopback with many clients (pingpong), one bulk transfer (bulk) or silent connections (idle), and report figures";

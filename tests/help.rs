@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use netcore::testing::{cargo_bin, cargo_bin_of};
+use testkit::{cargo_bin, cargo_bin_of};
 
 /// Terminal columns: East Asian wide and full-width characters take two.
 fn columns(line: &str) -> usize {

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use netcore::testing::{Process, TIMEOUT, cargo_bin, contains, python3_or_skip};
+use testkit::{Process, TIMEOUT, cargo_bin, contains, python3_or_skip};
 
 const TUTORIAL_MESSAGE_REPR: &[u8] = br"b'\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!'";
 const TUTORIAL_REPLY_REPR: &[u8] =

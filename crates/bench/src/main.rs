@@ -31,15 +31,16 @@ use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use loadgen::bulk::ToSink;
 use loadgen::idle::{Idle, Report as IdleReport};
 use loadgen::pingpong::PingPong;
-use loadgen::process;
 use loadgen::stats::median_min_max;
+use proctools::child::{Guard, LISTENING_PREFIX, connectable, listening_addr};
+use proctools::{process, tcp};
 
 use chart::{Bar, bar_chart};
 
@@ -345,9 +346,11 @@ fn machine(paths: &Paths) -> String {
 // ---------------------------------------------------------------------
 // Servers
 
-/// A server under test, its stdout going to a file; killed on drop.
+/// A server under test, its stdout going to a file (as a server's output
+/// goes in the measurements: not through a pipe the benchmark would have to
+/// read); killed and reaped on drop by its [`Guard`].
 struct Server {
-    child: Child,
+    child: Guard,
     addr: SocketAddr,
 }
 
@@ -358,32 +361,29 @@ impl Server {
         let name = program.display().to_string();
         let out =
             File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|err| format!("cannot start {name}: {err}"))?;
-        let mut server = Server {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        };
+        let mut child = Guard::spawn(
+            Command::new(program)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(Stdio::null()),
+        )
+        .map_err(|err| format!("cannot start {name}: {err}"))?;
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let text = fs::read_to_string(log).unwrap_or_default();
-            if let Some(rest) = text.lines().find_map(|l| l.strip_prefix("listening on ")) {
-                let mut addr: SocketAddr = rest
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{name}: cannot read an address from {rest:?}"))?;
-                if addr.ip().is_unspecified() {
-                    addr.set_ip([127, 0, 0, 1].into());
-                }
-                server.addr = addr;
-                return Ok(server);
+            if let Some(line) = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(LISTENING_PREFIX))
+            {
+                let addr = listening_addr(line)
+                    .ok_or_else(|| format!("{name}: cannot read an address from {line:?}"))?;
+                return Ok(Server {
+                    child,
+                    addr: connectable(addr),
+                });
             }
-            if let Ok(Some(status)) = server.child.try_wait() {
+            if let Ok(Some(status)) = child.try_wait() {
                 return Err(format!("{name} exited ({status}) before listening"));
             }
             if Instant::now() >= deadline {
@@ -401,21 +401,10 @@ impl Server {
 
     /// Waits (bounded) for the server to exit by itself.
     fn wait(mut self, timeout: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) => return Ok(()),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-                _ => return Err(format!("the server did not exit within {timeout:?}")),
-            }
+        match self.child.wait_timeout(timeout) {
+            Ok(Some(_)) => Ok(()),
+            _ => Err(format!("the server did not exit within {timeout:?}")),
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -587,7 +576,7 @@ impl PingRuns {
         row
     }
     /// Positive and consistent: the smoke test's check. (A CPU time can
-    /// be 0 in a tiny run: /proc counts in 10 ms ticks.)
+    /// be 0 in a tiny run: /proc counts in clock ticks, 10 ms on Linux.)
     fn check(&self, what: &str) -> Result<(), String> {
         let ok = !self.0.is_empty()
             && self.0.iter().all(|p| {
@@ -1006,22 +995,23 @@ fn iperf3(program: &Path) -> Result<f64, String> {
         .map_err(|e| e.to_string())?
         .port()
         .to_string();
-    let mut server = Command::new(program)
-        .args(["-s", "-1", "-B", "127.0.0.1", "-p", &port])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start iperf3: {e}"))?;
+    let mut server = Guard::spawn(
+        Command::new(program)
+            .args(["-s", "-1", "-B", "127.0.0.1", "-p", &port])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .map_err(|e| format!("cannot start iperf3: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(5);
-    while process::accept_queue(port.parse().unwrap_or(0)).is_none() && Instant::now() < deadline {
+    while tcp::accept_queue(port.parse().unwrap_or(0)).is_none() && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }
     let client = Command::new(program)
         .args(["-c", "127.0.0.1", "-p", &port, "-t", "3", "-J"])
         .stderr(Stdio::null())
         .output();
+    // It ends by itself after one client (-1); kill it if it has not.
     let _ = server.kill();
-    let _ = server.wait();
     let output = client.map_err(|e| format!("cannot run iperf3: {e}"))?;
     let json: serde_json::Value =
         serde_json::from_slice(&output.stdout).map_err(|e| format!("iperf3's report: {e}"))?;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
-use netcore::testing::{Process, TIMEOUT, cargo_bin, cargo_bin_of};
+use testkit::{Process, TIMEOUT, cargo_bin, cargo_bin_of};
 
 /// Runs `loadgen ARGS` to completion and returns its output.
 fn loadgen(args: &[&str]) -> Output {

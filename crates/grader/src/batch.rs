@@ -417,22 +417,18 @@ fn wait_bounded(
         }
         buf
     });
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                crate::jail::clean_after(child.id());
-                return Err(format!(
-                    "grading took longer than {} s and was stopped",
-                    limit.as_secs()
-                ));
-            }
-            Err(err) => return Err(format!("cannot wait for the grader: {err}")),
+    match proctools::child::wait_timeout(child, limit) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            crate::jail::clean_after(child.id());
+            return Err(format!(
+                "grading took longer than {} s and was stopped",
+                limit.as_secs()
+            ));
         }
+        Err(err) => return Err(format!("cannot wait for the grader: {err}")),
     }
     Ok((
         out.join().unwrap_or_default(),

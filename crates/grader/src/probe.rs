@@ -2,11 +2,13 @@
 //! single-client server's one `accept` is not used up by the question.
 //!
 //! On Linux the kernel lists every TCP socket in `/proc/net/tcp` and
-//! `/proc/net/tcp6`; a socket in state `0A` is listening. Elsewhere the
-//! grader falls back to connecting.
+//! `/proc/net/tcp6` (read by `proctools::tcp`); a socket in state `0A` is
+//! listening. Elsewhere the grader falls back to connecting.
 
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
+
+use proctools::tcp;
 
 /// One listening socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,46 +39,15 @@ impl Listening {
     }
 }
 
-/// An address as `/proc/net/tcp{,6}` writes it: hex, each 32-bit word in
-/// the machine's byte order.
-fn parse_addr(hex: &str) -> Option<IpAddr> {
-    let words: Vec<u32> = (0..hex.len() / 8)
-        .map(|i| u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).ok())
-        .collect::<Option<_>>()?;
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
-    match bytes.len() {
-        4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
-        16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
-        _ => None,
-    }
-}
-
 /// Every listening TCP socket on this machine (empty where /proc/net is
 /// missing).
 pub fn listening_sockets() -> Vec<Listening> {
-    ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|path| std::fs::read_to_string(path).ok())
-        .flat_map(|table| parse_table(&table))
-        .collect()
-}
-
-/// Parses a `/proc/net/tcp` table, keeping the listening sockets.
-pub fn parse_table(table: &str) -> Vec<Listening> {
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.get(3) != Some(&"0A") {
-                return None;
-            }
-            let (addr, port) = fields.get(1)?.split_once(':')?;
-            Some(Listening {
-                port: u16::from_str_radix(port, 16).ok()?,
-                inode: fields.get(9)?.parse().ok()?,
-                addr: parse_addr(addr)?,
-            })
+    tcp::listeners()
+        .into_iter()
+        .map(|socket| Listening {
+            port: socket.local.port(),
+            inode: socket.inode,
+            addr: socket.local.ip(),
         })
         .collect()
 }
@@ -86,27 +57,16 @@ pub fn parse_table(table: &str) -> Vec<Listening> {
 /// server's kernel received the end of stream, and the server has not
 /// closed its socket.
 pub fn close_wait(server: u16, client: u16) -> bool {
-    ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|path| std::fs::read_to_string(path).ok())
-        .any(|table| {
-            table.lines().skip(1).any(|line| {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                let port = |field: Option<&&str>| {
-                    field
-                        .and_then(|f| f.rsplit(':').next())
-                        .and_then(|p| u16::from_str_radix(p, 16).ok())
-                };
-                fields.get(3) == Some(&"08")
-                    && port(fields.get(1)) == Some(server)
-                    && port(fields.get(2)) == Some(client)
-            })
-        })
+    tcp::sockets().iter().any(|socket| {
+        socket.state == tcp::CLOSE_WAIT
+            && socket.local.port() == server
+            && socket.remote.port() == client
+    })
 }
 
 /// Whether the kernel's tables can be read here.
 pub fn available() -> bool {
-    std::path::Path::new("/proc/net/tcp").exists()
+    tcp::available()
 }
 
 /// Whether something listens on `port`: from /proc where it exists, else by
@@ -125,27 +85,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_the_kernels_table() {
-        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:1F90 0100007F:D4A2 01 00000000:00000000 00:00000000 00000000     0        0 12346 1 0000000000000000 20 4 30 10 -1\n";
-        assert_eq!(
-            parse_table(table),
-            vec![Listening {
-                port: 8080,
-                inode: 12345,
-                addr: IpAddr::from([0, 0, 0, 0]),
-            }]
-        );
-        assert_eq!(parse_addr("0100007F"), Some(IpAddr::from([127, 0, 0, 1])));
-        assert_eq!(
-            parse_addr("0000000000000000FFFF00000100007F"),
-            Some("::ffff:127.0.0.1".parse().unwrap())
-        );
-        let far = Listening {
+    fn only_loopback_and_every_address_are_reachable_from_loopback() {
+        let at = |addr: &str| Listening {
             port: 1,
             inode: 1,
-            addr: IpAddr::from([255, 255, 255, 255]),
+            addr: addr.parse().unwrap(),
         };
-        assert!(!far.reachable_on_loopback());
+        assert!(at("0.0.0.0").reachable_on_loopback());
+        assert!(at("127.0.0.1").reachable_on_loopback());
+        assert!(at("::").reachable_on_loopback());
+        assert!(at("::ffff:127.0.0.1").reachable_on_loopback());
+        assert!(!at("255.255.255.255").reachable_on_loopback());
+        assert!(!at("10.0.0.1").reachable_on_loopback());
     }
 
     #[test]

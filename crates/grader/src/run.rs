@@ -925,10 +925,15 @@ pub fn printed(program: &Program, text: &str) -> bool {
     let gbk = netcore::text::Encoding::Gbk
         .encode(text)
         .unwrap_or_default();
-    [program.stdout(), program.stderr()].iter().any(|output| {
-        netcore::testing::contains(output, text.as_bytes())
-            || netcore::testing::contains(output, &gbk)
-    })
+    [program.stdout(), program.stderr()]
+        .iter()
+        .any(|output| contains(output, text.as_bytes()) || contains(output, &gbk))
+}
+
+/// Whether `haystack` holds `needle`, compared as bytes: GBK output never
+/// goes through a UTF-8 conversion, which would turn it into `�`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The reason a run ended as it did, for messages.
@@ -939,5 +944,19 @@ pub fn ending(ending: Ending) -> String {
             "stopped by the grader with {signal}, {}",
             describe_status(status)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_compares_bytes() {
+        // "我是" in GBK, and a needle that straddles its two characters.
+        assert!(contains(b"\xce\xd2\xca\xc7", b"\xd2\xca"));
+        assert!(!contains(b"\xce\xd2", b"\xd2\xca"));
+        assert!(contains(b"", b""));
+        assert!(!contains(b"", b"x"));
     }
 }

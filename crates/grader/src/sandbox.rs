@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
 use nix::unistd::Pid;
+use proctools::process::{self, SchedStat, Stat, Status};
 
 use crate::jail::{self, Jail};
 
@@ -468,9 +469,7 @@ impl Program {
                     pgid = first_child(init).map_or(pgid, |pid| pid as i32);
                     jailed = Some(Box::new(Jailed {
                         status: File::from(read),
-                        namespace: std::fs::read_link(format!("/proc/{init}/ns/pid"))
-                            .map(PathBuf::into_os_string)
-                            .unwrap_or_default(),
+                        namespace: process::pid_namespace(init).unwrap_or_default(),
                     }));
                 }
                 Err(()) => {
@@ -619,17 +618,16 @@ impl Program {
         match &self.jailed {
             Some(jailed) => {
                 let init = self.child.id();
-                all_pids()
+                process::pids()
                     .into_iter()
                     .filter(|&pid| pid != init)
-                    .filter(|pid| {
-                        std::fs::read_link(format!("/proc/{pid}/ns/pid"))
-                            .is_ok_and(|ns| ns.as_os_str() == jailed.namespace)
-                            && proc_stat(*pid).is_some_and(|s| s.state != 'Z')
+                    .filter(|&pid| {
+                        process::pid_namespace(pid).is_some_and(|ns| ns == jailed.namespace)
+                            && Stat::read(pid).is_ok_and(|s| s.state != 'Z')
                     })
                     .collect()
             }
-            None => group_members(self.pgid),
+            None => process::group_members(self.pgid),
         }
     }
 
@@ -706,14 +704,14 @@ impl Program {
 
     /// CPU time used so far by every live process of its group.
     pub fn cpu_time(&self) -> Option<Duration> {
-        let ticks = clock_ticks()?;
+        let ticks = process::clock_ticks()?;
         let total: u64 = self
             .members()
             .into_iter()
-            .filter_map(proc_stat)
+            .filter_map(|pid| Stat::read(pid).ok())
             .map(|stat| stat.utime + stat.stime)
             .sum();
-        Some(Duration::from_secs_f64(total as f64 / ticks as f64))
+        Some(process::ticks_to_duration(total, ticks))
     }
 
     /// How long each thread of its processes has wanted a CPU so far, by
@@ -726,23 +724,12 @@ impl Program {
         let mut times = Vec::new();
         let mut seen = false;
         for pid in self.members() {
-            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-                continue;
-            };
-            for task in tasks.flatten() {
-                let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
-                    continue;
-                };
-                let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            for tid in process::thread_ids(pid) {
+                let Ok(sched) = SchedStat::read_thread(pid, tid) else {
                     continue;
                 };
                 seen = true;
-                let ns: u64 = text
-                    .split_whitespace()
-                    .take(2)
-                    .filter_map(|n| n.parse::<u64>().ok())
-                    .sum();
-                times.push((tid, Duration::from_nanos(ns)));
+                times.push((tid, sched.wanted()));
             }
         }
         seen.then_some(times)
@@ -755,7 +742,11 @@ impl Program {
 
     /// The listening TCP sockets of its processes (Linux: from /proc).
     pub fn listening_sockets(&self) -> Vec<crate::probe::Listening> {
-        let inodes: Vec<u64> = self.members().into_iter().flat_map(socket_inodes).collect();
+        let inodes: Vec<u64> = self
+            .members()
+            .into_iter()
+            .flat_map(process::socket_inodes)
+            .collect();
         crate::probe::listening_sockets()
             .into_iter()
             .filter(|s| inodes.contains(&s.inode))
@@ -941,9 +932,11 @@ fn reap_orphans() {
     // for an orphan before it is registered) while the scan runs.
     let spawned = lock(&SPAWNED);
     for _ in 0..5 {
-        let orphans: Vec<u32> = all_pids()
+        let orphans: Vec<u32> = process::pids()
             .into_iter()
-            .filter(|&pid| proc_stat(pid).is_some_and(|s| s.ppid == me) && !is_own_thread(pid))
+            .filter(|&pid| {
+                Stat::read(pid).is_ok_and(|s| s.ppid == me) && !process::is_own_thread(pid)
+            })
             .filter(|pid| !spawned.contains(pid))
             .collect();
         if orphans.is_empty() {
@@ -986,80 +979,13 @@ fn wait_started(read: &OwnedFd) -> Result<(), ()> {
 /// The first child of process `pid` (a jail's init: the program), by its
 /// pid outside the namespace.
 fn first_child(pid: u32) -> Option<u32> {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok();
-    children
-        .and_then(|c| c.split_whitespace().next()?.parse().ok())
+    process::children(pid)
+        .and_then(|children| children.first().copied())
         .or_else(|| {
-            all_pids()
+            process::pids()
                 .into_iter()
-                .find(|&p| proc_stat(p).is_some_and(|s| s.ppid == pid))
+                .find(|&p| Stat::read(p).is_ok_and(|s| s.ppid == pid))
         })
-}
-
-fn is_own_thread(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/self/task/{pid}")).exists()
-}
-
-#[derive(Debug)]
-struct ProcStat {
-    state: char,
-    ppid: u32,
-    pgrp: i32,
-    utime: u64,
-    stime: u64,
-}
-
-fn proc_stat(pid: u32) -> Option<ProcStat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses: fields start after
-    // the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    Some(ProcStat {
-        state: fields.first()?.chars().next()?,
-        ppid: fields.get(1)?.parse().ok()?,
-        pgrp: fields.get(2)?.parse().ok()?,
-        utime: fields.get(11)?.parse().ok()?,
-        stime: fields.get(12)?.parse().ok()?,
-    })
-}
-
-fn all_pids() -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Live processes of process group `pgid`.
-pub fn group_members(pgid: i32) -> Vec<u32> {
-    all_pids()
-        .into_iter()
-        .filter(|&pid| proc_stat(pid).is_some_and(|s| s.pgrp == pgid && s.state != 'Z'))
-        .collect()
-}
-
-fn socket_inodes(pid: u32) -> Vec<u64> {
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return Vec::new();
-    };
-    dir.filter_map(|entry| {
-        let target = std::fs::read_link(entry.ok()?.path()).ok()?;
-        let target = target.to_str()?;
-        target
-            .strip_prefix("socket:[")?
-            .strip_suffix(']')?
-            .parse()
-            .ok()
-    })
-    .collect()
-}
-
-fn clock_ticks() -> Option<u64> {
-    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
-    (ticks > 0).then_some(ticks as u64)
 }
 
 /// How many tasks (processes and threads) `user` (the grader's own where
@@ -1067,24 +993,11 @@ fn clock_ticks() -> Option<u64> {
 /// program's allowance comes on top of those.
 fn existing_tasks(user: Option<(u32, u32)>) -> u64 {
     let uid = user.map_or_else(|| nix::unistd::Uid::current().as_raw(), |(uid, _)| uid);
-    all_pids()
+    process::pids()
         .into_iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<u32>().ok())
-                == Some(uid)
-        })
-        .map(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(1)
-        })
+        .filter_map(|pid| Status::read(pid).ok())
+        .filter(|status| status.uid == Some(uid))
+        .map(|status| status.threads.unwrap_or(1))
         .sum()
 }
 
@@ -1161,7 +1074,7 @@ mod tests {
         program.wait(Duration::from_secs(5)).unwrap();
         program.stop(Duration::from_millis(100));
         thread::sleep(Duration::from_millis(100));
-        let left: Vec<u32> = all_pids()
+        let left: Vec<u32> = process::pids()
             .into_iter()
             .filter(|pid| {
                 std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {

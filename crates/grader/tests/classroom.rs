@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use netcore::testing::{Process, TIMEOUT, cargo_bin, python3_or_skip};
 use serde_json::Value;
+use testkit::{Process, TIMEOUT, cargo_bin, python3_or_skip};
 
 const TIME_SCALE: &str = "0.5";
 

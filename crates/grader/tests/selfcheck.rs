@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use netcore::testing::{cargo_bin, cargo_bin_of, python3_or_skip};
+use testkit::{cargo_bin, cargo_bin_of, python3_or_skip};
 
 /// Timeouts in these tests: half the grader's defaults, which are generous.
 const TIME_SCALE: &str = "0.5";

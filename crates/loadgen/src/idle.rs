@@ -5,7 +5,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::process::{self, Sample};
+use proctools::process::{self, Sample};
+use proctools::tcp;
 
 /// An idle run: open `clients` connections, send nothing, hold them for
 /// `hold`, then check which the server kept open.
@@ -108,10 +109,10 @@ impl Idle {
     /// Waits (up to `deadline`, and at most 5 s) until fewer than
     /// [`PACE_EVERY`] connections wait in the server's accept queue, so that
     /// the next ones fit in it (a backlog of 128 is common; see
-    /// [`process::accept_queue`]). Without `/proc` it returns at once.
+    /// [`tcp::accept_queue`]). Without `/proc` it returns at once.
     fn wait_for_accepts(&self, deadline: Instant) {
         let until = deadline.min(Instant::now() + Duration::from_secs(5));
-        while let Some(queued) = process::accept_queue(self.addr.port()) {
+        while let Some(queued) = tcp::accept_queue(self.addr.port()) {
             if queued < PACE_EVERY as u64 || Instant::now() >= until {
                 break;
             }

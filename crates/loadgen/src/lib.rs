@@ -4,7 +4,8 @@
 //! send, verify every reply byte for byte, time each round trip; and bulk
 //! transfers verified by byte count or SHA-256 ([`bulk`]); silent
 //! connections held open ([`idle`]), with the server's memory, threads and
-//! CPU time read from `/proc` ([`process`]). The grader uses it to check
+//! CPU time read from `/proc` (by `proctools::process`, which the grader
+//! shares). The grader uses it to check
 //! students' servers, and the benchmarks to measure the lessons: one engine,
 //! so that both measure the same thing.
 //!
@@ -20,7 +21,6 @@ pub mod bulk;
 pub mod cli;
 pub mod idle;
 pub mod pingpong;
-pub mod process;
 pub mod stats;
 
 use std::io;

@@ -24,10 +24,10 @@ use loadgen::bulk::ToSink;
 use loadgen::cli::{self, whole};
 use loadgen::idle::Idle;
 use loadgen::pingpong::PingPong;
-use loadgen::process;
 use netcore::Error;
 use netcore::cli::resolve;
 use netcore::text::Encoding;
+use proctools::process;
 
 const NAME: &str = "loadgen";
 const ABOUT: &str = "loadgen: drive a server on loopback with many clients (pingpong), one bulk transfer (bulk) or silent connections (idle), and report figures";

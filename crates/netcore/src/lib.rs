@@ -1,4 +1,4 @@
-//! `netcore`: the shared plumbing of the socket-lessons course.
+//! `netcore`: the lessons' helpers, and only those.
 //!
 //! Everything here is what a lesson needs but does not teach. The socket
 //! calls themselves (`socket`, `bind`, `listen`, `accept`, `connect`, `send`,
@@ -18,16 +18,19 @@
 //! - [`listener`]: a listener builder on socket2 for the places where
 //!   listening is *not* the lesson (experiments, fake peers in tests);
 //! - [`sys`]: the few OS calls neither `std` nor socket2 offers: shutdown
-//!   signals, the open-file limit, the bytes queued in a socket's buffers;
-//! - [`testing`]: support for the lessons' integration tests: spawn a lesson
-//!   binary, wait for its `listening on IP:PORT` line, kill it in `Drop`.
+//!   signals, the open-file limit, the bytes queued in a socket's buffers.
+//!
+//! Every lesson's first build compiles this crate, so it holds nothing else.
+//! The tests' harness (spawn a lesson binary, wait for its
+//! `listening on IP:PORT` line, kill it in `Drop`; fake servers) is the
+//! `testkit` crate, a dev-dependency; what the tools share about other
+//! processes (`/proc`, a guarded child) is the `proctools` crate.
 
 pub mod cli;
 pub mod error;
 pub mod listener;
 pub mod pyrepr;
 pub mod sys;
-pub mod testing;
 pub mod text;
 
 pub use error::{Context, Error};

@@ -184,14 +184,15 @@ mod tests {
 
     #[test]
     fn agrees_with_python_on_every_byte() {
-        let Some(python) = crate::testing::python3() else {
+        // Without python3 there is nothing to compare with (testkit, which
+        // says so, depends on this crate: it cannot be used here).
+        let Ok(output) = std::process::Command::new("python3")
+            .args(["-c", "print(repr(bytes(range(256))), end='')"])
+            .output()
+        else {
             return;
         };
         let all: Vec<u8> = (0..=255).collect();
-        let output = std::process::Command::new(python)
-            .args(["-c", "print(repr(bytes(range(256))), end='')"])
-            .output()
-            .unwrap();
         assert!(output.status.success());
         assert_eq!(
             PyBytes(&all).to_string(),

@@ -2,7 +2,7 @@
 //! the addresses it printed and checks that they tell the truth.
 
 use assert_cmd::Command;
-use netcore::testing::TIMEOUT;
+use testkit::TIMEOUT;
 
 fn run(args: &[&str]) -> (String, String, Option<i32>) {
     let output = Command::new(env!("CARGO_BIN_EXE_lesson-01"))

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::thread;
 
 use assert_cmd::Command;
-use netcore::testing::{TIMEOUT, accept, contains, fake_server, read_to_end};
+use testkit::{TIMEOUT, accept, contains, fake_server, read_to_end};
 
 /// The tutorial's message, as its output shows it.
 const SENT_LINE: &[u8] = br"sending (gbk): b'\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!'";

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 
-use netcore::testing::{Process, TIMEOUT, connect, contains, fake_server, read_to_end};
+use testkit::{Process, TIMEOUT, connect, contains, fake_server, read_to_end};
 
 const MESSAGE_GBK: &[u8] = b"\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!";
 /// The tutorial's reply, "ok, 问题正在处理中...", in GBK.

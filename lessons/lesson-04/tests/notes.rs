@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use netcore::testing::{Process, TIMEOUT, accept, connect, contains, fake_server, read_to_end};
+use testkit::{Process, TIMEOUT, accept, connect, contains, fake_server, read_to_end};
 
 fn run(args: &[&str]) -> (String, i32) {
     let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netcore::testing::{Process, TIMEOUT, connect, contains};
 use socket2::{Domain, Socket, Type};
+use testkit::{Process, TIMEOUT, connect, contains};
 
 const HARDENED: &str = env!("CARGO_BIN_EXE_hardened");
 /// "ok, 收到了" in GBK.

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netcore::testing::{Process, TIMEOUT, connect, contains, fake_server, read_to_end};
+use testkit::{Process, TIMEOUT, connect, contains, fake_server, read_to_end};
 
 /// The tutorial's reply, "ok, 收到了", in GBK.
 const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";

@@ -7,7 +7,7 @@ use std::net::Shutdown;
 use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
-use netcore::testing::{Process, TIMEOUT, accept, connect, fake_server, read_to_end};
+use testkit::{Process, TIMEOUT, accept, connect, fake_server, read_to_end};
 
 fn run(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_lesson-06"))

@@ -1,6 +1,12 @@
-//! Support for the lessons' integration tests: run a real lesson binary,
-//! wait for it to listen, talk to it over loopback, and never leave it
-//! running.
+//! `testkit`: the harness of the course's tests. It runs a real lesson
+//! binary, waits for it to listen, talks to it over loopback, and never
+//! leaves it running.
+//!
+//! It is a dev-dependency only, of the lessons, the exercises, the
+//! cross-lesson tests (`tests/`) and the tools' tests: no lesson's build
+//! compiles it, and the grader does not use it when it grades. The child
+//! process guard and the `listening on` line come from `proctools`, which
+//! the benchmarks use to run the same servers.
 //!
 //! The pattern follows tokio's mini-redis tests: a server under test binds
 //! port 0 (so two tests never fight over a port) and prints
@@ -14,11 +20,13 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use proctools::child::{Guard, connectable, listening_addr};
 
 /// How long a test waits for a program to do something it should do at
 /// once. Generous: CI machines are shared and slow, and a passing test never
@@ -26,40 +34,40 @@ use std::time::{Duration, Instant};
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The line a server prints once it listens, before it accepts.
-pub const LISTENING_PREFIX: &str = "listening on ";
+pub use proctools::child::LISTENING_PREFIX;
 
 /// The environment variable that makes a missing `python3` a test failure
 /// rather than a skip; `.ci/run` sets it.
 pub const REQUIRE_PYTHON_ENV: &str = "SOCKET_LESSONS_REQUIRE_PYTHON";
 
 /// A running program under test, with its stdout read line by line and its
-/// stderr collected. Killed and reaped on drop.
+/// stderr collected. Killed and reaped on drop (by its [`Guard`]).
 #[derive(Debug)]
 pub struct Process {
     name: String,
-    child: Child,
+    child: Guard,
     lines: Receiver<Vec<u8>>,
     stdout: Vec<u8>,
     stdout_closed: bool,
     stderr: Arc<Mutex<Vec<u8>>>,
     stderr_reader: Option<thread::JoinHandle<()>>,
     listening: Option<SocketAddr>,
-    status: Option<ExitStatus>,
 }
 
 impl Process {
     /// Starts `command` with piped stdout and stderr and no stdin.
     pub fn spawn(mut command: Command) -> Result<Self, String> {
         let name = command.get_program().to_string_lossy().into_owned();
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|err| format!("cannot start {name}: {err}"))?;
-        let lines = read_lines(child.stdout.take().ok_or("no stdout pipe")?);
+        let mut child = Guard::spawn(
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        )
+        .map_err(|err| format!("cannot start {name}: {err}"))?;
+        let lines = read_lines(child.child_mut().stdout.take().ok_or("no stdout pipe")?);
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        let mut pipe = child.stderr.take().ok_or("no stderr pipe")?;
+        let mut pipe = child.child_mut().stderr.take().ok_or("no stderr pipe")?;
         let sink = Arc::clone(&stderr);
         let stderr_reader = thread::spawn(move || {
             let mut buf = [0u8; 4096];
@@ -81,7 +89,6 @@ impl Process {
             stderr,
             stderr_reader: Some(stderr_reader),
             listening: None,
-            status: None,
         })
     }
 
@@ -96,11 +103,13 @@ impl Process {
     pub fn wait_for_listening(&mut self, timeout: Duration) -> Result<SocketAddr, String> {
         let line = self.expect_line(LISTENING_PREFIX, timeout)?;
         let line = String::from_utf8_lossy(&line);
-        let text = line.trim();
-        let addr = text
-            .strip_prefix(LISTENING_PREFIX)
-            .and_then(|rest| rest.trim().parse::<SocketAddr>().ok())
-            .ok_or_else(|| format!("{}: cannot read an address from {text:?}", self.name))?;
+        let addr = listening_addr(&line).ok_or_else(|| {
+            format!(
+                "{}: cannot read an address from {:?}",
+                self.name,
+                line.trim()
+            )
+        })?;
         self.listening = Some(addr);
         Ok(addr)
     }
@@ -111,16 +120,10 @@ impl Process {
     /// # Panics
     /// When the server has not printed its `listening on` line yet.
     pub fn addr(&self) -> SocketAddr {
-        let mut addr = self
-            .listening
-            .expect("the server has not printed `listening on` yet");
-        if addr.ip().is_unspecified() {
-            addr.set_ip(match addr {
-                SocketAddr::V4(_) => [127, 0, 0, 1].into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
-        }
-        addr
+        connectable(
+            self.listening
+                .expect("the server has not printed `listening on` yet"),
+        )
     }
 
     /// The process id.
@@ -197,17 +200,11 @@ impl Process {
     /// is still running.
     pub fn wait(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
         let deadline = Instant::now() + timeout;
-        let status = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
-                Ok(None) => {
-                    return Err(self.failure(format!("still running after {timeout:?}")));
-                }
-                Err(err) => return Err(format!("{}: cannot wait: {err}", self.name)),
-            }
+        let status = match self.child.wait_timeout(timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) => return Err(self.failure(format!("still running after {timeout:?}"))),
+            Err(err) => return Err(format!("{}: cannot wait: {err}", self.name)),
         };
-        self.status = Some(status);
         self.drain(deadline + TIMEOUT);
         Ok(status)
     }
@@ -263,15 +260,10 @@ impl Process {
     }
 
     fn wait_briefly(&mut self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                self.status = Some(status);
-                return status.to_string();
-            }
-            thread::sleep(Duration::from_millis(10));
+        match self.child.wait_timeout(Duration::from_secs(2)) {
+            Ok(Some(status)) => status.to_string(),
+            _ => "still running".to_owned(),
         }
-        "still running".to_owned()
     }
 
     fn failure(&mut self, what: String) -> String {
@@ -281,15 +273,6 @@ impl Process {
             "{}: {what}\n--- stdout so far ---\n{stdout}--- stderr so far ---\n{stderr}",
             self.name
         )
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -337,7 +320,7 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 
 /// A loopback listener on a free port, for a test that plays the server.
 pub fn fake_server() -> TcpListener {
-    crate::listener::ListenerBuilder::new(SocketAddr::from(([127, 0, 0, 1], 0)))
+    netcore::listener::ListenerBuilder::new(SocketAddr::from(([127, 0, 0, 1], 0)))
         .listen()
         .unwrap_or_else(|err| panic!("cannot listen on loopback: {err}"))
 }

@@ -35,7 +35,9 @@ use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use clap::{Arg, ArgAction};
 use loadgen::bulk::ToSink;
+use loadgen::cli;
 use loadgen::idle::{Idle, Report as IdleReport};
 use loadgen::pingpong::PingPong;
 use loadgen::stats::median_min_max;
@@ -45,7 +47,7 @@ use proctools::{process, tcp};
 use chart::{Bar, bar_chart};
 
 const NAME: &str = "bench";
-const ABOUT: &str = "measure the lessons side by side (lesson-05 against the tutorial's Python server, logging, idle clients, lesson-06's transfer, a cold build) and write docs/benchmarks.md";
+const ABOUT: &str = "measure the lessons side by side (lesson-05 against the tutorial's Python server, logging, idle clients, lesson-06's transfer, the lessons' cold builds) and write docs/benchmarks.md";
 /// The tutorial client's message and the server's reply, in GBK.
 const MESSAGE: &str = "你好服务端，我是客户端小黑!";
 const REPLY: &str = "ok, 收到了";
@@ -106,40 +108,61 @@ struct Paths {
     iperf3: Option<PathBuf>,
 }
 
-fn main() -> ExitCode {
-    let command = netcore::cli::Command::new(NAME, ABOUT)
-        .switch(
+/// The command line: a few switches and counts, on clap as the course's
+/// other tools (the lessons keep a lighter parser, which builds faster).
+fn command() -> clap::Command {
+    let command = clap::Command::new(NAME)
+        .about(ABOUT)
+        .disable_help_flag(true)
+        .args_override_self(true)
+        .arg(switch(
             "quick",
             "tiny counts, one run, no cold build or iperf3, nothing written: a check that every part works",
+        ))
+        .arg(
+            Arg::new("runs")
+                .long("runs")
+                .value_name("N")
+                .value_parser(cli::whole(1, 50))
+                .help("runs per figure (the median is shown) [default: 5; 1 with --quick]"),
         )
-        .count_in(
-            "runs",
-            "N",
-            "runs per figure (the median is shown) [default: 5; 1 with --quick]",
-            None,
-            1..=50,
+        .arg(
+            Arg::new("builds")
+                .long("builds")
+                .value_name("N")
+                .value_parser(cli::whole(0, 10))
+                .default_value("3")
+                .help("cold builds of each lesson to time (0 skips them)"),
         )
-        .count_in(
-            "builds",
-            "N",
-            "cold builds of each lesson to time (0 skips them)",
-            Some(3),
-            0..=10,
-        )
-        .switch("no-write", "print the tables only; leave docs/ alone");
-    let matches = command.parse_or_exit();
-    let quick = matches.switch("quick");
+        .arg(switch("no-write", "print the tables only; leave docs/ alone"))
+        .arg(cli::help_flag());
+    cli::fit_help(command)
+}
+
+/// A flag that takes no value.
+fn switch(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::SetTrue)
+        .help(help)
+}
+
+fn main() -> ExitCode {
+    let matches = match cli::parse(command(), std::env::args_os().skip(1)) {
+        Ok(matches) => matches,
+        Err(stop) => return stop.exit(NAME),
+    };
+    let quick = matches.get_flag("quick");
+    let count = |name: &str| matches.get_one::<u64>(name).map(|&n| n as usize);
     let settings = Settings {
         quick,
-        runs: matches
-            .count("runs")
-            .map_or(if quick { 1 } else { 5 }, |n| n as usize),
+        runs: count("runs").unwrap_or(if quick { 1 } else { 5 }),
         builds: if quick {
             0
         } else {
-            matches.count("builds").unwrap_or(3) as usize
+            count("builds").unwrap_or(3)
         },
-        write: !quick && !matches.switch("no-write"),
+        write: !quick && !matches.get_flag("no-write"),
     };
     match run(&settings) {
         Ok(()) => ExitCode::SUCCESS,

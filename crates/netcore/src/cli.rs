@@ -4,24 +4,34 @@
 //!   (default `8080`; `0` lets the OS choose), `--encoding`.
 //! - Clients: `--host` (default `127.0.0.1`), `--port` (default `8080`),
 //!   `--message TEXT`, `--encoding gbk|utf-8` (default `gbk`).
-//! - `--help` on every binary. A bad flag or value is a usage error: one
-//!   line on stderr and exit code 2. So is a value out of a count's range
-//!   ([`Command::count_in`]), and a client's `--port 0` or empty
+//! - `--help` on every binary, laid out by [`Help`]. A bad flag or value is
+//!   a usage error: one line on stderr and exit code 2. So is a count out
+//!   of its range ([`count`]), and a client's `--port 0` or empty
 //!   `--message`.
 //! - [`typed_lines`]: the lines an interactive mode reads from stdin, with
 //!   empty lines and lines that are not UTF-8 skipped with a note.
 //!
-//! This is a deliberately small parser (long options only, `--name value`
-//! or `--name=value`, at most one positional argument): a learner's first
-//! build should not wait for a full argument-parsing crate, and the lessons
-//! need nothing more.
+//! Each program reads its flags with a `lexopt` loop of its own, one `match`
+//! arm per flag; a learner's first build waits about a quarter of a second
+//! for lexopt, and a lesson's flags read top to bottom. What is shared is
+//! here: the values' checks and their one-line errors ([`port`],
+//! [`encoding`], [`count`]), [`parse_or_exit`], and the plain server's and
+//! client's flags ([`ServerOptions`], [`ClientOptions`]). [`Command`] is
+//! the benchmark's, until it moves to clap.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod command;
+mod help;
+
+pub use command::{Command, Matches};
+pub use help::Help;
+
 use std::ffi::OsString;
-use std::fmt::Write as _;
+use std::fmt::Display;
 use std::io::{self, BufRead};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::ops::RangeInclusive;
+
+use lexopt::prelude::*;
 
 use crate::error::Error;
 use crate::text::Encoding;
@@ -33,536 +43,106 @@ pub const USAGE_EXIT_CODE: i32 = 2;
 /// The port every lesson uses unless told otherwise, as in the tutorial.
 pub const DEFAULT_PORT: u16 = 8080;
 
-/// What kind of value an option takes; values are checked while parsing, so
-/// a bad one is a usage error before the program does anything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Text,
-    Port,
-    Encoding,
-    Count,
-    Switch,
-}
-
-#[derive(Clone, Debug)]
-struct Opt {
-    name: &'static str,
-    value_name: &'static str,
-    help: String,
-    default: Option<String>,
-    kind: Kind,
-    /// The values a count accepts; every `u64` unless narrowed.
-    range: RangeInclusive<u64>,
-}
-
-/// A parsed option value.
-#[derive(Clone, Debug, PartialEq)]
-enum Value {
-    Text(String),
-    Port(u16),
-    Encoding(Encoding),
-    Count(u64),
-    Switch(bool),
-}
-
-/// Why parsing stopped: the learner asked for help, or made a mistake.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CliError {
-    /// `--help` was given; the help text to print on stdout (exit 0).
-    Help(String),
-    /// A wrong flag or value; the one-line message to print on stderr (exit 2).
-    Usage(String),
-}
-
-/// A program's command line: its options, with their defaults and help.
-#[derive(Clone, Debug)]
-pub struct Command {
-    program: &'static str,
-    about: &'static str,
-    options: Vec<Opt>,
-    positional: Option<(&'static str, String)>,
-}
-
-impl Command {
-    /// A command line for `program`, described by `about` in `--help`.
-    pub fn new(program: &'static str, about: &'static str) -> Self {
-        Command {
-            program,
-            about,
-            options: Vec::new(),
-            positional: None,
-        }
-    }
-
-    fn push(mut self, opt: Opt) -> Self {
-        self.options.retain(|o| o.name != opt.name);
-        self.options.push(opt);
-        self
-    }
-
-    /// `--host HOST`: a host name or IP address.
-    pub fn host(self, default: &str, help: &str) -> Self {
-        self.text("host", "HOST", help, default)
-    }
-
-    /// `--port PORT`: 0 to 65535.
-    pub fn port(self, default: u16, help: &str) -> Self {
-        self.push(Opt {
-            name: "port",
-            value_name: "PORT",
-            help: help.to_owned(),
-            default: Some(default.to_string()),
-            kind: Kind::Port,
-            range: ANY,
-        })
-    }
-
-    /// `--encoding gbk|utf-8`, default `gbk`.
-    pub fn encoding(self, help: &str) -> Self {
-        self.push(Opt {
-            name: "encoding",
-            value_name: "gbk|utf-8",
-            help: help.to_owned(),
-            default: Some(Encoding::Gbk.name().to_owned()),
-            kind: Kind::Encoding,
-            range: ANY,
-        })
-    }
-
-    /// `--NAME VALUE`: free text.
-    pub fn text(
-        self,
-        name: &'static str,
-        value_name: &'static str,
-        help: &str,
-        default: &str,
-    ) -> Self {
-        self.push(Opt {
-            name,
-            value_name,
-            help: help.to_owned(),
-            default: Some(default.to_owned()),
-            kind: Kind::Text,
-            range: ANY,
-        })
-    }
-
-    /// `--NAME N`: a whole number, optional (no default) unless `default`
-    /// is given. `value_name` names it in the help (`N`, `SECS`, ...).
-    pub fn count(
-        self,
-        name: &'static str,
-        value_name: &'static str,
-        help: &str,
-        default: Option<u64>,
-    ) -> Self {
-        self.count_in(name, value_name, help, default, ANY)
-    }
-
-    /// `--NAME N`: a whole number within `range`, as [`count`](Self::count).
-    /// A value outside the range is a usage error that names the range
-    /// (`--runs 0`: "expected a whole number from 1 to 100").
-    ///
-    /// ```
-    /// use netcore::cli::{CliError, Command};
-    /// let command = Command::new("x", "y").count_in("runs", "N", "runs", Some(3), 1..=100);
-    /// assert_eq!(command.parse_from(["--runs", "100"]).unwrap().count("runs"), Some(100));
-    /// assert!(matches!(command.parse_from(["--runs", "0"]), Err(CliError::Usage(_))));
-    /// ```
-    pub fn count_in(
-        self,
-        name: &'static str,
-        value_name: &'static str,
-        help: &str,
-        default: Option<u64>,
-        range: RangeInclusive<u64>,
-    ) -> Self {
-        debug_assert!(
-            default.is_none_or(|n| range.contains(&n)),
-            "--{name}: the default is outside the range"
-        );
-        self.push(Opt {
-            name,
-            value_name,
-            help: help.to_owned(),
-            default: default.map(|n| n.to_string()),
-            kind: Kind::Count,
-            range,
-        })
-    }
-
-    /// `--NAME`: a switch that takes no value.
-    pub fn switch(self, name: &'static str, help: &str) -> Self {
-        self.push(Opt {
-            name,
-            value_name: "",
-            help: help.to_owned(),
-            default: None,
-            kind: Kind::Switch,
-            range: ANY,
-        })
-    }
-
-    /// One optional positional argument, named `name` in the help.
-    pub fn positional(mut self, name: &'static str, help: &str) -> Self {
-        self.positional = Some((name, help.to_owned()));
-        self
-    }
-
-    /// The `--help` text.
-    pub fn help(&self) -> String {
-        let mut out = format!(
-            "{}: {}\n\nUsage: {} [OPTIONS]",
-            self.program, self.about, self.program
-        );
-        if let Some((name, _)) = &self.positional {
-            let _ = write!(out, " [{name}]");
-        }
-        out.push_str("\n\n");
-        let mut rows: Vec<(String, String)> = Vec::new();
-        if let Some((name, help)) = &self.positional {
-            rows.push((format!("[{name}]"), help.clone()));
-        }
-        for opt in &self.options {
-            let flag = if opt.kind == Kind::Switch {
-                format!("--{}", opt.name)
-            } else {
-                format!("--{} {}", opt.name, opt.value_name)
-            };
-            let help = match &opt.default {
-                // A no-break space keeps "[default:" with its value when
-                // the line wraps.
-                Some(default) if !default.is_empty() => {
-                    format!("{} [default:\u{a0}{}]", opt.help, shown(default))
-                }
-                _ => opt.help.clone(),
-            };
-            rows.push((flag, help));
-        }
-        rows.push((
-            "-h, --help".to_owned(),
-            "print this help and exit".to_owned(),
-        ));
-        let width = rows
-            .iter()
-            .map(|(flag, _)| flag.chars().count())
-            .max()
-            .unwrap_or(0);
-        out.push_str("Options:\n");
-        // Each help text starts in one column and wraps within HELP_WIDTH.
-        let column = 2 + width + 2;
-        for (flag, help) in rows {
-            let pad = width - flag.chars().count();
-            let lines = wrap(&help, HELP_WIDTH.saturating_sub(column).max(20));
-            let indent = " ".repeat(column);
-            for (i, line) in lines.iter().enumerate() {
-                let line = line.replace('\u{a0}', " ");
-                if i == 0 {
-                    let _ = writeln!(out, "  {flag}{:pad$}  {line}", "");
-                } else {
-                    let _ = writeln!(out, "{indent}{line}");
-                }
-            }
-        }
-        // The first line too: "program: about".
-        let first_end = out.find('\n').unwrap_or(out.len());
-        let first: Vec<String> = wrap(&out[..first_end], HELP_WIDTH);
-        out.replace_range(..first_end, &first.join("\n  "));
-        out
-    }
-
-    /// Parses `args` (without the program name).
-    pub fn parse_from<I>(&self, args: I) -> Result<Matches, CliError>
-    where
-        I: IntoIterator,
-        I::Item: Into<OsString>,
-    {
-        let mut values = BTreeMap::new();
-        for opt in &self.options {
-            let value = match (&opt.default, opt.kind) {
-                (_, Kind::Switch) => Some(Value::Switch(false)),
-                (Some(default), kind) => Some(self.convert(opt, kind, default)?),
-                (None, _) => None,
-            };
-            if let Some(value) = value {
-                values.insert(opt.name, value);
-            }
-        }
-        let mut given = BTreeSet::new();
-        let mut positional = None;
-        let mut args = args.into_iter().map(Into::into);
-        while let Some(arg) = args.next() {
-            let arg = arg
-                .into_string()
-                .map_err(|raw| self.usage(format!("argument {raw:?} is not valid Unicode")))?;
-            if arg == "--help" || arg == "-h" {
-                return Err(CliError::Help(self.help()));
-            }
-            let Some(flag) = arg.strip_prefix("--") else {
-                if arg.starts_with('-') && arg.len() > 1 {
-                    return Err(self.usage(format!("unknown option '{arg}'")));
-                }
-                match (&self.positional, &positional) {
-                    (Some(_), None) => positional = Some(arg),
-                    _ => return Err(self.usage(format!("unexpected argument '{arg}'"))),
-                }
-                continue;
-            };
-            let (name, inline) = match flag.split_once('=') {
-                Some((name, value)) => (name, Some(value.to_owned())),
-                None => (flag, None),
-            };
-            let Some(opt) = self.options.iter().find(|o| o.name == name) else {
-                return Err(self.usage(format!("unknown option '--{name}'")));
-            };
-            if opt.kind == Kind::Switch {
-                if inline.is_some() {
-                    return Err(self.usage(format!("option --{name} takes no value")));
-                }
-                values.insert(opt.name, Value::Switch(true));
-                given.insert(opt.name);
-                continue;
-            }
-            let raw = match inline {
-                Some(value) => value,
-                None => args
-                    .next()
-                    .map(|v| v.to_string_lossy().into_owned())
-                    .ok_or_else(|| {
-                        self.usage(format!(
-                            "option --{name} needs a value ({})",
-                            opt.value_name
-                        ))
-                    })?,
-            };
-            values.insert(opt.name, self.convert(opt, opt.kind, &raw)?);
-            given.insert(opt.name);
-        }
-        Ok(Matches {
-            values,
-            given,
-            declared: self.options.iter().map(|o| o.name).collect(),
-            positional,
-        })
-    }
-
-    /// Parses the process's arguments; prints help and exits 0 on `--help`,
-    /// prints a one-line error and exits 2 on a usage error.
-    ///
-    /// Every lesson calls this first, so it is also where the program is
-    /// set up to end quietly when its stdout is closed
-    /// ([`crate::sys::exit_quietly_on_closed_stdout`]): `lesson-01 | head -1`
-    /// then stops like any Unix tool, instead of `println!` panicking with a
-    /// backtrace (exit 101) on the "broken pipe" error. A `send` on a closed
-    /// socket is unaffected: it still fails with an error the lesson
-    /// reports, and the program goes on.
-    pub fn parse_or_exit(&self) -> Matches {
-        crate::sys::exit_quietly_on_closed_stdout();
-        match self.parse_from(std::env::args_os().skip(1)) {
-            Ok(matches) => matches,
-            Err(CliError::Help(text)) => {
-                print!("{text}");
-                std::process::exit(0);
-            }
-            Err(CliError::Usage(message)) => exit_usage(&message),
-        }
-    }
-
-    /// Reports a usage error found after parsing (a value the program
-    /// checks itself) and exits with 2.
-    pub fn exit_usage(&self, message: impl AsRef<str>) -> ! {
-        match self.usage(message) {
-            CliError::Usage(line) | CliError::Help(line) => exit_usage(&line),
-        }
-    }
-
-    /// A usage error for this program, as one line.
-    pub fn usage(&self, message: impl AsRef<str>) -> CliError {
-        CliError::Usage(format!(
-            "{}: error: {} (see {} --help)",
-            self.program,
-            message.as_ref(),
-            self.program
-        ))
-    }
-
-    fn convert(&self, opt: &Opt, kind: Kind, raw: &str) -> Result<Value, CliError> {
-        let name = opt.name;
-        match kind {
-            Kind::Text => Ok(Value::Text(raw.to_owned())),
-            Kind::Port => raw.parse::<u16>().map(Value::Port).map_err(|_| {
-                self.usage(format!(
-                    "invalid value '{raw}' for --{name}: expected a port number from 0 to 65535"
-                ))
-            }),
-            Kind::Encoding => raw
-                .parse::<Encoding>()
-                .map(Value::Encoding)
-                .map_err(|why| self.usage(format!("invalid value for --{name}: {why}"))),
-            Kind::Count => match raw.parse::<u64>() {
-                Ok(n) if opt.range.contains(&n) => Ok(Value::Count(n)),
-                _ => Err(self.usage(format!(
-                    "invalid value '{raw}' for --{name}: expected {}",
-                    expected_count(&opt.range)
-                ))),
-            },
-            Kind::Switch => Ok(Value::Switch(true)),
-        }
+/// Runs `parse` on the process's arguments; a usage error it returns is
+/// printed as one line (`PROGRAM: error: ... (see PROGRAM --help)`) and
+/// ends the program with exit code 2.
+///
+/// Every lesson calls this first, so it is also where the program is set up
+/// to end quietly when its stdout is closed
+/// ([`crate::sys::exit_quietly_on_closed_stdout`]): `lesson-01 | head -1`
+/// then stops like any Unix tool, instead of `println!` panicking with a
+/// backtrace (exit 101) on the "broken pipe" error. A `send` on a closed
+/// socket is unaffected: it still fails with an error the lesson reports,
+/// and the program goes on.
+pub fn parse_or_exit<T>(
+    program: &str,
+    parse: impl FnOnce(&mut lexopt::Parser) -> Result<T, lexopt::Error>,
+) -> T {
+    crate::sys::exit_quietly_on_closed_stdout();
+    match parse(&mut lexopt::Parser::from_env()) {
+        Ok(parsed) => parsed,
+        Err(err) => exit_usage(program, usage_message(&err)),
     }
 }
 
-/// Every `u64`: the range of a count that is not narrowed.
-const ANY: RangeInclusive<u64> = 0..=u64::MAX;
-
-/// What a count accepts, for a usage error: "a whole number from 1 to 100".
-fn expected_count(range: &RangeInclusive<u64>) -> String {
-    match (*range.start(), *range.end()) {
-        (0, u64::MAX) => "a whole number".to_owned(),
-        (min, u64::MAX) => format!("a whole number, at least {min}"),
-        (min, max) => format!("a whole number from {min} to {max}"),
-    }
-}
-
-/// The width `--help` fits in: a terminal's 80 columns.
-const HELP_WIDTH: usize = 80;
-
-/// How many terminal columns `text` takes: East Asian wide characters
-/// (Chinese, Japanese, Korean, full-width forms) take two, others one.
-/// The ranges are the wide blocks a help text here can hold, not all of
-/// Unicode's.
-fn columns(text: &str) -> usize {
-    text.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115f
-            | 0x2e80..=0xa4cf
-            | 0xac00..=0xd7a3
-            | 0xf900..=0xfaff
-            | 0xfe30..=0xfe4f
-            | 0xff00..=0xff60
-            | 0xffe0..=0xffe6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
-
-/// `text` broken at spaces into lines of at most `width` columns; a word
-/// longer than that (Chinese has no spaces) is broken between characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    for word in text.split(' ') {
-        let mut piece = String::new();
-        for c in word.chars() {
-            if columns(&piece) + columns(c.encode_utf8(&mut [0; 4])) > width {
-                words.push(std::mem::take(&mut piece));
-            }
-            piece.push(c);
-        }
-        words.push(piece);
-    }
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in &words {
-        if !line.is_empty() && columns(&line) + 1 + columns(word) > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-}
-
-fn shown(default: &str) -> String {
-    if default.contains(' ') {
-        format!("{default:?}")
-    } else {
-        default.to_owned()
-    }
-}
-
-/// Prints a usage error (already formatted as one line) and exits with 2.
-pub fn exit_usage(line: &str) -> ! {
-    eprintln!("{line}");
+/// Prints a usage error as one line on stderr and exits with 2.
+pub fn exit_usage(program: &str, message: impl Display) -> ! {
+    eprintln!("{}", usage_line(program, message));
     std::process::exit(USAGE_EXIT_CODE)
 }
 
-/// The values of a parsed command line.
+/// A usage error as the course prints it, on one line: a control character
+/// (a newline in a value) is shown escaped.
+fn usage_line(program: &str, message: impl Display) -> String {
+    let message: String = message
+        .to_string()
+        .chars()
+        .map(|c| match c {
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    format!("{program}: error: {message} (see {program} --help)")
+}
+
+/// What lexopt found wrong, in the course's words.
+fn usage_message(err: &lexopt::Error) -> String {
+    use lexopt::Error::*;
+    match err {
+        UnexpectedOption(option) => format!("unknown option '{option}'"),
+        UnexpectedArgument(arg) => format!("unexpected argument '{}'", arg.to_string_lossy()),
+        UnexpectedValue { option, .. } => format!("option {option} takes no value"),
+        MissingValue {
+            option: Some(option),
+        } => format!("option {option} needs a value"),
+        MissingValue { option: None } => "a value is missing".to_owned(),
+        NonUnicodeValue(raw) => format!("argument {raw:?} is not valid Unicode"),
+        ParsingFailed { value, error } => format!("invalid value '{value}': {error}"),
+        Custom(err) => err.to_string(),
+    }
+}
+
+/// The value of `flag` (`--port`) as a port: 0 to 65535.
+pub fn port(flag: &str, value: OsString) -> Result<u16, lexopt::Error> {
+    let value = value.string()?;
+    value.parse().map_err(|_| {
+        format!("invalid value '{value}' for {flag}: expected a port number from 0 to 65535").into()
+    })
+}
+
+/// The value of `flag` (`--encoding`) as an encoding: `gbk` or `utf-8`.
+pub fn encoding(flag: &str, value: OsString) -> Result<Encoding, lexopt::Error> {
+    let value = value.string()?;
+    value
+        .parse()
+        .map_err(|why| format!("invalid value for {flag}: {why}").into())
+}
+
+/// The value of `flag` as a whole number within `range`; the error names
+/// the range (`--runs 0`: "expected a whole number from 1 to 100").
 ///
-/// The accessors panic only when asked for an option the [`Command`] never
-/// declared, which is a mistake in the program, caught by its first test.
-#[derive(Clone, Debug)]
-pub struct Matches {
-    values: BTreeMap<&'static str, Value>,
-    given: BTreeSet<&'static str>,
-    declared: Vec<&'static str>,
-    positional: Option<String>,
-}
-
-impl Matches {
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.values.get(name)
-    }
-
-    /// The value of a text option (`--host`, `--message`, ...).
-    pub fn text(&self, name: &str) -> &str {
-        match self.get(name) {
-            Some(Value::Text(text)) => text,
-            other => undeclared(name, "text", other),
+/// ```
+/// let runs = |value: &str| netcore::cli::count("--runs", value.into(), 1..=100);
+/// assert_eq!(runs("100").unwrap(), 100);
+/// assert!(runs("0").unwrap_err().to_string().ends_with("from 1 to 100"));
+/// ```
+pub fn count(
+    flag: &str,
+    value: OsString,
+    range: RangeInclusive<u64>,
+) -> Result<u64, lexopt::Error> {
+    let value = value.string()?;
+    match value.parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => {
+            let expected = match (*range.start(), *range.end()) {
+                (0, u64::MAX) => "a whole number".to_owned(),
+                (min, u64::MAX) => format!("a whole number, at least {min}"),
+                (min, max) => format!("a whole number from {min} to {max}"),
+            };
+            Err(format!("invalid value '{value}' for {flag}: expected {expected}").into())
         }
     }
-
-    /// The value of `--port`.
-    pub fn port(&self, name: &str) -> u16 {
-        match self.get(name) {
-            Some(Value::Port(port)) => *port,
-            other => undeclared(name, "port", other),
-        }
-    }
-
-    /// The value of `--encoding`.
-    pub fn encoding(&self, name: &str) -> Encoding {
-        match self.get(name) {
-            Some(Value::Encoding(encoding)) => *encoding,
-            other => undeclared(name, "encoding", other),
-        }
-    }
-
-    /// The value of a count option, `None` when it has no default and was
-    /// not given.
-    pub fn count(&self, name: &str) -> Option<u64> {
-        match self.get(name) {
-            Some(Value::Count(n)) => Some(*n),
-            None => None,
-            other => undeclared(name, "count", other),
-        }
-    }
-
-    /// Whether a switch was given.
-    pub fn switch(&self, name: &str) -> bool {
-        matches!(self.get(name), Some(Value::Switch(true)))
-    }
-
-    /// Whether `--NAME` was given on the command line, as opposed to taking
-    /// its default: for options that only apply in some modes, so that the
-    /// others can refuse them instead of silently ignoring them.
-    pub fn given(&self, name: &str) -> bool {
-        assert!(
-            self.declared.contains(&name),
-            "netcore::cli: --{name} was not declared"
-        );
-        self.given.contains(name)
-    }
-
-    /// The positional argument, if one was given.
-    pub fn positional(&self) -> Option<&str> {
-        self.positional.as_deref()
-    }
-}
-
-fn undeclared(name: &str, kind: &str, found: Option<&Value>) -> ! {
-    panic!("netcore::cli: --{name} was not declared as a {kind} option (found {found:?})")
 }
 
 /// The flags every server takes: `--host`, `--port`, `--encoding`.
@@ -577,33 +157,58 @@ pub struct ServerOptions {
     pub encoding: Encoding,
 }
 
-impl ServerOptions {
-    /// The command line of a server, to extend with its own options.
-    pub fn command(program: &'static str, about: &'static str) -> Command {
-        Command::new(program, about)
-            .host(
-                "0.0.0.0",
-                "address to listen on; 0.0.0.0 (or \"\") is every IPv4 address, :: every IPv6 one",
-            )
-            .port(
-                DEFAULT_PORT,
-                "port to listen on; 0 lets the OS choose a free one",
-            )
-            .encoding("how to decode what clients send and encode replies")
-    }
-
-    /// Reads the server flags out of parsed matches.
-    pub fn from_matches(matches: &Matches) -> Self {
+impl Default for ServerOptions {
+    fn default() -> Self {
         ServerOptions {
-            host: matches.text("host").to_owned(),
-            port: matches.port("port"),
-            encoding: matches.encoding("encoding"),
+            host: "0.0.0.0".to_owned(),
+            port: DEFAULT_PORT,
+            encoding: Encoding::Gbk,
         }
     }
+}
 
-    /// Parses the process's arguments as a plain server's.
+impl ServerOptions {
+    /// A server's help, to extend with its own options.
+    pub fn help(program: &'static str, about: &'static str) -> Help {
+        let defaults = ServerOptions::default();
+        Help::new(program, about)
+            .option(
+                "--host HOST",
+                "address to listen on; 0.0.0.0 (or \"\") is every IPv4 address, :: every IPv6 one",
+            )
+            .default(defaults.host)
+            .option(
+                "--port PORT",
+                "port to listen on; 0 lets the OS choose a free one",
+            )
+            .default(defaults.port)
+            .option(
+                "--encoding gbk|utf-8",
+                "how to decode what clients send and encode replies",
+            )
+            .default(defaults.encoding)
+    }
+
+    /// Parses the process's arguments as a plain server's, exiting on
+    /// `--help` or a usage error.
     pub fn parse(program: &'static str, about: &'static str) -> Self {
-        Self::from_matches(&Self::command(program, about).parse_or_exit())
+        let help = Self::help(program, about);
+        parse_or_exit(program, |parser| Self::parse_from(parser, &help))
+    }
+
+    /// Parses a plain server's flags; `--help` prints `help` and exits.
+    pub fn parse_from(parser: &mut lexopt::Parser, help: &Help) -> Result<Self, lexopt::Error> {
+        let mut options = ServerOptions::default();
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("host") => options.host = parser.value()?.string()?,
+                Long("port") => options.port = port("--port", parser.value()?)?,
+                Long("encoding") => options.encoding = encoding("--encoding", parser.value()?)?,
+                Short('h') | Long("help") => help.print_and_exit(),
+                _ => return Err(arg.unexpected()),
+            }
+        }
+        Ok(options)
     }
 
     /// The address to bind: `--host` resolved, with `--port`.
@@ -626,54 +231,72 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// The command line of a client, to extend with its own options.
-    pub fn command(program: &'static str, about: &'static str, default_message: &str) -> Command {
-        Command::new(program, about)
-            .host("127.0.0.1", "server to connect to (IP address or name)")
-            .port(DEFAULT_PORT, "server's port")
-            .text("message", "TEXT", "text to send", default_message)
-            .encoding("how to encode the message and decode the reply")
+    /// The defaults: the server on this machine's port 8080, `message` in
+    /// GBK.
+    pub fn new(message: &str) -> Self {
+        ClientOptions {
+            host: "127.0.0.1".to_owned(),
+            port: DEFAULT_PORT,
+            message: message.to_owned(),
+            encoding: Encoding::Gbk,
+        }
     }
 
-    /// Reads the client flags out of parsed matches, refusing (as usage
-    /// errors) `--port 0`, an empty message, and a message the encoding
-    /// cannot represent.
-    pub fn from_matches(command: &Command, matches: &Matches) -> Result<Self, CliError> {
-        let options = ClientOptions {
-            host: matches.text("host").to_owned(),
-            port: matches.port("port"),
-            message: matches.text("message").to_owned(),
-            encoding: matches.encoding("encoding"),
-        };
-        if options.port == 0 {
-            return Err(command.usage(
-                "--port 0: a client cannot connect to port 0; give the port the server listens on",
-            ));
+    /// A client's help, to extend with its own options.
+    pub fn help(program: &'static str, about: &'static str, default_message: &str) -> Help {
+        let defaults = ClientOptions::new(default_message);
+        Help::new(program, about)
+            .option("--host HOST", "server to connect to (IP address or name)")
+            .default(defaults.host)
+            .option("--port PORT", "server's port")
+            .default(defaults.port)
+            .option("--message TEXT", "text to send")
+            .default(defaults.message)
+            .option(
+                "--encoding gbk|utf-8",
+                "how to encode the message and decode the reply",
+            )
+            .default(defaults.encoding)
+    }
+
+    /// Parses the process's arguments as a plain client's, exiting on
+    /// `--help` or a usage error.
+    pub fn parse(program: &'static str, about: &'static str, default_message: &str) -> Self {
+        let help = Self::help(program, about, default_message);
+        parse_or_exit(program, |parser| {
+            let mut options = ClientOptions::new(default_message);
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("host") => options.host = parser.value()?.string()?,
+                    Long("port") => options.port = port("--port", parser.value()?)?,
+                    Long("message") => options.message = parser.value()?.string()?,
+                    Long("encoding") => options.encoding = encoding("--encoding", parser.value()?)?,
+                    Short('h') | Long("help") => help.print_and_exit(),
+                    _ => return Err(arg.unexpected()),
+                }
+            }
+            options.check()?;
+            Ok(options)
+        })
+    }
+
+    /// Refuses, as usage errors, `--port 0`, an empty message, and a
+    /// message the encoding cannot represent.
+    pub fn check(&self) -> Result<(), lexopt::Error> {
+        if self.port == 0 {
+            return Err(
+                "--port 0: a client cannot connect to port 0; give the port the server listens on"
+                    .into(),
+            );
         }
-        if options.message.is_empty() {
+        if self.message.is_empty() {
             // send() of 0 bytes sends nothing: the server would never see a
             // message, never reply, and the client would wait forever.
-            return Err(command.usage("--message is empty: there would be nothing to send"));
+            return Err("--message is empty: there would be nothing to send".into());
         }
-        if let Err(err) = options.encoding.encode(&options.message) {
-            return Err(command.usage(format!("--message: {err}")));
-        }
-        Ok(options)
-    }
-
-    /// Parses the process's arguments as a plain client's.
-    pub fn parse(program: &'static str, about: &'static str, default_message: &str) -> Self {
-        Self::parse_command(&Self::command(program, about, default_message)).0
-    }
-
-    /// Parses the process's arguments with `command` (a client
-    /// [`command`](Self::command) extended with options of its own), exiting
-    /// as [`Command::parse_or_exit`] does on help or a usage error.
-    pub fn parse_command(command: &Command) -> (Self, Matches) {
-        let matches = command.parse_or_exit();
-        match Self::from_matches(command, &matches) {
-            Ok(options) => (options, matches),
-            Err(CliError::Usage(line) | CliError::Help(line)) => exit_usage(&line),
+        match self.encoding.encode(&self.message) {
+            Ok(_) => Ok(()),
+            Err(err) => Err(format!("--message: {err}").into()),
         }
     }
 
@@ -778,206 +401,149 @@ impl<R: BufRead> Iterator for TypedLines<R> {
 mod tests {
     use super::*;
 
-    fn client() -> Command {
-        ClientOptions::command("lesson-02", "a client", "你好")
-    }
-
-    fn usage(result: Result<Matches, CliError>) -> String {
-        match result {
-            Err(CliError::Usage(line)) => line,
-            other => panic!("expected a usage error, got {other:?}"),
-        }
+    fn server(args: &[&str]) -> Result<ServerOptions, String> {
+        let help = ServerOptions::help("s", "a server");
+        let mut parser = lexopt::Parser::from_args(args);
+        ServerOptions::parse_from(&mut parser, &help).map_err(|err| usage_message(&err))
     }
 
     #[test]
     fn defaults_follow_the_conventions() {
-        let m = client().parse_from(Vec::<String>::new()).unwrap();
-        assert_eq!(m.text("host"), "127.0.0.1");
-        assert_eq!(m.port("port"), 8080);
-        assert_eq!(m.encoding("encoding"), Encoding::Gbk);
-        assert_eq!(m.text("message"), "你好");
-        let server = ServerOptions::from_matches(
-            &ServerOptions::command("s", "a server")
-                .parse_from(Vec::<String>::new())
-                .unwrap(),
+        let options = server(&[]).unwrap();
+        assert_eq!(options, ServerOptions::default());
+        assert_eq!(
+            (options.host.as_str(), options.port, options.encoding),
+            ("0.0.0.0", 8080, Encoding::Gbk)
         );
-        assert_eq!(server.host, "0.0.0.0");
-        assert_eq!(server.port, 8080);
+        let client = ClientOptions::new("你好");
+        assert_eq!((client.host.as_str(), client.port), ("127.0.0.1", 8080));
+        assert_eq!(client.message, "你好");
     }
 
     #[test]
     fn both_value_forms_are_accepted() {
-        let m = client()
-            .parse_from([
-                "--port",
-                "0",
-                "--host=::1",
-                "--encoding",
-                "UTF-8",
-                "--message=a b",
-            ])
-            .unwrap();
-        assert_eq!(m.port("port"), 0);
-        assert_eq!(m.text("host"), "::1");
-        assert_eq!(m.encoding("encoding"), Encoding::Utf8);
-        assert_eq!(m.text("message"), "a b");
+        let options = server(&["--port", "0", "--host=::1", "--encoding", "UTF-8"]).unwrap();
+        assert_eq!(options.port, 0);
+        assert_eq!(options.host, "::1");
+        assert_eq!(options.encoding, Encoding::Utf8);
+        assert_eq!(server(&["--host="]).unwrap().host, "");
     }
 
     #[test]
-    fn bad_values_are_one_line_usage_errors() {
-        for (args, needle) in [
-            (vec!["--port", "70000"], "'70000' for --port"),
-            (vec!["--port", "abc"], "'abc' for --port"),
-            (vec!["--encoding", "latin9"], "latin9"),
-            (vec!["--frobnicate"], "unknown option '--frobnicate'"),
-            (vec!["-x"], "unknown option '-x'"),
-            (vec!["--port"], "--port needs a value"),
-            (vec!["stray"], "unexpected argument 'stray'"),
+    fn mistakes_are_usage_errors_in_the_courses_words() {
+        for (args, expected) in [
+            (
+                &["--port", "70000"][..],
+                "invalid value '70000' for --port: expected a port number from 0 to 65535",
+            ),
+            (&["--port=abc"], "invalid value 'abc' for --port"),
+            (&["--encoding", "latin9"], "unknown encoding 'latin9'"),
+            (&["--frobnicate"], "unknown option '--frobnicate'"),
+            (&["--frobnicate=1"], "unknown option '--frobnicate'"),
+            (&["-x"], "unknown option '-x'"),
+            (&["--port"], "option --port needs a value"),
+            (&["stray"], "unexpected argument 'stray'"),
         ] {
-            let line = usage(client().parse_from(args.clone()));
-            assert!(line.starts_with("lesson-02: error: "), "{line}");
-            assert!(line.contains(needle), "{args:?}: {line}");
-            assert!(!line.contains('\n'), "{line}");
+            let message = server(args).unwrap_err();
+            assert!(message.contains(expected), "{args:?}: {message}");
         }
     }
 
+    #[cfg(unix)]
     #[test]
-    fn help_fits_80_columns_chinese_counted_twice() {
-        let help = ClientOptions::command(
-            "lesson-02",
-            "a client whose description is long enough to need more than one line of the help",
-            "你好，我是客户端，这条消息很长，足以让帮助换行",
-        )
-        .help();
-        for line in help.lines() {
-            assert!(columns(line) <= 80, "{} columns: {line}", columns(line));
+    fn an_argument_that_is_not_unicode_is_a_usage_error_not_a_panic() {
+        use std::os::unix::ffi::OsStringExt;
+        let raw = OsString::from_vec(b"\xff8080".to_vec());
+        let help = ServerOptions::help("s", "a server");
+        let mut parser = lexopt::Parser::from_args([OsString::from("--host"), raw.clone()]);
+        let err = ServerOptions::parse_from(&mut parser, &help).unwrap_err();
+        assert_eq!(
+            usage_message(&err),
+            "argument \"\\xFF8080\" is not valid Unicode"
+        );
+        assert!(port("--port", raw).is_err());
+    }
+
+    #[test]
+    fn a_switch_given_a_value_is_refused() {
+        let mut parser = lexopt::Parser::from_args(["--quiet=yes"]);
+        let arg = parser.next().unwrap();
+        assert_eq!(arg, Some(Long("quiet")));
+        let err = parser.next().unwrap_err();
+        assert_eq!(usage_message(&err), "option --quiet takes no value");
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line() {
+        let line = usage_line("lesson-03", "invalid value '1\n2' for --port");
+        assert_eq!(
+            line,
+            "lesson-03: error: invalid value '1\\n2' for --port (see lesson-03 --help)"
+        );
+    }
+
+    #[test]
+    fn counts_outside_their_range_name_the_range() {
+        let runs = |value: &str| count("--runs", value.into(), 1..=100).map_err(|e| e.to_string());
+        let idle = |value: &str| count("--idle", value.into(), 1..=u64::MAX);
+        assert_eq!(runs("1"), Ok(1));
+        assert_eq!(runs("100"), Ok(100));
+        assert_eq!(idle("7").unwrap(), 7);
+        for (got, expected) in [
+            (
+                runs("0"),
+                "invalid value '0' for --runs: expected a whole number from 1 to 100",
+            ),
+            (
+                runs("101"),
+                "invalid value '101' for --runs: expected a whole number from 1 to 100",
+            ),
+            (
+                idle("0").map_err(|e| e.to_string()),
+                "invalid value '0' for --idle: expected a whole number, at least 1",
+            ),
+            (
+                count("--n", "x".into(), 0..=u64::MAX).map_err(|e| e.to_string()),
+                "invalid value 'x' for --n: expected a whole number",
+            ),
+        ] {
+            assert_eq!(got, Err(expected.to_owned()));
         }
-        assert_eq!(columns("你好 ok"), 7);
-        assert_eq!(wrap("aaa bbb ccc", 7), ["aaa bbb", "ccc"]);
+        assert!(runs("-1").unwrap_err().contains("'-1' for --runs"));
+    }
+
+    #[test]
+    fn a_client_refuses_port_zero_an_empty_message_and_one_it_cannot_encode() {
+        let refused = |change: fn(&mut ClientOptions)| {
+            let mut options = ClientOptions::new("你好");
+            change(&mut options);
+            usage_message(&options.check().unwrap_err())
+        };
+        assert!(refused(|o| o.port = 0).contains("a client cannot connect to port 0"));
+        assert!(refused(|o| o.message.clear()).contains("--message is empty"));
+        let emoji = refused(|o| o.message = "hi 😀".to_owned());
+        assert!(emoji.contains("😀") && emoji.contains("U+1F600"), "{emoji}");
+        assert!(ClientOptions::new("你好").check().is_ok());
     }
 
     #[test]
     fn help_lists_every_option_with_its_default() {
-        let Err(CliError::Help(text)) = client().parse_from(["--help"]) else {
-            panic!("expected help");
-        };
+        let text = ClientOptions::help("lesson-02", "a client", "你好").to_string();
         for needle in [
             "--host HOST",
             "[default: 127.0.0.1]",
             "--port PORT",
             "[default: 8080]",
             "--message TEXT",
+            "[default: 你好]",
             "--encoding gbk|utf-8",
+            "[default: gbk]",
             "-h, --help",
         ] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }
-    }
-
-    #[test]
-    fn unencodable_message_is_a_usage_error_naming_the_character() {
-        let command = client();
-        let m = command.parse_from(["--message", "hi 😀"]).unwrap();
-        let Err(CliError::Usage(line)) = ClientOptions::from_matches(&command, &m) else {
-            panic!("expected a usage error");
-        };
-        assert!(line.contains("😀") && line.contains("U+1F600"), "{line}");
-    }
-
-    #[test]
-    fn switches_counts_and_positionals() {
-        let command = Command::new("x", "y")
-            .switch("interactive", "ask")
-            .count("repeat", "N", "times", Some(1))
-            .count("max-clients", "N", "limit", None)
-            .positional("EXPERIMENT", "which one");
-        let m = command
-            .parse_from(["3", "--interactive", "--repeat", "5"])
-            .unwrap();
-        assert!(m.switch("interactive"));
-        assert_eq!(m.count("repeat"), Some(5));
-        assert_eq!(m.count("max-clients"), None);
-        assert_eq!(m.positional(), Some("3"));
-        assert!(usage(command.parse_from(["1", "2"])).contains("unexpected argument '2'"));
-        assert!(usage(command.parse_from(["--interactive=yes"])).contains("takes no value"));
-    }
-
-    #[test]
-    fn counts_outside_their_range_are_usage_errors_naming_the_range() {
-        let command = Command::new("x", "y")
-            .count_in("runs", "N", "runs", Some(3), 1..=100)
-            .count_in("idle", "SECS", "idle", None, 1..=u64::MAX);
-        let m = command.parse_from(["--runs", "1", "--idle", "7"]).unwrap();
-        assert_eq!((m.count("runs"), m.count("idle")), (Some(1), Some(7)));
-        assert_eq!(
-            command.parse_from(["--runs=100"]).unwrap().count("runs"),
-            Some(100)
-        );
-        for (args, needle) in [
-            (
-                ["--runs", "0"],
-                "'0' for --runs: expected a whole number from 1 to 100",
-            ),
-            (
-                ["--runs", "101"],
-                "'101' for --runs: expected a whole number from 1 to 100",
-            ),
-            (
-                ["--idle", "0"],
-                "'0' for --idle: expected a whole number, at least 1",
-            ),
-            (["--runs", "-1"], "'-1' for --runs"),
-        ] {
-            let line = usage(command.parse_from(args));
-            assert!(line.contains(needle), "{args:?}: {line}");
-            assert!(!line.contains('\n'), "{line}");
-        }
-        let plain = Command::new("x", "y").count("n", "N", "n", None);
-        assert!(usage(plain.parse_from(["--n", "x"])).contains("expected a whole number ("));
-    }
-
-    #[test]
-    fn given_tells_an_explicit_value_from_a_default() {
-        let command = Command::new("x", "y")
-            .count("repeat", "N", "times", Some(1))
-            .text("svg", "FILE", "chart", "")
-            .switch("interactive", "ask")
-            .port(8080, "port");
-        let m = command.parse_from(Vec::<String>::new()).unwrap();
-        for name in ["repeat", "svg", "interactive", "port"] {
-            assert!(!m.given(name), "{name}");
-        }
-        // Given with the default's own value still counts as given.
-        let m = command
-            .parse_from(["--repeat", "1", "--svg=", "--interactive", "--port", "8080"])
-            .unwrap();
-        for name in ["repeat", "svg", "interactive", "port"] {
-            assert!(m.given(name), "{name}");
-        }
-    }
-
-    #[test]
-    #[should_panic(expected = "--nonsense was not declared")]
-    fn given_panics_for_an_undeclared_option() {
-        let m = client().parse_from(Vec::<String>::new()).unwrap();
-        m.given("nonsense");
-    }
-
-    #[test]
-    fn a_client_refuses_port_zero_and_an_empty_message() {
-        let command = client();
-        for (args, needle) in [
-            (vec!["--port", "0"], "a client cannot connect to port 0"),
-            (vec!["--message", ""], "--message is empty"),
-            (vec!["--message="], "--message is empty"),
-        ] {
-            let m = command.parse_from(args.clone()).unwrap();
-            let Err(CliError::Usage(line)) = ClientOptions::from_matches(&command, &m) else {
-                panic!("{args:?}: expected a usage error");
-            };
-            assert!(line.contains(needle), "{args:?}: {line}");
-            assert!(line.starts_with("lesson-02: error: "), "{line}");
-        }
+        let text = ServerOptions::help("lesson-03", "a server").to_string();
+        assert!(text.contains("[default: 0.0.0.0]"), "{text}");
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //!   (`b'\xc4\xe3'`, `('127.0.0.1', 8080)`), so output can be held side by
 //!   side with the tutorial's;
 //! - [`cli`]: the course's common flags (`--host`, `--port`, `--message`,
-//!   `--encoding`), `--help`, and one-line usage errors with exit code 2;
+//!   `--encoding`) and their checks for each lesson's `lexopt` loop,
+//!   `--help` laid out in 80 columns, and one-line usage errors with exit
+//!   code 2;
 //! - [`error`]: one-line errors with a hint, for the failures a learner meets
 //!   (connection refused, port in use, ...);
 //! - [`listener`]: a listener builder on socket2 for the places where

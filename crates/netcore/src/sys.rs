@@ -110,7 +110,7 @@ where
 /// Otherwise the signal came from a socket: the handler returns, and the
 /// `send` fails with "broken pipe" as it always did.
 ///
-/// [`crate::cli::Command::parse_or_exit`] calls this, first thing in every
+/// [`crate::cli::parse_or_exit`] calls this, first thing in every
 /// lesson. On Windows, which has no SIGPIPE, it does nothing.
 pub fn exit_quietly_on_closed_stdout() {
     #[cfg(unix)]

@@ -15,28 +15,41 @@
 
 use std::process::ExitCode;
 
+use lexopt::prelude::*;
 use netcore::Error;
-use netcore::cli::{Command, DEFAULT_PORT, resolve};
+use netcore::cli::{self, DEFAULT_PORT, Help, resolve};
 use netcore::text::Encoding;
 
 const NAME: &str = "exercise-04";
 const ABOUT: &str = "exercise 04: a server and a client that notice the other side closing";
 
 fn main() -> ExitCode {
-    let command = Command::new(NAME, ABOUT)
+    let help = Help::new(NAME, ABOUT)
         .positional("MODE", "server or client")
-        .port(
-            DEFAULT_PORT,
+        .option(
+            "--port PORT",
             "server: port to listen on; client: server's port",
         )
-        .encoding("how text is encoded on the wire");
-    let matches = command.parse_or_exit();
-    let port = matches.port("port");
-    let encoding = matches.encoding("encoding");
-    let result = match matches.positional() {
+        .default(DEFAULT_PORT)
+        .option("--encoding gbk|utf-8", "how text is encoded on the wire")
+        .default(Encoding::Gbk);
+    let (mode, port, encoding) = cli::parse_or_exit(NAME, |parser| {
+        let (mut mode, mut port, mut encoding) = (None, DEFAULT_PORT, Encoding::Gbk);
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Value(value) if mode.is_none() => mode = Some(value.string()?),
+                Long("port") => port = cli::port("--port", parser.value()?)?,
+                Long("encoding") => encoding = cli::encoding("--encoding", parser.value()?)?,
+                Short('h') | Long("help") => help.print_and_exit(),
+                _ => return Err(arg.unexpected()),
+            }
+        }
+        Ok((mode, port, encoding))
+    });
+    let result = match mode.as_deref() {
         Some("server") => server(port, encoding),
         Some("client") => client(port, encoding),
-        _ => command.exit_usage("say which side to play: server or client"),
+        _ => cli::exit_usage(NAME, "say which side to play: server or client"),
     };
     netcore::report(NAME, result)
 }

@@ -13,8 +13,9 @@
 
 use std::process::ExitCode;
 
+use lexopt::prelude::*;
 use netcore::Error;
-use netcore::cli::{Command, DEFAULT_PORT, resolve};
+use netcore::cli::{self, DEFAULT_PORT, Help, resolve};
 
 const NAME: &str = "exercise-06";
 const ABOUT: &str = "exercise 06: a sink server and a source client";
@@ -22,30 +23,41 @@ const ABOUT: &str = "exercise 06: a sink server and a source client";
 const DEFAULT_BYTES: u64 = 8 * 1024 * 1024;
 
 fn main() -> ExitCode {
-    let command = Command::new(NAME, ABOUT)
+    let help = Help::new(NAME, ABOUT)
         .positional("MODE", "sink or source")
-        .port(
-            DEFAULT_PORT,
+        .option(
+            "--port PORT",
             "sink: port to listen on; source: the sink's port",
         )
-        .count(
-            "bytes",
-            "N",
+        .default(DEFAULT_PORT)
+        .option(
+            "--bytes N",
             "source: bytes to send [default: $BYTES, else 8388608]",
-            None,
         );
-    let matches = command.parse_or_exit();
-    let port = matches.port("port");
+    let (mode, port, bytes) = cli::parse_or_exit(NAME, |parser| {
+        let (mut mode, mut port, mut bytes) = (None, DEFAULT_PORT, None);
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Value(value) if mode.is_none() => mode = Some(value.string()?),
+                Long("port") => port = cli::port("--port", parser.value()?)?,
+                Long("bytes") => {
+                    bytes = Some(cli::count("--bytes", parser.value()?, 0..=u64::MAX)?)
+                }
+                Short('h') | Long("help") => help.print_and_exit(),
+                _ => return Err(arg.unexpected()),
+            }
+        }
+        Ok((mode, port, bytes))
+    });
     // The grader says how many bytes to send in BYTES (a different count
     // every run); --bytes wins.
-    let bytes = matches
-        .count("bytes")
+    let bytes = bytes
         .or_else(|| std::env::var("BYTES").ok()?.trim().parse().ok())
         .unwrap_or(DEFAULT_BYTES);
-    let result = match matches.positional() {
+    let result = match mode.as_deref() {
         Some("sink") => sink(port),
         Some("source") => source(port, bytes),
-        _ => command.exit_usage("say which side to play: sink or source"),
+        _ => cli::exit_usage(NAME, "say which side to play: sink or source"),
     };
     netcore::report(NAME, result)
 }

@@ -8,10 +8,11 @@
 //! connection has two ends, each an (IP, port). Run it with
 //! `cargo run -p lesson-01`; the walkthrough is `lessons/lesson-01/README.md`.
 
+mod args;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 
-use netcore::cli::Command;
 use netcore::pyrepr::PyAddr;
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -20,10 +21,8 @@ const NAME: &str = "lesson-01";
 const ABOUT: &str = "a socket is an IP address plus a port: IPv4 and IPv6 sockets, ports, names, and the two ends of a connection";
 
 fn main() -> ExitCode {
-    let matches = Command::new(NAME, ABOUT)
-        .host("localhost", "host name to resolve in step 3")
-        .parse_or_exit();
-    netcore::report(NAME, run(matches.text("host")))
+    let host = args::parse();
+    netcore::report(NAME, run(&host))
 }
 
 fn run(host: &str) -> Result<(), Error> {

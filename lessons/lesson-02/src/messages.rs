@@ -3,7 +3,8 @@
 //! lesson 05), or with `--interactive` each line typed. `main.rs` sends
 //! each with the tutorial's send, recv and decode.
 
-use netcore::cli::{ClientOptions, typed_lines};
+use lexopt::prelude::*;
+use netcore::cli::{self, ClientOptions, typed_lines};
 use netcore::{Context, Error};
 
 /// What to send on the connection.
@@ -16,37 +17,61 @@ pub(crate) enum Mode {
 }
 
 /// The flags: the client's own (`--host`, `--port`, `--message`,
-/// `--encoding`), `--repeat` and `--interactive`. A usage error exits.
+/// `--encoding`), `--repeat` and `--interactive`. `--help` and a usage
+/// error end the program.
 pub(crate) fn parse(
     name: &'static str,
     about: &'static str,
     message: &str,
 ) -> (ClientOptions, Mode) {
-    let command = ClientOptions::command(name, about, message)
-        .count(
-            "repeat",
-            "N",
-            "send the message N times on one connection, one reply each; 0 connects and closes without sending [default: 1]",
-            None,
+    let help = ClientOptions::help(name, about, message)
+        .option(
+            "--repeat N",
+            "send the message N times on one connection, one reply each; 0 connects and closes without sending",
         )
-        .switch(
-            "interactive",
+        .default(1)
+        .option(
+            "--interactive",
             "send each line typed on stdin and print each reply; Ctrl+D closes",
         );
-    let (options, matches) = ClientOptions::parse_command(&command);
-    if !matches.switch("interactive") {
-        return (options, Mode::Repeat(matches.count("repeat").unwrap_or(1)));
-    }
-    // --interactive sends the lines typed, each once: a --repeat or a
-    // --message would be silently ignored, so refuse them.
-    for flag in ["repeat", "message"] {
-        if matches.given(flag) {
-            command.exit_usage(format!(
-                "--{flag} cannot be used with --interactive, which sends each line typed, once"
-            ));
+    cli::parse_or_exit(name, |parser| {
+        let mut options = ClientOptions::new(message);
+        let (mut repeat, mut interactive, mut message_given) = (None, false, false);
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("host") => options.host = parser.value()?.string()?,
+                Long("port") => options.port = cli::port("--port", parser.value()?)?,
+                Long("message") => {
+                    options.message = parser.value()?.string()?;
+                    message_given = true;
+                }
+                Long("encoding") => {
+                    options.encoding = cli::encoding("--encoding", parser.value()?)?
+                }
+                Long("repeat") => {
+                    repeat = Some(cli::count("--repeat", parser.value()?, 0..=u64::MAX)?)
+                }
+                Long("interactive") => interactive = true,
+                Short('h') | Long("help") => help.print_and_exit(),
+                _ => return Err(arg.unexpected()),
+            }
         }
-    }
-    (options, Mode::Interactive)
+        options.check()?;
+        if !interactive {
+            return Ok((options, Mode::Repeat(repeat.unwrap_or(1))));
+        }
+        // --interactive sends the lines typed, each once: a --repeat or a
+        // --message would be silently ignored, so refuse them.
+        for (flag, given) in [("repeat", repeat.is_some()), ("message", message_given)] {
+            if given {
+                return Err(format!(
+                    "--{flag} cannot be used with --interactive, which sends each line typed, once"
+                )
+                .into());
+            }
+        }
+        Ok((options, Mode::Interactive))
+    })
 }
 
 /// Encoded messages, one at a time, or the error that ended reading them.

@@ -19,13 +19,15 @@ use std::net::{Shutdown, SocketAddr};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use netcore::cli::{Command, DEFAULT_PORT};
 use netcore::error::bind_failed;
 use netcore::pyrepr::{PyAddr, PyBytes};
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
 
+mod args;
 mod modes;
+
+use args::What;
 use modes::{client, server};
 
 const NAME: &str = "lesson-04";
@@ -36,45 +38,10 @@ const REPLY: &str = "ok, 收到了";
 const PATIENCE: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
-    let command = Command::new(NAME, ABOUT)
-        .positional(
-            "WHAT",
-            "1 to 5 runs one experiment; `server` or `client` plays one side by hand; nothing runs all five",
-        )
-        .host("", "server: address to listen on [0.0.0.0]; client: server to connect to [127.0.0.1]")
-        .port(DEFAULT_PORT, "server: port to listen on (0: any free port); client: server's port")
-        .encoding("server and client: how text is encoded on the wire");
-    let matches = command.parse_or_exit();
-    let host = matches.text("host");
-    let port = matches.port("port");
-    let encoding = matches.encoding("encoding");
-    let result = match matches.positional() {
-        Some("server") => server(host, port, encoding),
-        Some("client") if port == 0 => command.exit_usage(
-            "--port 0: a client cannot connect to port 0; give the port the server listens on",
-        ),
-        Some("client") => client(host, port, encoding),
-        which => {
-            let experiments = match which.map(str::parse::<u8>) {
-                None => 1..=5,
-                Some(Ok(n @ 1..=5)) => n..=n,
-                Some(_) => command.exit_usage(format!(
-                    "unknown experiment '{}': expected 1 to 5, server or client",
-                    which.unwrap_or_default()
-                )),
-            };
-            // The experiments make their own loopback connections and send
-            // bytes, not text: the two modes' flags would be silently
-            // ignored, so they are refused.
-            for flag in ["host", "port", "encoding"] {
-                if matches.given(flag) {
-                    command.exit_usage(format!(
-                        "--{flag} only applies to the server and client modes, not to the experiments"
-                    ));
-                }
-            }
-            experiments.into_iter().try_for_each(experiment)
-        }
+    let result = match args::parse() {
+        What::Server(side) => server(&side.host, side.port, side.encoding),
+        What::Client(side) => client(&side.host, side.port, side.encoding),
+        What::Experiments(which) => which.into_iter().try_for_each(experiment),
     };
     netcore::report(NAME, result)
 }

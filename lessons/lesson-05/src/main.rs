@@ -33,8 +33,7 @@ const ABOUT: &str =
 const REPLY: &str = "ok, 收到了";
 
 fn main() -> ExitCode {
-    let matches = ServerOptions::command(NAME, ABOUT).parse_or_exit();
-    let options = ServerOptions::from_matches(&matches);
+    let options = ServerOptions::parse(NAME, ABOUT);
     netcore::report(NAME, run(&options))
 }
 

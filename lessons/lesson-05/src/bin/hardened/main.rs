@@ -8,6 +8,7 @@
 //! `lessons/lesson-05/README.md`, teaches each addition in "The hardened
 //! server".
 
+mod args;
 mod limits;
 mod output;
 
@@ -50,7 +51,8 @@ const CLIENT_STACK: usize = 256 * 1024;
 /// closed (see `refuse`).
 const REFUSED_READ_LIMIT: usize = 64 * 1024;
 
-/// The limits a real server needs; all off by default, as in the tutorial.
+/// The limits a real server needs; all off by default, as in the tutorial
+/// (`args.rs` reads them).
 #[derive(Clone, Copy, Debug)]
 struct Limits {
     /// Close a client that sends nothing for this long, or too little.
@@ -60,58 +62,9 @@ struct Limits {
 }
 
 fn main() -> ExitCode {
-    // Every limit is at least 1: no clients at all, or a timeout of no
-    // time, would be a server that serves nobody.
-    let command = ServerOptions::command(NAME, ABOUT)
-        .count_in(
-            "max-clients",
-            "N",
-            "refuse new clients (with a busy reply) while N are connected [default: no limit]",
-            None,
-            1..=u64::MAX,
-        )
-        .count_in(
-            "max-per-address",
-            "N",
-            "refuse a client whose address has N connected [default: half of --max-clients, rounded up]",
-            None,
-            1..=u64::MAX,
-        )
-        .count_in(
-            "idle-timeout",
-            "SECS",
-            "close a client that sends nothing for SECS seconds, or too little (--min-rate) [default: never]",
-            None,
-            1..=u64::MAX,
-        )
-        .count_in(
-            "min-rate",
-            "BYTES",
-            "with --idle-timeout: close a client that sends on average fewer than BYTES bytes a second",
-            Some(1),
-            0..=u64::MAX,
-        )
-        .switch(
-            "quiet",
-            "print no line about single clients or messages (for benchmarks); start-up notes, server warnings and the summary still appear",
-        );
-    let matches = command.parse_or_exit();
-    let options = ServerOptions::from_matches(&matches);
-    let max_clients = matches.count("max-clients").map(|n| n as usize);
-    let max_per_address = matches
-        .count("max-per-address")
-        .map(|n| n as usize)
-        .or(max_clients.map(|n| n.div_ceil(2)));
-    if matches.given("min-rate") && !matches.given("idle-timeout") {
-        command.exit_usage("--min-rate only applies with --idle-timeout");
-    }
-    let limits = Limits {
-        idle_timeout: matches.count("idle-timeout").map(Duration::from_secs),
-        min_rate: matches.count("min-rate").unwrap_or(1),
-    };
-    let quiet = matches.switch("quiet");
-    let slots = Slots::new(max_clients, max_per_address);
-    netcore::report(NAME, run(&options, &slots, limits, quiet))
+    let args = args::parse();
+    let slots = Slots::new(args.max_clients, args.max_per_address);
+    netcore::report(NAME, run(&args.server, &slots, args.limits, args.quiet))
 }
 
 /// What the server has done, for the summary line at shutdown.

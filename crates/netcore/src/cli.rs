@@ -16,13 +16,10 @@
 //! for lexopt, and a lesson's flags read top to bottom. What is shared is
 //! here: the values' checks and their one-line errors ([`port`],
 //! [`encoding`], [`count`]), [`parse_or_exit`], and the plain server's and
-//! client's flags ([`ServerOptions`], [`ClientOptions`]). [`Command`] is
-//! the benchmark's, until it moves to clap.
+//! client's flags ([`ServerOptions`], [`ClientOptions`]).
 
-mod command;
 mod help;
 
-pub use command::{Command, Matches};
 pub use help::Help;
 
 use std::ffi::OsString;

@@ -14,7 +14,8 @@ use netcore::text::Encoding;
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{NAME, REPLY, local};
+use crate::notes::local;
+use crate::{NAME, REPLY};
 
 // ANCHOR: server
 /// `server` mode: accept clients one after another, print each message,

@@ -60,9 +60,12 @@ impl fmt::Display for PyBytes<'_> {
 /// Text from a peer, shown so that it stays on its line and cannot steer a
 /// terminal: as Python's `repr(str)` writes it, without the quotes.
 /// Printable characters (Chinese included) stand for themselves; `\n`,
-/// `\r`, `\t` and `\\` are escaped, and so is every character that moves
-/// the cursor, hides or reorders text: other control characters as `\xNN`,
-/// text-direction marks and line separators as `\uNNNN`.
+/// `\r`, `\t` and `\\` are escaped, and so is every character Python counts
+/// as not printable: control and format characters (those that move the
+/// cursor, hide or reorder text), separators other than the space, and
+/// private-use characters, as `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
+/// (Simplification: characters Unicode has not assigned yet are shown as
+/// they are; Python escapes those too, from its own table.)
 ///
 /// ```
 /// use netcore::pyrepr::PyText;
@@ -85,19 +88,54 @@ impl fmt::Display for PyText<'_> {
                 '\n' => f.write_str("\\n")?,
                 '\r' => f.write_str("\\r")?,
                 '\t' => f.write_str("\\t")?,
-                c if (c as u32) < 0x100 && c.is_control() => write!(f, "\\x{:02x}", c as u32)?,
-                '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-                | '\u{fffe}'
-                | '\u{ffff}' => write!(f, "\\u{:04x}", c as u32)?,
+                c if not_printable(c) => match c as u32 {
+                    n @ ..0x100 => write!(f, "\\x{n:02x}")?,
+                    n @ ..0x10000 => write!(f, "\\u{n:04x}")?,
+                    n => write!(f, "\\U{n:08x}")?,
+                },
                 c => f.write_char(c)?,
             }
         }
         Ok(())
     }
+}
+
+/// Whether Python's `str.isprintable()` is false for `c` (Unicode 14's
+/// categories Cc, Cf, Zs but the space, Zl, Zp and Co), or `c` is one of
+/// the noncharacters U+FFFE and U+FFFF.
+fn not_printable(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00..=0x1f
+            | 0x7f..=0xa0
+            | 0xad
+            | 0x600..=0x605
+            | 0x61c
+            | 0x6dd
+            | 0x70f
+            | 0x890..=0x891
+            | 0x8e2
+            | 0x1680
+            | 0x180e
+            | 0x2000..=0x200f
+            | 0x2028..=0x202f
+            | 0x205f..=0x2064
+            | 0x2066..=0x206f
+            | 0x3000
+            | 0xe000..=0xf8ff
+            | 0xfeff
+            | 0xfff9..=0xfffb
+            | 0xfffe..=0xffff
+            | 0x110bd
+            | 0x110cd
+            | 0x13430..=0x1343f
+            | 0x1bca0..=0x1bca3
+            | 0x1d173..=0x1d17a
+            | 0xe0001
+            | 0xe0020..=0xe007f
+            | 0xf0000..=0xffffd
+            | 0x100000..=0x10fffd
+    )
 }
 
 /// Bytes described for a person: Python's `b'...'` form, then, when they
@@ -198,5 +236,44 @@ mod tests {
             PyBytes(&all).to_string(),
             String::from_utf8(output.stdout).unwrap()
         );
+    }
+
+    #[test]
+    fn text_agrees_with_python_on_every_assigned_character() {
+        // Python's repr of every character its Unicode table assigns (the
+        // quotes aside, whose escaping depends on the quote repr picks).
+        let script = "import sys, unicodedata\n\
+            cs = [chr(c) for c in range(0x110000) if not 0xd800 <= c <= 0xdfff \
+            and unicodedata.category(chr(c)) != 'Cn' and chr(c) not in '\\'\"']\n\
+            sys.stdout.buffer.write(' '.join('%x' % ord(c) for c in cs).encode() + b'\\n')\n\
+            sys.stdout.buffer.write(repr(''.join(cs))[1:-1].encode())";
+        let Ok(output) = std::process::Command::new("python3")
+            .args(["-c", script])
+            .output()
+        else {
+            return;
+        };
+        assert!(output.status.success(), "{output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let (points, python) = stdout.split_once('\n').unwrap();
+        let text: String = points
+            .split(' ')
+            .map(|hex| char::from_u32(u32::from_str_radix(hex, 16).unwrap()).unwrap())
+            .collect();
+        let ours = PyText(&text).to_string();
+        if ours != python {
+            let (a, b): (Vec<char>, Vec<char>) = (ours.chars().collect(), python.chars().collect());
+            let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(0);
+            let show = |v: &[char]| {
+                v[at.saturating_sub(8)..(at + 24).min(v.len())]
+                    .iter()
+                    .collect::<String>()
+            };
+            panic!(
+                "differs from Python at {at}: ours {:?}, Python's {:?}",
+                show(&a),
+                show(&b)
+            );
+        }
     }
 }

@@ -126,6 +126,20 @@ pub fn exit_quietly_on_closed_stdout() {
     }
 }
 
+/// Undoes [`exit_quietly_on_closed_stdout`] for a program that reports a
+/// closed stdout or stderr itself and keeps serving (lesson 05's hardened
+/// server): SIGPIPE is ignored again, as Rust programs start, so a write
+/// to a pipe nobody reads fails with "broken pipe" instead of ending the
+/// process. On Windows it does nothing.
+pub fn keep_running_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN has no
+    // preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 /// SIGPIPE's handler: see [`exit_quietly_on_closed_stdout`].
 #[cfg(unix)]
 extern "C" fn on_sigpipe(_signal: libc::c_int) {

@@ -193,6 +193,58 @@ fn listening_port(pid: u32) -> Option<u16> {
     None
 }
 
+/// `clients` clients at once, each sending `messages` messages and checking
+/// every reply (a reply slower than 10 s fails the test).
+fn flood(addr: SocketAddr, clients: usize, messages: usize) {
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            thread::spawn(move || {
+                let mut client = connect(addr);
+                client
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                for n in 0..messages {
+                    let reply = ask(&mut client, format!("{i}:{n}").as_bytes())
+                        .unwrap_or_else(|err| panic!("client {i}, message {n}: {err}"));
+                    assert_eq!(reply, REPLY_GBK);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("every client is answered");
+    }
+}
+
+/// The number in `text` right after `before`.
+fn number_after(text: &str, before: &str) -> u64 {
+    let at = text
+        .find(before)
+        .unwrap_or_else(|| panic!("no {before:?} in {text}"))
+        + before.len();
+    text[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {before:?} in {text}"))
+}
+
+/// Complete lines of output that are not a marker of dropped lines, and
+/// the lines the markers say were dropped.
+fn tally(output: &[u8]) -> (u64, u64) {
+    let text = String::from_utf8_lossy(output);
+    let mut lines = 0;
+    let mut marked = 0;
+    for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+        if line.starts_with("output: ") && line.contains("line(s) dropped here") {
+            marked += number_after(line, "output: ");
+        } else {
+            lines += 1;
+        }
+    }
+    (lines, marked)
+}
+
 #[test]
 fn a_stdout_nobody_reads_stops_no_client_and_not_the_shutdown() {
     // Before: after about 128 KiB of output every client thread, the accept
@@ -201,35 +253,149 @@ fn a_stdout_nobody_reads_stops_no_client_and_not_the_shutdown() {
     let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
     let addr = read_listening(&mut stdout);
     // From now on nobody reads stdout: the pipe and the server's queue fill.
-    let clients: Vec<_> = (0..20)
-        .map(|i| {
-            thread::spawn(move || {
-                let mut client = connect(addr);
-                client
-                    .set_read_timeout(Some(Duration::from_secs(10)))
-                    .unwrap();
-                for n in 0..5000 {
-                    let reply = ask(&mut client, format!("{i}:{n}").as_bytes())
-                        .unwrap_or_else(|err| panic!("client {i}, message {n}: {err}"));
-                    assert_eq!(reply, REPLY_GBK);
-                }
-            })
-        })
-        .collect();
-    for client in clients {
-        client.join().expect("every client is answered");
-    }
+    flood(addr, 20, 5000);
     server.expect_stderr("stdout is not read fast enough");
+    // Let the threads print their clients' "offline" before the signal.
+    thread::sleep(Duration::from_millis(300));
     server.signal("INT");
     let status = server.wait(TIMEOUT);
     assert_eq!(status.code(), Some(1), "{}", server.stderr());
     let stderr = server.stderr();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Every line is either in the pipe or counted as lost: the "accept
+    // queue" line, and for each client "connected", 5000 "received" and
+    // (unless it came after the signal) "offline".
+    let lost = number_after(
+        &stderr,
+        "hardened: error: stdout was not read fast enough: the summary and ",
+    );
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    let (written, _) = tally(&rest);
+    let accounted = written + lost;
+    // (Markers still queued at the exit count as lost lines too: a margin.)
     assert!(
-        stderr.contains("hardened: error: stdout is not being read: the summary and"),
+        (1 + 20 * 5001..=1 + 20 * 5002 + 1000).contains(&accounted),
+        "{written} lines written and {lost} lost: {accounted}, not about {}",
+        1 + 20 * 5002
+    );
+}
+
+#[test]
+fn a_slow_reader_is_shown_where_lines_were_dropped() {
+    let mut server = Raw::spawn(hardened(&[]), Stdio::piped());
+    let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
+    let addr = read_listening(&mut stdout);
+    flood(addr, 20, 3000);
+    // The reader comes back: what fits again is written, with a marker
+    // where lines are missing.
+    let reader = thread::spawn(move || {
+        let mut all = Vec::new();
+        stdout.read_to_end(&mut all).unwrap();
+        all
+    });
+    flood(addr, 5, 200);
+    thread::sleep(Duration::from_millis(300));
+    server.signal("INT");
+    assert_eq!(server.wait(TIMEOUT).code(), Some(1));
+    let stderr = server.stderr();
+    let dropped = number_after(&stderr, "hardened: error: ");
+    assert!(
+        stderr.contains("line(s) of output dropped: stdout was not read fast enough"),
         "{stderr}"
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let output = reader.join().unwrap();
+    let (written, marked) = tally(&output);
+    assert!(marked > 0, "no marker of dropped lines");
+    assert_eq!(marked, dropped, "the markers and stderr disagree");
+    // accept queue + 20 × (3000 + 2) + 5 × (200 + 2) + the summary, less
+    // the "offline" lines that came after the signal, if any.
+    let total = 1 + 20 * 3002 + 5 * 202 + 1;
+    assert!(
+        (total - 25..=total).contains(&(written + dropped)),
+        "{written} written + {dropped} dropped, not {total}"
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_does_not_end_the_server() {
+    // Before: `hardened | head -1`, or a pager that quit, killed it with
+    // SIGPIPE at its next line; so did a closed stderr at a warning.
+    let mut server = Raw::spawn(hardened(&[]), Stdio::piped());
+    let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
+    let addr = read_listening(&mut stdout);
     drop(stdout);
+    for message in [&b"one"[..], b"two", b"\xff"] {
+        let mut client = connect(addr);
+        assert_eq!(ask(&mut client, message).unwrap(), REPLY_GBK);
+    }
+    server.expect_stderr("hardened: error: cannot write to stdout (broken pipe");
+    server.signal("INT");
+    assert_eq!(server.wait(TIMEOUT).code(), Some(1), "{}", server.stderr());
+    assert!(server.stderr().contains("line(s) of output lost"));
+
+    // stderr's reader gone: a warning must not end it either.
+    let mut command = hardened(&[]);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    drop(child.stderr.take());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let guard = Killed(&mut child);
+    let addr = read_listening(&mut stdout);
+    for message in [&b"\xff"[..], b"\xfe", b"after"] {
+        let mut client = connect(addr);
+        assert_eq!(ask(&mut client, message).unwrap(), REPLY_GBK);
+    }
+    let guard = guard.interrupt();
+    assert_eq!(guard.0.try_wait().unwrap().and_then(|s| s.code()), Some(1));
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("received: after"), "{rest}");
+    assert!(
+        rest.contains("; stderr could not be written (broken pipe"),
+        "{rest}"
+    );
+}
+
+#[test]
+fn a_start_up_that_fails_keeps_its_earlier_lines_in_order() {
+    // Before: the error was printed at once and the queued start-up note
+    // ("open-file limit raised") was lost.
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        assert!(!required(), "prlimit (util-linux) is needed");
+        eprintln!("skipped: no prlimit (util-linux)");
+        return;
+    }
+    let taken = testkit::fake_server();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let path = temp_file("start-up.log");
+    let file = File::create(&path).unwrap();
+    let status = Command::new("prlimit")
+        .args([
+            "--nofile=64:1024",
+            HARDENED,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let raised = text.find("open-file limit raised from 64 to 1024");
+    let error = text.find("hardened: error: ");
+    assert!(
+        matches!((raised, error), (Some(r), Some(e)) if r < e),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -596,6 +762,13 @@ fn bad_limit_flags_are_usage_errors() {
     );
     let output = hardened(&["--max-per-address", "0"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
+    // A deadline a year away at most: beyond, the clock overflowed. (A
+    // server that accepted it would run: waited for, bounded.)
+    let mut server = Raw::spawn(
+        hardened(&["--idle-timeout", "18446744073709551615"]),
+        Stdio::null(),
+    );
+    assert_eq!(server.wait(TIMEOUT).code(), Some(2), "{}", server.stderr());
     let output = hardened(&["--min-rate", "-1", "--idle-timeout", "3"])
         .output()
         .unwrap();

@@ -23,6 +23,11 @@ pub(crate) struct Args {
 }
 
 /// Reads the flags; `--help` and a usage error end the program.
+/// The longest `--idle-timeout`: a year, in seconds.
+const MAX_IDLE_SECS: u64 = 365 * 24 * 3600;
+
+/// The command line: the server's flags and its limits; `--help` and a
+/// usage error end the program.
 pub(crate) fn parse() -> Args {
     let help = ServerOptions::help(NAME, ABOUT)
         .option(
@@ -63,7 +68,9 @@ pub(crate) fn parse() -> Args {
                     max_per_address = Some(limit("--max-per-address", parser.value()?)?);
                 }
                 Long("idle-timeout") => {
-                    let secs = cli::count("--idle-timeout", parser.value()?, 1..=u64::MAX)?;
+                    // At most a year: a deadline must stay a time the
+                    // clock can reach.
+                    let secs = cli::count("--idle-timeout", parser.value()?, 1..=MAX_IDLE_SECS)?;
                     idle_timeout = Some(Duration::from_secs(secs));
                 }
                 Long("min-rate") => {

@@ -63,8 +63,17 @@ struct Limits {
 
 fn main() -> ExitCode {
     let args = args::parse();
+    // A stdout or stderr whose reader is gone (`| head`, a pager that
+    // quit) is reported and counted by output.rs; it must not end the
+    // server, as it ends the lessons' other programs.
+    netcore::sys::keep_running_on_closed_stdout();
     let slots = Slots::new(args.max_clients, args.max_per_address);
-    netcore::report(NAME, run(&args.server, &slots, args.limits, args.quiet))
+    match run(&args.server, &slots, args.limits, args.quiet) {
+        Ok(()) => ExitCode::SUCCESS,
+        // After what is queued (start-up notes), so the output keeps its
+        // order.
+        Err(err) => ExitCode::from(output::exit_error(NAME, format_args!("{err}"))),
+    }
 }
 
 /// What the server has done, for the summary line at shutdown.
@@ -130,7 +139,7 @@ fn run(
         // The summary is the last line; the exit status is 1 if any line
         // of output was lost (a stdout nobody reads, or one that fails).
         let status = output::finish(format_args!("{}: server stopped; {summary}", signal.name()));
-        std::process::exit(status);
+        std::process::exit(status.into());
     })
     .context(|| "cannot set up Ctrl+C handling")?;
     // ANCHOR_END: shutdown

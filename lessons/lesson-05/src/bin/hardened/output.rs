@@ -97,6 +97,11 @@ struct Sink {
     /// Wakes `finish`: the writer has written everything.
     drained: Condvar,
     terminal: bool,
+    /// Lines the writer has taken from the queue and not written yet.
+    in_hand: AtomicU64,
+    /// The streams this sink writes: both when stdout and stderr are one
+    /// file.
+    streams: Vec<Stream>,
 }
 
 #[derive(Default)]
@@ -105,6 +110,8 @@ struct Queue {
     /// are joined into one chunk.
     chunks: Vec<(Stream, Vec<u8>)>,
     bytes: usize,
+    /// How many lines `chunks` holds.
+    lines: u64,
     /// The writer has taken chunks and is writing them.
     writing: bool,
     /// `finish` wants everything written now, without the interval.
@@ -154,19 +161,24 @@ pub(crate) fn init(name: &'static str, quiet: bool) {
             [Some(out), Some(err)] => same_file(out, err),
             _ => false,
         };
-        let sink = |terminal: bool| {
+        let sink = |terminal: bool, streams: Vec<Stream>| {
             Arc::new(Sink {
                 queue: Mutex::new(Queue::default()),
                 wake: Condvar::new(),
                 drained: Condvar::new(),
                 terminal,
+                in_hand: AtomicU64::new(0),
+                streams,
             })
         };
-        let out = sink(io::stdout().is_terminal());
-        let err = if same {
-            Arc::clone(&out)
+        let (out, err) = if same {
+            let both = sink(io::stdout().is_terminal(), vec![Stream::Out, Stream::Err]);
+            (Arc::clone(&both), both)
         } else {
-            sink(io::stderr().is_terminal())
+            (
+                sink(io::stdout().is_terminal(), vec![Stream::Out]),
+                sink(io::stderr().is_terminal(), vec![Stream::Err]),
+            )
         };
         let broken =
             |file: &Option<File>| Mutex::new(file.is_none().then(|| "it is not open".to_owned()));
@@ -271,7 +283,9 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
     let sink = output.sink(stream);
     let mut queue = lock(&sink.queue);
     let gap = std::mem::take(&mut queue.gap);
-    let marker = (gap > 0 && stream == Stream::Out).then(|| {
+    // The marker goes where the next line that fits goes: in the same
+    // file, whichever stream that line is on.
+    let marker = (gap > 0).then(|| {
         format!("output: {gap} line(s) dropped here (stdout was not read fast enough)\n")
             .into_bytes()
     });
@@ -292,6 +306,7 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
     let was_empty = queue.chunks.is_empty();
     for bytes in marker.into_iter().chain([line]) {
         queue.bytes += bytes.len();
+        queue.lines += 1;
         match queue.chunks.last_mut() {
             Some((last, chunk)) if *last == stream => chunk.extend_from_slice(&bytes),
             _ => queue.chunks.push((stream, bytes)),
@@ -314,6 +329,7 @@ impl Output {
 }
 
 fn start_writer(sink: &Arc<Sink>) {
+    let streams = sink.streams.clone();
     let sink = Arc::clone(sink);
     let started = thread::Builder::new()
         .name("output writer".into())
@@ -323,8 +339,8 @@ fn start_writer(sink: &Arc<Sink>) {
         // Without a writer nothing reaches the file; say so where it can
         // still be seen, and let the lines be counted as dropped.
         let output = get();
-        for broken in &output.broken {
-            *lock(broken) = Some(format!("no thread to write it: {err}"));
+        for stream in streams {
+            *lock(&output.broken[stream as usize]) = Some(format!("no thread to write it: {err}"));
         }
         eprintln!(
             "{}: error: cannot start the output writer: {err}",
@@ -353,10 +369,12 @@ fn write_forever(sink: &Sink) {
             }
             queue.writing = true;
             queue.bytes = 0;
+            sink.in_hand
+                .store(std::mem::take(&mut queue.lines), Ordering::SeqCst);
             std::mem::take(&mut queue.chunks)
         };
         for (stream, bytes) in chunks {
-            write_chunk(stream, &bytes);
+            write_chunk(sink, stream, &bytes);
         }
         let mut queue = lock(&sink.queue);
         queue.writing = false;
@@ -368,34 +386,43 @@ fn write_forever(sink: &Sink) {
 
 /// Writes one chunk; on an error the stream is marked broken, the lines
 /// not written are counted as dropped, and stderr is told (once).
-fn write_chunk(stream: Stream, bytes: &[u8]) {
+fn write_chunk(sink: &Sink, stream: Stream, bytes: &[u8]) {
     let output = get();
-    if lock(&output.broken[stream as usize]).is_some() {
-        output.dropped.fetch_add(lines_in(bytes), Ordering::Relaxed);
+    let file = output.files[stream as usize].as_ref();
+    if lock(&output.broken[stream as usize]).is_some() || file.is_none() {
+        lost(sink, bytes);
         return;
     }
-    let Some(mut file) = output.files[stream as usize].as_ref() else {
-        return;
-    };
+    let Some(mut file) = file else { return };
     let mut written = 0;
     while written < bytes.len() {
         match file.write(&bytes[written..]) {
             Ok(0) => {
                 let err = io::Error::from(io::ErrorKind::WriteZero);
-                return fail(stream, &err, &bytes[written..]);
+                return fail(sink, stream, &err, &bytes[written..]);
             }
-            Ok(n) => written += n,
+            Ok(n) => {
+                let lines = lines_in(&bytes[written..written + n]);
+                sink.in_hand.fetch_sub(lines, Ordering::SeqCst);
+                written += n;
+            }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return fail(stream, &err, &bytes[written..]),
+            Err(err) => return fail(sink, stream, &err, &bytes[written..]),
         }
     }
 }
 
-fn fail(stream: Stream, err: &io::Error, unwritten: &[u8]) {
+/// Lines the writer had in hand that will never be written: counted as
+/// dropped.
+fn lost(sink: &Sink, bytes: &[u8]) {
+    let lines = lines_in(bytes);
+    get().dropped.fetch_add(lines, Ordering::SeqCst);
+    sink.in_hand.fetch_sub(lines, Ordering::SeqCst);
+}
+
+fn fail(sink: &Sink, stream: Stream, err: &io::Error, unwritten: &[u8]) {
     let output = get();
-    output
-        .dropped
-        .fetch_add(lines_in(unwritten), Ordering::Relaxed);
+    lost(sink, unwritten);
     let what = netcore::error::describe(err);
     *lock(&output.broken[stream as usize]) = Some(what.clone());
     if stream == Stream::Out {
@@ -419,7 +446,7 @@ fn lines_in(bytes: &[u8]) -> u64 {
 /// status: 0 when every line was written, else 1, with the reason on
 /// stderr. Waits at most [`FINISH_PATIENCE`] for each file: a stdout that
 /// nobody reads cannot hold the shutdown.
-pub(crate) fn finish(summary: fmt::Arguments<'_>) -> i32 {
+pub(crate) fn finish(summary: fmt::Arguments<'_>) -> u8 {
     let Some(output) = OUTPUT.get() else {
         println!("{summary}");
         return 0;
@@ -430,36 +457,75 @@ pub(crate) fn finish(summary: fmt::Arguments<'_>) -> i32 {
     if held > 0 {
         let _ = write!(text, "; {held} warning(s) held back");
     }
+    // Warnings still queued for a stderr of its own are written first, so
+    // that the summary can say whether stderr took them.
+    if !Arc::ptr_eq(&output.out, &output.err) {
+        wait_drained(&output.err);
+    }
+    let stderr_broken = lock(&output.broken[Stream::Err as usize]).clone();
+    if let Some(why) = &stderr_broken {
+        let _ = write!(text, "; stderr could not be written ({why})");
+    }
     text.push('\n');
     enqueue(Stream::Out, text.into_bytes(), true);
     let written = wait_drained(&output.out);
 
-    let dropped = output.dropped.load(Ordering::SeqCst);
+    // What the writer has not written by now never will be: it is lost
+    // with what was dropped before.
+    let lost = output.dropped.load(Ordering::SeqCst) + unwritten(&output.out);
     let broken = lock(&output.broken[Stream::Out as usize]).clone();
-    let problem = match (broken, dropped, written) {
-        (Some(why), _, _) => Some(format!(
-            "cannot write to stdout ({why}): {dropped} line(s) of output lost"
+    let problem = match (broken, written) {
+        (Some(why), _) => Some(format!(
+            "cannot write to stdout ({why}): {lost} line(s) of output lost"
         )),
-        (None, 0, true) => None,
-        (None, _, true) => Some(format!(
-            "{dropped} line(s) of output dropped: stdout was not read fast enough"
+        (None, false) => Some(format!(
+            "stdout was not read fast enough: the summary and {} other line(s) of output could not be written",
+            lost.saturating_sub(1)
         )),
-        (None, _, false) => Some(format!(
-            "stdout is not being read: the summary and {dropped} other line(s) of output could not be written"
+        (None, true) if lost > 0 => Some(format!(
+            "{lost} line(s) of output dropped: stdout was not read fast enough"
         )),
+        (None, true) => None,
     };
-    let Some(problem) = problem else {
-        // Warnings still queued for stderr go out before the exit too.
-        wait_drained(&output.err);
-        return 0;
-    };
-    enqueue(
-        Stream::Err,
-        format!("{}: error: {problem}\n", output.name).into_bytes(),
-        true,
-    );
+    if let Some(problem) = &problem {
+        enqueue(
+            Stream::Err,
+            format!("{}: error: {problem}\n", output.name).into_bytes(),
+            true,
+        );
+    }
+    // Warnings still queued for stderr go out before the exit too.
     wait_drained(&output.err);
+    if problem.is_some() || stderr_broken.is_some() {
+        1
+    } else {
+        0
+    }
+}
+
+/// Prints `NAME: error: ...` after what is queued, and returns the exit
+/// status, 1: for a server that cannot start (its port is taken).
+pub(crate) fn exit_error(name: &str, message: fmt::Arguments<'_>) -> u8 {
+    match OUTPUT.get() {
+        None => eprintln!("{name}: error: {message}"),
+        Some(output) => {
+            output.finished.store(true, Ordering::SeqCst);
+            enqueue(
+                Stream::Err,
+                format!("{name}: error: {message}\n").into_bytes(),
+                true,
+            );
+            wait_drained(&output.out);
+            wait_drained(&output.err);
+        }
+    }
     1
+}
+
+/// Lines `sink` holds that are not written yet: queued, or in the writer's
+/// hand.
+fn unwritten(sink: &Sink) -> u64 {
+    lock(&sink.queue).lines + sink.in_hand.load(Ordering::SeqCst)
 }
 
 /// Waits, at most [`FINISH_PATIENCE`], until `sink` has written

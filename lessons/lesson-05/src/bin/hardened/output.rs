@@ -134,6 +134,8 @@ struct Output {
     dropped: AtomicU64,
     /// Why a stream could not be written, once it failed.
     broken: [Mutex<Option<String>>; 2],
+    /// Whether `broken` holds a reason, read without a lock on every line.
+    is_broken: [AtomicBool; 2],
     warnings: Mutex<RateLimit>,
 }
 
@@ -187,6 +189,10 @@ pub(crate) fn init(name: &'static str, quiet: bool) {
             out,
             err,
             broken: [broken(&files[0]), broken(&files[1])],
+            is_broken: [
+                AtomicBool::new(files[0].is_none()),
+                AtomicBool::new(files[1].is_none()),
+            ],
             files,
             quiet: AtomicBool::new(quiet),
             finished: AtomicBool::new(false),
@@ -276,7 +282,7 @@ fn push(stream: Stream, args: fmt::Arguments<'_>) {
 /// limit (the summary, a last error).
 fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
     let output = get();
-    if lock(&output.broken[stream as usize]).is_some() {
+    if output.is_broken[stream as usize].load(Ordering::Relaxed) {
         output.dropped.fetch_add(1, Ordering::Relaxed);
         return;
     }
@@ -304,6 +310,7 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
         return;
     }
     let was_empty = queue.chunks.is_empty();
+    let was_below = queue.bytes < WRITE_AT_ONCE;
     for bytes in marker.into_iter().chain([line]) {
         queue.bytes += bytes.len();
         queue.lines += 1;
@@ -312,7 +319,8 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
             _ => queue.chunks.push((stream, bytes)),
         }
     }
-    let wake = was_empty || sink.terminal || queue.bytes >= WRITE_AT_ONCE;
+    // Woken once per reason, not per line: a notify is a system call.
+    let wake = was_empty || sink.terminal || (was_below && queue.bytes >= WRITE_AT_ONCE);
     drop(queue);
     if wake {
         sink.wake.notify_one();
@@ -320,6 +328,13 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
 }
 
 impl Output {
+    /// Records why `stream` cannot be written; its lines are dropped from
+    /// now on.
+    fn mark_broken(&self, stream: Stream, why: String) {
+        *lock(&self.broken[stream as usize]) = Some(why);
+        self.is_broken[stream as usize].store(true, Ordering::SeqCst);
+    }
+
     fn sink(&self, stream: Stream) -> &Sink {
         match stream {
             Stream::Out => &self.out,
@@ -340,7 +355,7 @@ fn start_writer(sink: &Arc<Sink>) {
         // still be seen, and let the lines be counted as dropped.
         let output = get();
         for stream in streams {
-            *lock(&output.broken[stream as usize]) = Some(format!("no thread to write it: {err}"));
+            output.mark_broken(stream, format!("no thread to write it: {err}"));
         }
         eprintln!(
             "{}: error: cannot start the output writer: {err}",
@@ -389,7 +404,7 @@ fn write_forever(sink: &Sink) {
 fn write_chunk(sink: &Sink, stream: Stream, bytes: &[u8]) {
     let output = get();
     let file = output.files[stream as usize].as_ref();
-    if lock(&output.broken[stream as usize]).is_some() || file.is_none() {
+    if output.is_broken[stream as usize].load(Ordering::Relaxed) || file.is_none() {
         lost(sink, bytes);
         return;
     }
@@ -424,7 +439,7 @@ fn fail(sink: &Sink, stream: Stream, err: &io::Error, unwritten: &[u8]) {
     let output = get();
     lost(sink, unwritten);
     let what = netcore::error::describe(err);
-    *lock(&output.broken[stream as usize]) = Some(what.clone());
+    output.mark_broken(stream, what.clone());
     if stream == Stream::Out {
         enqueue(
             Stream::Err,

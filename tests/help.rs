@@ -4,18 +4,8 @@
 
 use std::process::Command;
 
+use netcore::cli::columns;
 use testkit::{cargo_bin, cargo_bin_of};
-
-/// Terminal columns: East Asian wide and full-width characters take two.
-fn columns(line: &str) -> usize {
-    line.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115f | 0x2e80..=0xa4cf | 0xac00..=0xd7a3 | 0xf900..=0xfaff => 2,
-            0xfe30..=0xfe4f | 0xff00..=0xff60 | 0xffe0..=0xffe6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
 
 #[test]
 fn every_lessons_help_fits_80_columns() {

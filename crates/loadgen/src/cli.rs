@@ -277,23 +277,9 @@ fn fit(text: &str, column: usize) -> String {
     lines.join("\n").replace('\u{a0}', " ")
 }
 
-/// How many terminal columns `text` takes: East Asian wide characters
-/// (Chinese, Japanese, Korean, full-width forms) take two, as in loadgen's
-/// default message.
-pub fn columns(text: &str) -> usize {
-    text.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115f
-            | 0x2e80..=0xa4cf
-            | 0xac00..=0xd7a3
-            | 0xf900..=0xfaff
-            | 0xfe30..=0xfe4f
-            | 0xff00..=0xff60
-            | 0xffe0..=0xffe6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
+/// How many terminal columns `text` takes (a Chinese character takes two):
+/// the lessons' help measures with the same function.
+pub use netcore::cli::columns;
 
 #[cfg(test)]
 mod tests {

@@ -20,7 +20,7 @@
 
 mod help;
 
-pub use help::Help;
+pub use help::{Help, columns};
 
 use std::ffi::OsString;
 use std::fmt::Display;

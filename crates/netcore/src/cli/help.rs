@@ -117,8 +117,8 @@ impl fmt::Display for Help {
 /// How many terminal columns `text` takes: East Asian wide characters
 /// (Chinese, Japanese, Korean, full-width forms) take two, others one.
 /// The ranges are the wide blocks a help text here can hold, not all of
-/// Unicode's.
-fn columns(text: &str) -> usize {
+/// Unicode's. (The tools' clap help and the help test measure with it too.)
+pub fn columns(text: &str) -> usize {
     text.chars()
         .map(|c| match c as u32 {
             0x1100..=0x115f

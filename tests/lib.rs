@@ -3,9 +3,11 @@
 //! The test targets are `interop.rs` (lessons talking to each other and to
 //! the tutorial's Python peers), `walkthroughs.rs` (every walkthrough's
 //! code blocks match the source they quote), `exercises.rs` (every
-//! exercise's starter matches its finished program) and `help.rs`. This
-//! library holds the two checkers, so that they have unit tests of their
+//! exercise's starter matches its finished program), `translations.rs`
+//! (every Chinese document follows its English twin) and `help.rs`. This
+//! library holds the three checkers, so that they have unit tests of their
 //! own: a check that cannot fail would be worse than none.
 
 pub mod starter;
+pub mod translation;
 pub mod walkthrough;

@@ -1,6 +1,6 @@
-//! Every lesson's walkthrough quotes its real source: each code block after
-//! an `<!-- include: FILE:ANCHOR -->` marker must equal the anchored region,
-//! and every anchored region must be shown.
+//! Every lesson's walkthrough, in English and in Chinese, quotes its real
+//! source: each code block after an `<!-- include: FILE:ANCHOR -->` marker
+//! must equal the anchored region, and every anchored region must be shown.
 //!
 //! After changing a lesson's code, refresh its walkthrough's blocks with
 //! `UPDATE_WALKTHROUGHS=1 cargo test -p course-tests --test walkthroughs`,
@@ -27,8 +27,16 @@ fn walkthroughs_quote_the_current_source() {
 
     let update = std::env::var_os("UPDATE_WALKTHROUGHS").is_some();
     let mut report = String::new();
-    for dir in &lessons {
-        let path = dir.join("README.md");
+    // Each walkthrough, and its Chinese twin where there is one: both quote
+    // the same source.
+    let walkthroughs = lessons.iter().flat_map(|dir| {
+        ["README.md", "README.zh-CN.md"]
+            .into_iter()
+            .map(move |name| (dir, name))
+            .filter(|(dir, name)| *name == "README.md" || dir.join(name).exists())
+    });
+    for (dir, name) in walkthroughs {
+        let path = dir.join(name);
         let Ok(readme) = fs::read_to_string(&path) else {
             report.push_str(&format!("{}: no README.md walkthrough\n", dir.display()));
             continue;

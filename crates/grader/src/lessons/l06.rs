@@ -84,25 +84,31 @@ fn sink(ctx: &Ctx, rec: &mut Recorder) {
         conn.set_write_timeout(Some(ctx.timeout(Duration::from_secs(20))))
             .map_err(|e| e.to_string())?;
         let data = pattern(size);
+        // A sink that stops reading early and closes resets the connection:
+        // seen as a failed send, or, when the last send was already queued,
+        // as a failed shutdown (ENOTCONN): the same fault either way.
+        let closed_early = |conn: &mut std::net::TcpStream, err: String| {
+            let (reply, _) = run::read_to_end(conn, Duration::from_millis(500));
+            let replied = if reply.is_empty() {
+                String::new()
+            } else {
+                format!(", after replying {}", show_bytes(&reply))
+            };
+            format!(
+                "the sink closed the connection before reading all {size} bytes ({err}){replied}: it must recv in a loop until recv returns 0"
+            )
+        };
         let chunks = match send_in_chunks(
             &mut conn,
             &data,
             UnevenChunks::new(1, 65_536, run::random_u64()),
         ) {
             Ok(chunks) => chunks,
-            Err(err) => {
-                let (reply, _) = run::read_to_end(&mut conn, Duration::from_millis(500));
-                let replied = if reply.is_empty() {
-                    String::new()
-                } else {
-                    format!(", after replying {}", show_bytes(&reply))
-                };
-                return Err(format!(
-                    "the sink closed the connection before all {size} bytes were sent ({err}){replied}: it must recv in a loop until recv returns 0"
-                ));
-            }
+            Err(err) => return Err(closed_early(&mut conn, err.to_string())),
         };
-        conn.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
+        if let Err(err) = conn.shutdown(Shutdown::Write) {
+            return Err(closed_early(&mut conn, err.to_string()));
+        }
         let (reply, ended) = run::read_to_end(&mut conn, ctx.timeout(Duration::from_secs(10)));
         let text = String::from_utf8_lossy(&reply);
         let count = text.trim();

@@ -1,6 +1,6 @@
 //! Every Chinese document translates the current English one: the English
-//! walkthroughs, the exercises' READMEs, the root README and the grading
-//! manual each have a `*.zh-CN.md` twin that records which version of the
+//! walkthroughs, the exercises' READMEs, the root README, the table of
+//! contents (docs/README.md) and the grading manual each have a `*.zh-CN.md` twin that records which version of the
 //! English it translates (see `translation.rs`), and the two link to each
 //! other at the top.
 
@@ -12,7 +12,11 @@ use course_tests::translation;
 #[test]
 fn translations_follow_their_english_twins() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut documents = vec![root.join("README.md"), root.join("docs/grading.md")];
+    let mut documents = vec![
+        root.join("README.md"),
+        root.join("docs/README.md"),
+        root.join("docs/grading.md"),
+    ];
     for folder in ["lessons", "exercises"] {
         let mut readmes: Vec<PathBuf> = fs::read_dir(root.join(folder))
             .unwrap()
@@ -22,7 +26,7 @@ fn translations_follow_their_english_twins() {
         readmes.sort();
         documents.extend(readmes);
     }
-    assert!(documents.len() >= 13, "{documents:?}");
+    assert!(documents.len() >= 14, "{documents:?}");
     let mut report = String::new();
     for english in &documents {
         for problem in translation::check(english, REQUIRED) {

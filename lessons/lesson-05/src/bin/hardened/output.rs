@@ -38,6 +38,9 @@ pub(crate) const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 pub(crate) const QUEUE_LIMIT: usize = 1024 * 1024;
 /// How many queued bytes are written at once, without waiting.
 const WRITE_AT_ONCE: usize = 64 * 1024;
+/// The most bytes one `write` is given: PIPE_BUF on Linux, the size up to
+/// which a write to a pipe is atomic.
+const WRITE_PIECE: usize = 4096;
 /// How long [`finish`] waits for the summary (and a last error) to be
 /// written.
 pub(crate) const FINISH_PATIENCE: Duration = Duration::from_secs(2);
@@ -288,9 +291,15 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
     }
     let sink = output.sink(stream);
     let mut queue = lock(&sink.queue);
-    let gap = std::mem::take(&mut queue.gap);
     // The marker goes where the next line that fits goes: in the same
-    // file, whichever stream that line is on.
+    // file, whichever stream that line is on. (Not before a forced line,
+    // the summary or a last error: they come when the output is stalled,
+    // and the count of lost lines says it all.)
+    let gap = if force {
+        0
+    } else {
+        std::mem::take(&mut queue.gap)
+    };
     let marker = (gap > 0).then(|| {
         format!("output: {gap} line(s) dropped here (stdout was not read fast enough)\n")
             .into_bytes()
@@ -411,7 +420,13 @@ fn write_chunk(sink: &Sink, stream: Stream, bytes: &[u8]) {
     let Some(mut file) = file else { return };
     let mut written = 0;
     while written < bytes.len() {
-        match file.write(&bytes[written..]) {
+        // At most PIPE_BUF bytes at a time: a pipe takes such a write whole
+        // or blocks without taking any of it, so the lines counted as
+        // unwritten when a stalled stdout holds up the exit are exactly the
+        // ones that were not written. (One write of 64 KiB can fill the pipe
+        // and stay blocked, the part it wrote uncounted.)
+        let piece = &bytes[written..bytes.len().min(written + WRITE_PIECE)];
+        match file.write(piece) {
             Ok(0) => {
                 let err = io::Error::from(io::ErrorKind::WriteZero);
                 return fail(sink, stream, &err, &bytes[written..]);

@@ -262,19 +262,9 @@ fn fit(text: &str, column: usize) -> String {
         return text.replace('\u{a0}', " ");
     }
     let width = HELP_WIDTH.saturating_sub(column).max(20);
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && columns(&line) + 1 + columns(word) > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines.join("\n").replace('\u{a0}', " ")
+    netcore::cli::wrap(text, width)
+        .join("\n")
+        .replace('\u{a0}', " ")
 }
 
 /// How many terminal columns `text` takes (a Chinese character takes two):

@@ -20,7 +20,7 @@
 
 mod help;
 
-pub use help::{Help, columns};
+pub use help::{Help, columns, wrap};
 
 use std::ffi::OsString;
 use std::fmt::Display;

@@ -135,7 +135,8 @@ pub fn columns(text: &str) -> usize {
 
 /// `text` broken at spaces into lines of at most `width` columns; a word
 /// longer than that (Chinese has no spaces) is broken between characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// (The tools' clap help wraps with it too.)
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for word in text.split(' ') {
         let mut piece = String::new();

@@ -4,6 +4,9 @@
 //!   (default `8080`; `0` lets the OS choose), `--encoding`.
 //! - Clients: `--host` (default `127.0.0.1`), `--port` (default `8080`),
 //!   `--message TEXT`, `--encoding gbk|utf-8` (default `gbk`).
+//! - `--lang en|zh` on every binary ([`lang`]): the tutorial's Chinese
+//!   labels, or English; without it the locale decides
+//!   ([`crate::lang::Lang::from_env`]).
 //! - `--help` on every binary, laid out by [`Help`]. A bad flag or value is
 //!   a usage error: one line on stderr and exit code 2. So is a count out
 //!   of its range ([`count`]), and a client's `--port 0` or empty
@@ -32,6 +35,7 @@ use lexopt::prelude::*;
 
 use crate::error::Error;
 use crate::text::Encoding;
+use crate::tr;
 
 /// The exit code of a usage error (a wrong flag or value), as in most Unix
 /// tools.
@@ -79,22 +83,38 @@ fn usage_line(program: &str, message: impl Display) -> String {
             c => c.to_string(),
         })
         .collect();
-    format!("{program}: error: {message} (see {program} --help)")
+    crate::tr!(
+        "{program}: error: {message} (see {program} --help)",
+        "{program}: 错误: {message}（见 {program} --help）"
+    )
 }
 
 /// What lexopt found wrong, in the course's words.
 fn usage_message(err: &lexopt::Error) -> String {
     use lexopt::Error::*;
     match err {
-        UnexpectedOption(option) => format!("unknown option '{option}'"),
-        UnexpectedArgument(arg) => format!("unexpected argument '{}'", arg.to_string_lossy()),
-        UnexpectedValue { option, .. } => format!("option {option} takes no value"),
+        UnexpectedOption(option) => tr!("unknown option '{option}'", "未知选项 '{option}'"),
+        UnexpectedArgument(arg) => {
+            let arg = arg.to_string_lossy();
+            tr!("unexpected argument '{arg}'", "多余的参数 '{arg}'")
+        }
+        UnexpectedValue { option, .. } => {
+            tr!("option {option} takes no value", "选项 {option} 不带值")
+        }
         MissingValue {
             option: Some(option),
-        } => format!("option {option} needs a value"),
-        MissingValue { option: None } => "a value is missing".to_owned(),
-        NonUnicodeValue(raw) => format!("argument {raw:?} is not valid Unicode"),
-        ParsingFailed { value, error } => format!("invalid value '{value}': {error}"),
+        } => tr!("option {option} needs a value", "选项 {option} 需要一个值"),
+        MissingValue { option: None } => tr!("a value is missing", "缺少一个值"),
+        NonUnicodeValue(raw) => tr!(
+            "argument {raw:?} is not valid Unicode",
+            "参数 {raw:?} 不是有效的 Unicode"
+        ),
+        ParsingFailed { value, error } => {
+            tr!(
+                "invalid value '{value}': {error}",
+                "无效的值 '{value}': {error}"
+            )
+        }
         Custom(err) => err.to_string(),
     }
 }
@@ -103,8 +123,25 @@ fn usage_message(err: &lexopt::Error) -> String {
 pub fn port(flag: &str, value: OsString) -> Result<u16, lexopt::Error> {
     let value = value.string()?;
     value.parse().map_err(|_| {
-        format!("invalid value '{value}' for {flag}: expected a port number from 0 to 65535").into()
+        tr!(
+            "invalid value '{value}' for {flag}: expected a port number from 0 to 65535",
+            "{flag} 的值 '{value}' 无效：端口号应在 0 到 65535 之间"
+        )
+        .into()
     })
+}
+
+/// The value of `--lang`: `en` or `zh` ([`crate::lang::Lang`]), which
+/// becomes the process's language at once, so that the errors after it
+/// are in it too. Every program's flag loop has an arm for it, and
+/// [`Help`] lists it.
+pub fn lang(value: OsString) -> Result<(), lexopt::Error> {
+    let value = value.string()?;
+    let lang: crate::lang::Lang = value
+        .parse()
+        .map_err(|why| tr!("invalid value for --lang: {why}", "--lang 的值无效：{why}"))?;
+    crate::lang::set(lang);
+    Ok(())
 }
 
 /// The value of `flag` (`--encoding`) as an encoding: `gbk` or `utf-8`.
@@ -112,7 +149,7 @@ pub fn encoding(flag: &str, value: OsString) -> Result<Encoding, lexopt::Error> 
     let value = value.string()?;
     value
         .parse()
-        .map_err(|why| format!("invalid value for {flag}: {why}").into())
+        .map_err(|why| tr!("invalid value for {flag}: {why}", "{flag} 的值无效：{why}").into())
 }
 
 /// The value of `flag` as a whole number within `range`; the error names
@@ -133,11 +170,18 @@ pub fn count(
         Ok(n) if range.contains(&n) => Ok(n),
         _ => {
             let expected = match (*range.start(), *range.end()) {
-                (0, u64::MAX) => "a whole number".to_owned(),
-                (min, u64::MAX) => format!("a whole number, at least {min}"),
-                (min, max) => format!("a whole number from {min} to {max}"),
+                (0, u64::MAX) => tr!("a whole number", "一个整数"),
+                (min, u64::MAX) => tr!("a whole number, at least {min}", "至少为 {min} 的整数"),
+                (min, max) => tr!(
+                    "a whole number from {min} to {max}",
+                    "{min} 到 {max} 之间的整数"
+                ),
             };
-            Err(format!("invalid value '{value}' for {flag}: expected {expected}").into())
+            Err(tr!(
+                "invalid value '{value}' for {flag}: expected {expected}",
+                "{flag} 的值 '{value}' 无效：应为{expected}"
+            )
+            .into())
         }
     }
 }
@@ -201,6 +245,7 @@ impl ServerOptions {
                 Long("host") => options.host = parser.value()?.string()?,
                 Long("port") => options.port = port("--port", parser.value()?)?,
                 Long("encoding") => options.encoding = encoding("--encoding", parser.value()?)?,
+                Long("lang") => lang(parser.value()?)?,
                 Short('h') | Long("help") => help.print_and_exit(),
                 _ => return Err(arg.unexpected()),
             }
@@ -268,6 +313,7 @@ impl ClientOptions {
                     Long("port") => options.port = port("--port", parser.value()?)?,
                     Long("message") => options.message = parser.value()?.string()?,
                     Long("encoding") => options.encoding = encoding("--encoding", parser.value()?)?,
+                    Long("lang") => lang(parser.value()?)?,
                     Short('h') | Long("help") => help.print_and_exit(),
                     _ => return Err(arg.unexpected()),
                 }
@@ -281,15 +327,20 @@ impl ClientOptions {
     /// message the encoding cannot represent.
     pub fn check(&self) -> Result<(), lexopt::Error> {
         if self.port == 0 {
-            return Err(
-                "--port 0: a client cannot connect to port 0; give the port the server listens on"
-                    .into(),
-            );
+            return Err(tr!(
+                "--port 0: a client cannot connect to port 0; give the port the server listens on",
+                "--port 0：客户端不能连接端口 0；请给出服务端监听的端口"
+            )
+            .into());
         }
         if self.message.is_empty() {
             // send() of 0 bytes sends nothing: the server would never see a
             // message, never reply, and the client would wait forever.
-            return Err("--message is empty: there would be nothing to send".into());
+            return Err(tr!(
+                "--message is empty: there would be nothing to send",
+                "--message 为空：没有可发送的内容"
+            )
+            .into());
         }
         match self.encoding.encode(&self.message) {
             Ok(_) => Ok(()),
@@ -318,8 +369,14 @@ pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, Error> {
     let addrs: Vec<SocketAddr> = (bare, port)
         .to_socket_addrs()
         .map_err(|err| {
-            Error::io(format_args!("cannot resolve host '{host}'"), &err)
-                .hint("check --host; use an IP address such as 127.0.0.1")
+            Error::io(
+                tr!("cannot resolve host '{host}'", "无法解析主机 '{host}'"),
+                &err,
+            )
+            .hint(tr!(
+                "check --host; use an IP address such as 127.0.0.1",
+                "请检查 --host；可以用 127.0.0.1 这样的 IP 地址"
+            ))
         })?
         .collect();
     addrs
@@ -327,7 +384,12 @@ pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, Error> {
         .find(|a| a.is_ipv4())
         .or_else(|| addrs.first())
         .copied()
-        .ok_or_else(|| Error::msg(format!("host '{host}' has no address")))
+        .ok_or_else(|| {
+            Error::msg(tr!(
+                "host '{host}' has no address",
+                "主机 '{host}' 没有地址"
+            ))
+        })
 }
 
 /// The lines an interactive mode reads from `input` (stdin), one message
@@ -382,13 +444,26 @@ impl<R: BufRead> Iterator for TypedLines<R> {
             }
             match String::from_utf8(raw) {
                 Ok(line) if line.is_empty() => {
-                    eprintln!("{}: empty line, nothing sent", self.program);
+                    let program = self.program;
+                    eprintln!(
+                        "{}",
+                        tr!(
+                            "{program}: empty line, nothing sent",
+                            "{program}: 空行，未发送"
+                        )
+                    );
                 }
                 Ok(line) => return Some(Ok(line)),
-                Err(_) => eprintln!(
-                    "{}: not sent: that line is not valid UTF-8 (is the terminal set to UTF-8?)",
-                    self.program
-                ),
+                Err(_) => {
+                    let program = self.program;
+                    eprintln!(
+                        "{}",
+                        tr!(
+                            "{program}: not sent: that line is not valid UTF-8 (is the terminal set to UTF-8?)",
+                            "{program}: 未发送：这一行不是有效的 UTF-8（终端是否设为 UTF-8？）"
+                        )
+                    );
+                }
             }
         }
     }

@@ -8,6 +8,8 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
+use crate::tr;
+
 /// An error a lesson reports to the learner: what it was doing, what the OS
 /// said, and where useful a hint for what to try next.
 #[derive(Debug)]
@@ -53,7 +55,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
         if let Some(hint) = &self.hint {
-            write!(f, ". Hint: {hint}")?;
+            write!(f, "{}{hint}", crate::lang::tr(". Hint: ", "。提示："))?;
         }
         Ok(())
     }
@@ -102,17 +104,21 @@ impl<T> Context<T> for io::Result<T> {
 /// `0.0.0.0` by default, every IPv4 address and no IPv6 one, so a client
 /// that asks `::1` is refused by a server that is running.
 pub fn connect_failed(addr: SocketAddr, err: &io::Error, start: &str) -> Error {
-    let error = Error::io(format_args!("cannot connect to {addr}"), err);
+    let error = Error::io(tr!("cannot connect to {addr}", "无法连接 {addr}"), err);
+    let port = addr.port();
     match err.kind() {
-        io::ErrorKind::ConnectionRefused if addr.is_ipv6() => error.hint(format!(
-            "nothing is listening on port {} at this IPv6 address; the server may be listening on IPv4 only (as the course's servers do by default): try --host 127.0.0.1, or start the server first with `{start}`",
-            addr.port()
+        io::ErrorKind::ConnectionRefused if addr.is_ipv6() => error.hint(tr!(
+            "nothing is listening on port {port} at this IPv6 address; the server may be listening on IPv4 only (as the course's servers do by default): try --host 127.0.0.1, or start the server first with `{start}`",
+            "这个 IPv6 地址的端口 {port} 上没有程序在监听；服务端可能只监听 IPv4（本课程的服务端默认如此）：试试 --host 127.0.0.1，或者先用 `{start}` 启动服务端"
         )),
-        io::ErrorKind::ConnectionRefused => error.hint(format!(
-            "nothing is listening on port {}; start the server first with `{start}`, or check --host and --port",
-            addr.port()
+        io::ErrorKind::ConnectionRefused => error.hint(tr!(
+            "nothing is listening on port {port}; start the server first with `{start}`, or check --host and --port",
+            "端口 {port} 上没有程序在监听；请先用 `{start}` 启动服务端，或检查 --host 和 --port"
         )),
-        io::ErrorKind::TimedOut => error.hint("the host did not answer; check --host"),
+        io::ErrorKind::TimedOut => error.hint(tr!(
+            "the host did not answer; check --host",
+            "主机没有应答；请检查 --host"
+        )),
         _ => error,
     }
 }
@@ -120,19 +126,21 @@ pub fn connect_failed(addr: SocketAddr, err: &io::Error, start: &str) -> Error {
 /// The error for a failed `bind` to `addr`, with a hint for a port in use
 /// and for the ports below 1024 that need privileges.
 pub fn bind_failed(addr: SocketAddr, err: &io::Error) -> Error {
-    let error = Error::io(format_args!("cannot bind {addr}"), err);
+    let error = Error::io(tr!("cannot bind {addr}", "无法绑定 {addr}"), err);
+    let port = addr.port();
     match err.kind() {
-        io::ErrorKind::AddrInUse => error.hint(format!(
-            "port {} is already in use, perhaps by another server of this course; stop it, or choose another port with --port (--port 0 lets the OS pick)",
-            addr.port()
+        io::ErrorKind::AddrInUse => error.hint(tr!(
+            "port {port} is already in use, perhaps by another server of this course; stop it, or choose another port with --port (--port 0 lets the OS pick)",
+            "端口 {port} 已被占用，也许是本课程的另一个服务端；请先停掉它，或用 --port 换一个端口（--port 0 让操作系统挑选）"
         )),
-        io::ErrorKind::PermissionDenied if addr.port() < 1024 => error.hint(format!(
-            "ports below 1024 need administrator rights; use a higher --port such as 8080 instead of {}",
-            addr.port()
+        io::ErrorKind::PermissionDenied if port < 1024 => error.hint(tr!(
+            "ports below 1024 need administrator rights; use a higher --port such as 8080 instead of {port}",
+            "1024 以下的端口需要管理员权限；请用更大的 --port，例如用 8080 代替 {port}"
         )),
-        io::ErrorKind::AddrNotAvailable => {
-            error.hint("that IP address is not one of this machine's; check --host")
-        }
+        io::ErrorKind::AddrNotAvailable => error.hint(tr!(
+            "that IP address is not one of this machine's; check --host",
+            "这个 IP 地址不属于本机；请检查 --host"
+        )),
         _ => error,
     }
 }

@@ -19,6 +19,8 @@
 //!   (connection refused, port in use, ...);
 //! - [`listener`]: a listener builder on socket2 for the places where
 //!   listening is *not* the lesson (experiments, fake peers in tests);
+//! - [`lang`]: English or the tutorial's Chinese (`--lang`, or the
+//!   locale), and [`tr!`] to print a label in either;
 //! - [`sys`]: the few OS calls neither `std` nor socket2 offers: shutdown
 //!   signals, the open-file limit, the bytes queued in a socket's buffers.
 //!
@@ -30,6 +32,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod lang;
 pub mod listener;
 pub mod pyrepr;
 pub mod sys;
@@ -40,7 +43,8 @@ pub use error::{Context, Error};
 use std::process::ExitCode;
 
 /// Turns a lesson's result into its exit code, printing an error as one line
-/// on stderr, prefixed with the program's name.
+/// on stderr, prefixed with the program's name (`lesson-03: error: ...`, or
+/// `lesson-03: 错误: ...` in Chinese).
 ///
 /// Exit code 1 means "the program ran but something failed" (a refused
 /// connection, a port in use); usage errors exit with 2 earlier, in [`cli`].
@@ -48,7 +52,7 @@ pub fn report(program: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("{program}: error: {err}");
+            eprintln!("{program}: {} {err}", lang::tr("error:", "错误:"));
             ExitCode::FAILURE
         }
     }

@@ -121,7 +121,10 @@ impl FromStr for Encoding {
         match s.to_ascii_lowercase().as_str() {
             "gbk" => Ok(Encoding::Gbk),
             "utf-8" | "utf8" => Ok(Encoding::Utf8),
-            _ => Err(format!("unknown encoding '{s}': expected gbk or utf-8")),
+            _ => Err(crate::tr!(
+                "unknown encoding '{s}': expected gbk or utf-8",
+                "未知的编码 '{s}'：应为 gbk 或 utf-8"
+            )),
         }
     }
 }
@@ -139,14 +142,12 @@ pub struct EncodeError {
 
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the character '{}' (U+{:04X}, at position {}) cannot be encoded in {}",
-            self.character,
-            u32::from(self.character),
-            self.position,
-            self.encoding.name().to_uppercase()
-        )
+        let (character, code) = (self.character, u32::from(self.character));
+        let (position, encoding) = (self.position, self.encoding.name().to_uppercase());
+        f.write_str(&crate::tr!(
+            "the character '{character}' (U+{code:04X}, at position {position}) cannot be encoded in {encoding}",
+            "字符 '{character}'（U+{code:04X}，位置 {position}）无法用 {encoding} 编码"
+        ))
     }
 }
 

@@ -40,6 +40,22 @@ pub use proctools::child::LISTENING_PREFIX;
 /// rather than a skip; `.ci/run` sets it.
 pub const REQUIRE_PYTHON_ENV: &str = "SOCKET_LESSONS_REQUIRE_PYTHON";
 
+/// The variables that choose a program's language when it is not given
+/// `--lang` ([`netcore::lang::Lang::from_env`] reads them in this order).
+pub const LOCALE_VARS: [&str; 3] = ["LC_ALL", "LC_MESSAGES", "LANG"];
+
+/// Removes the locale variables from `command`'s environment, so that the
+/// program speaks English, its default, on a machine set to Chinese too: a
+/// learner with `LANG=zh_CN.UTF-8` runs the same tests. Every program a test
+/// starts goes through this ([`Process::spawn`] calls it); a test of the
+/// Chinese output passes `--lang zh` or sets a variable after it.
+pub fn in_english(command: &mut Command) -> &mut Command {
+    for var in LOCALE_VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
 /// A running program under test, with its stdout read line by line and its
 /// stderr collected. Killed and reaped on drop (by its [`Guard`]).
 #[derive(Debug)]
@@ -59,7 +75,7 @@ impl Process {
     pub fn spawn(mut command: Command) -> Result<Self, String> {
         let name = command.get_program().to_string_lossy().into_owned();
         let mut child = Guard::spawn(
-            command
+            in_english(&mut command)
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped()),

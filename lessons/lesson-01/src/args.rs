@@ -19,6 +19,7 @@ pub(crate) fn parse() -> String {
         while let Some(arg) = parser.next()? {
             match arg {
                 Long("host") => host = parser.value()?.string()?,
+                Long("lang") => cli::lang(parser.value()?)?,
                 Short('h') | Long("help") => help.print_and_exit(),
                 _ => return Err(arg.unexpected()),
             }

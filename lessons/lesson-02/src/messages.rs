@@ -52,6 +52,7 @@ pub(crate) fn parse(
                     repeat = Some(cli::count("--repeat", parser.value()?, 0..=u64::MAX)?)
                 }
                 Long("interactive") => interactive = true,
+                Long("lang") => cli::lang(parser.value()?)?,
                 Short('h') | Long("help") => help.print_and_exit(),
                 _ => return Err(arg.unexpected()),
             }

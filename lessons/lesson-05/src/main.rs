@@ -21,6 +21,7 @@ use std::thread;
 
 use netcore::cli::ServerOptions;
 use netcore::error::{bind_failed, describe};
+use netcore::lang::tr;
 use netcore::pyrepr::{PyAddr, PyBytes, PyText};
 use netcore::text::Encoding;
 use netcore::{Context, Error};
@@ -68,11 +69,15 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
             Err(err) => {
                 // A client that gave up before it was accepted, or no file
                 // descriptor left: say so, and take the next one.
-                eprintln!("{NAME}: warning: accept failed: {}", describe(&err));
+                let warning = tr("warning: accept failed:", "警告: accept 失败:");
+                eprintln!("{NAME}: {warning} {}", describe(&err));
                 continue;
             }
         };
-        println!("client connected: {}", PyAddr(ip_port));
+        // print('客户端连接成功:', ip_port); --lang zh prints the tutorial's
+        // own words.
+        let connected = tr("client connected:", "客户端连接成功:");
+        println!("{connected} {}", PyAddr(ip_port));
         // ANCHOR: spawn
         // threading.Thread(target=handle_request, args=(conn, ip_port)):
         // the socket moves into the client's own thread.
@@ -82,10 +87,13 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
         if let Err(err) = spawned {
             // No thread to be had (too many, no memory): this client's
             // socket is closed with the closure; everyone else goes on.
+            let (client, why) = (PyAddr(ip_port), describe(&err));
             eprintln!(
-                "{NAME}: warning: no thread for {}: {}",
-                PyAddr(ip_port),
-                describe(&err)
+                "{NAME}: {}",
+                netcore::tr!(
+                    "warning: no thread for {client}: {why}",
+                    "警告: 无法为 {client} 创建线程: {why}"
+                )
             );
         }
         // ANCHOR_END: spawn
@@ -107,33 +115,43 @@ fn handle_request(conn: Socket, ip_port: SocketAddr, encoding: Encoding, reply: 
             Ok(n) => n,
             Err(err) => {
                 // Reset by the peer: this client is gone, the others go on.
-                println!("client dropped: {} ({})", PyAddr(ip_port), describe(&err));
+                let dropped = tr("client dropped:", "客户端断开:");
+                println!("{dropped} {} ({})", PyAddr(ip_port), describe(&err));
                 break;
             }
         };
         if n == 0 {
             // recv returned 0: the client closed its side. 客户端下线.
-            println!("client offline: {}", PyAddr(ip_port));
+            println!(
+                "{} {}",
+                tr("client offline:", "客户端下线"),
+                PyAddr(ip_port)
+            );
             break;
         }
         let message = decoder.feed(&buffer[..n]);
         if message.text.is_empty() {
             // Only the first byte of a two-byte character has come: the
             // decoder keeps it until the rest arrives, in a later recv.
-            println!(
-                "received: (half a character, waiting for the rest) {}",
-                PyAddr(ip_port)
+            let half = tr(
+                "received: (half a character, waiting for the rest)",
+                "接收的数据： （半个字符，等待其余部分）",
             );
+            println!("{half} {}", PyAddr(ip_port));
         } else {
             // Escaped (PyText): a client's text cannot forge a line of
             // this output or steer the terminal.
-            println!("received: {} {}", PyText(&message.text), PyAddr(ip_port));
+            let received = tr("received:", "接收的数据：");
+            println!("{received} {} {}", PyText(&message.text), PyAddr(ip_port));
         }
         if message.has_invalid() {
+            let (client, bytes) = (PyAddr(ip_port), PyBytes(&buffer[..n]));
             eprintln!(
-                "{NAME}: warning: {} sent bytes that are not valid {encoding}, shown as �; the bytes: {}",
-                PyAddr(ip_port),
-                PyBytes(&buffer[..n])
+                "{NAME}: {}",
+                netcore::tr!(
+                    "warning: {client} sent bytes that are not valid {encoding}, shown as �; the bytes: {bytes}",
+                    "警告: {client} 发来的字节不是有效的 {encoding}，显示为 �；这些字节: {bytes}"
+                )
             );
         }
         // send('ok, 收到了'), all of it: send() may take only part.
@@ -142,7 +160,8 @@ fn handle_request(conn: Socket, ip_port: SocketAddr, encoding: Encoding, reply: 
             match conn.send(&reply[sent..]) {
                 Ok(n) => sent += n,
                 Err(err) => {
-                    println!("cannot reply to {}: {}", PyAddr(ip_port), describe(&err));
+                    let cannot = tr("cannot reply to", "无法回复");
+                    println!("{cannot} {}: {}", PyAddr(ip_port), describe(&err));
                     return;
                 }
             }

@@ -77,6 +77,7 @@ pub(crate) fn parse() -> What {
                 }
                 Long("host") => host = Some(parser.value()?.string()?),
                 Long("port") => port = Some(cli::port("--port", parser.value()?)?),
+                Long("lang") => cli::lang(parser.value()?)?,
                 Short('h') | Long("help") => help.print_and_exit(),
                 _ => return Err(arg.unexpected()),
             }

@@ -19,8 +19,9 @@ const HELP_WIDTH: usize = 80;
 ///     .default(8080)
 ///     .option("--quiet", "print less");
 /// let text = help.to_string();
-/// assert!(text.contains("  --port PORT  port to listen on [default: 8080]\n"));
-/// assert!(text.ends_with("  -h, --help   print this help and exit\n"));
+/// assert!(text.contains("  --port PORT   port to listen on [default: 8080]\n"));
+/// assert!(text.contains("  --lang en|zh  zh prints the tutorial's Chinese labels"));
+/// assert!(text.ends_with("  -h, --help    print this help and exit\n"));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Help {
@@ -90,6 +91,10 @@ impl fmt::Display for Help {
             rows.push((format!("[{name}]"), help.clone()));
         }
         rows.extend(self.rows.iter().cloned());
+        rows.push((
+            "--lang en|zh".to_owned(),
+            "zh prints the tutorial's Chinese labels [default: zh if the locale (LANG) is zh_*, else en]".to_owned(),
+        ));
         rows.push((
             "-h, --help".to_owned(),
             "print this help and exit".to_owned(),
@@ -197,7 +202,7 @@ mod tests {
             .to_string();
         assert_eq!(
             help,
-            "x: y\n\nUsage: x [OPTIONS] [WHAT]\n\nOptions:\n  [WHAT]          which one\n  --host HOST     where [default: 127.0.0.1]\n  --message TEXT  what [default: \"a b\"]\n  -h, --help      print this help and exit\n"
+            "x: y\n\nUsage: x [OPTIONS] [WHAT]\n\nOptions:\n  [WHAT]          which one\n  --host HOST     where [default: 127.0.0.1]\n  --message TEXT  what [default: \"a b\"]\n  --lang en|zh    zh prints the tutorial's Chinese labels [default: zh if the\n                  locale (LANG) is zh_*, else en]\n  -h, --help      print this help and exit\n"
         );
     }
 
@@ -207,9 +212,9 @@ mod tests {
             .option("--n N", &["word"; 13].join(" "))
             .default(1)
             .to_string();
-        // The help column starts after "  -h, --help  ", 14 columns in.
+        // The help column starts after "  --lang en|zh  ", 16 columns in.
         assert!(
-            help.contains(" word\n              [default: 1]\n"),
+            help.contains(" word\n                [default: 1]\n"),
             "{help}"
         );
     }

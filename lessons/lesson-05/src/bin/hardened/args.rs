@@ -77,6 +77,7 @@ pub(crate) fn parse() -> Args {
                     min_rate = Some(cli::count("--min-rate", parser.value()?, 0..=u64::MAX)?);
                 }
                 Long("quiet") => quiet = true,
+                Long("lang") => cli::lang(parser.value()?)?,
                 Short('h') | Long("help") => help.print_and_exit(),
                 _ => return Err(arg.unexpected()),
             }

@@ -60,7 +60,7 @@ impl Lang {
     pub fn from_locale_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Lang {
         ["LC_ALL", "LC_MESSAGES", "LANG"]
             .into_iter()
-            .filter_map(|name| var(name))
+            .filter_map(var)
             .find(|value| !value.is_empty())
             .map_or(Lang::En, |value| {
                 if value.to_string_lossy().starts_with("zh") {

@@ -239,7 +239,11 @@ fn lesson_02_interactive_sends_each_line_and_refuses_what_gbk_cannot_encode() {
     let mut server = lesson_05();
     // Ctrl+D, the end of input, comes after the last line and closes the
     // connection.
-    let output = assert_cmd::Command::new(cargo_bin("lesson-02"))
+    let mut lesson_02 = assert_cmd::Command::new(cargo_bin("lesson-02"));
+    for var in testkit::LOCALE_VARS {
+        lesson_02.env_remove(var);
+    }
+    let output = lesson_02
         .args(["--port", &server.addr().port().to_string(), "--interactive"])
         .write_stdin("我是客户端1\n表情😀\n第二轮\n")
         .timeout(TIMEOUT)

@@ -69,14 +69,42 @@ impl From<crate::text::EncodeError> for Error {
     }
 }
 
-/// What the OS said, as a clause: `connection refused (os error 111)`.
+/// What the OS said, as a clause: `connection refused (os error 111)`. In
+/// Chinese the errors a learner meets most are said in Chinese, with the
+/// same `(os error N)` to search for: `连接被拒绝 (os error 111)`.
 pub fn describe(err: &io::Error) -> String {
+    if crate::lang::current() == crate::lang::Lang::Zh
+        && let Some(text) = describe_zh(err.kind())
+    {
+        return match err.raw_os_error() {
+            Some(code) => format!("{text} (os error {code})"),
+            None => text.to_owned(),
+        };
+    }
     let text = err.to_string();
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => format!("{:?}", err.kind()),
     }
+}
+
+/// The Chinese for the OS errors a learner meets most.
+fn describe_zh(kind: io::ErrorKind) -> Option<&'static str> {
+    use io::ErrorKind::*;
+    Some(match kind {
+        ConnectionRefused => "连接被拒绝",
+        ConnectionReset => "连接被对端重置",
+        ConnectionAborted => "连接被中止",
+        BrokenPipe => "管道已断开（对端已关闭连接）",
+        AddrInUse => "地址已被占用",
+        AddrNotAvailable => "无法使用该地址",
+        PermissionDenied => "权限不足",
+        TimedOut => "超时",
+        NotConnected => "套接字未连接",
+        NotFound => "找不到",
+        _ => return None,
+    })
 }
 
 /// Adds what the program was doing to an I/O error.

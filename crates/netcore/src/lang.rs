@@ -144,13 +144,13 @@ pub fn tr(en: &'static str, zh: &'static str) -> &'static str {
 
 /// `format!` with the English or the Chinese format string, whichever is in
 /// the process's language: `tr!("port {port} is in use", "端口 {port} 已被占用")`.
-/// Both take the same arguments.
+/// Both take the same arguments, named ones (`n = 3`) included.
 #[macro_export]
 macro_rules! tr {
-    ($en:literal, $zh:literal $(, $arg:expr)* $(,)?) => {
+    ($en:literal, $zh:literal $(, $($arg:tt)*)?) => {
         match $crate::lang::current() {
-            $crate::lang::Lang::En => format!($en $(, $arg)*),
-            $crate::lang::Lang::Zh => format!($zh $(, $arg)*),
+            $crate::lang::Lang::En => format!($en $(, $($arg)*)?),
+            $crate::lang::Lang::Zh => format!($zh $(, $($arg)*)?),
         }
     };
 }

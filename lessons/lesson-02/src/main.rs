@@ -15,7 +15,9 @@ use std::process::ExitCode;
 
 use netcore::cli::ClientOptions;
 use netcore::error::connect_failed;
+use netcore::lang::tr;
 use netcore::pyrepr::{PyBytes, PyText};
+use netcore::tr;
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -42,7 +44,7 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .context(|| "cannot create a socket")?;
+    .context(|| tr("cannot create a socket", "无法创建套接字"))?;
     // ANCHOR_END: socket
 
     // ANCHOR: connect
@@ -55,9 +57,15 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
         .map_err(|err| connect_failed(server, &err, "cargo run -p lesson-03"))?;
     let local = client
         .local_addr()
-        .context(|| "cannot read the local address")?;
+        .context(|| tr("cannot read the local address", "无法读取本地地址"))?;
     if let Some(local) = local.as_socket() {
-        println!("connected to {server} from {local}");
+        println!(
+            "{}",
+            tr!(
+                "connected to {server} from {local}",
+                "已连接到 {server}，本地地址 {local}"
+            )
+        );
     }
     // ANCHOR_END: connect
 
@@ -77,12 +85,17 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
         // how many it took, which may be fewer than offered. Loop until all
         // are sent, as Python's sendall() does; the tutorial's single send()
         // assumes everything fits at once.
-        println!("sending ({encoding}): {}", PyBytes(&send_data));
+        // print('将要发送已编码成gbk的数据：', send_data)
+        let sending = tr!(
+            "sending ({encoding}):",
+            "将要发送已编码成{encoding}的数据："
+        );
+        println!("{sending} {}", PyBytes(&send_data));
         let mut sent = 0;
         while sent < send_data.len() {
             sent += client
                 .send(&send_data[sent..])
-                .context(|| format!("cannot send to {server}"))?;
+                .context(|| tr!("cannot send to {server}", "无法发送到 {server}"))?;
         }
         // ANCHOR_END: send
 
@@ -94,14 +107,17 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
         let mut buffer = [0u8; 1024];
         let n = (&client)
             .read(&mut buffer)
-            .context(|| format!("cannot receive from {server}"))?;
+            .context(|| tr!("cannot receive from {server}", "无法从 {server} 接收"))?;
         if n == 0 {
-            return Err(Error::msg(format!(
-                "the server at {server} closed the connection without replying"
+            return Err(Error::msg(tr!(
+                "the server at {server} closed the connection without replying",
+                "{server} 的服务端没有回复就关闭了连接"
             )));
         }
         let recv_data = &buffer[..n];
-        println!("received: {}", PyBytes(recv_data));
+        // print('服务端返回的数据', recv_data)
+        let received = tr("received:", "服务端返回的数据");
+        println!("{received} {}", PyBytes(recv_data));
         // ANCHOR_END: recv
 
         // ANCHOR: decode
@@ -110,12 +126,16 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
         // UnicodeDecodeError. The server's text is printed with anything
         // that would steer the terminal escaped (PyText): one line stays one.
         let reply = decoder.feed(recv_data);
-        println!("decoded: {}", PyText(&reply.text));
+        let decoded = tr("decoded:", "接收服务端解码后的数据为:");
+        println!("{decoded} {}", PyText(&reply.text));
         if reply.has_invalid() {
+            let (count, bytes) = (reply.invalid, PyBytes(recv_data));
             eprintln!(
-                "{NAME}: warning: the reply held {} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {}",
-                reply.invalid,
-                PyBytes(recv_data)
+                "{NAME}: {}",
+                tr!(
+                    "warning: the reply held {count} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {bytes}",
+                    "警告: 回复中有 {count} 处字节不是有效的 {encoding}，显示为 �；这些字节: {bytes}"
+                )
             );
         }
         // ANCHOR_END: decode
@@ -126,7 +146,11 @@ fn run(options: &ClientOptions, mode: Mode) -> Result<(), Error> {
     // server's next recv() returns 0 bytes.
     drop(client);
     if decoder.finish().has_invalid() {
-        eprintln!("{NAME}: warning: the reply ended in the middle of a character");
+        let warning = tr(
+            "warning: the reply ended in the middle of a character",
+            "警告: 回复在一个字符的中间结束了",
+        );
+        eprintln!("{NAME}: {warning}");
     }
     // ANCHOR_END: close
     Ok(())

@@ -5,6 +5,7 @@
 
 use lexopt::prelude::*;
 use netcore::cli::{self, ClientOptions, typed_lines};
+use netcore::lang::tr;
 use netcore::{Context, Error};
 
 /// What to send on the connection.
@@ -65,8 +66,9 @@ pub(crate) fn parse(
         // --message would be silently ignored, so refuse them.
         for (flag, given) in [("repeat", repeat.is_some()), ("message", message_given)] {
             if given {
-                return Err(format!(
-                    "--{flag} cannot be used with --interactive, which sends each line typed, once"
+                return Err(netcore::tr!(
+                    "--{flag} cannot be used with --interactive, which sends each line typed, once",
+                    "--{flag} 不能与 --interactive 同用：--interactive 把输入的每一行发送一次"
                 )
                 .into());
             }
@@ -95,18 +97,23 @@ pub(crate) fn to_send<'a>(
         }
         Mode::Interactive => {
             eprintln!(
-                "type a message and press Enter; Ctrl+D (end of input) closes the connection"
+                "{}",
+                tr(
+                    "type a message and press Enter; Ctrl+D (end of input) closes the connection",
+                    "输入一条消息后按回车发送；Ctrl+D（输入结束）关闭连接"
+                )
             );
             let lines = typed_lines(name, std::io::stdin().lock());
             Ok(Box::new(lines.filter_map(move |line| {
-                let line = match line.context(|| "cannot read the terminal") {
+                let line = match line.context(|| tr("cannot read the terminal", "无法读取终端输入"))
+                {
                     Ok(line) => line,
                     Err(err) => return Some(Err(err)),
                 };
                 match options.encoding.encode(&line) {
                     Ok(send_data) => Some(Ok(send_data)),
                     Err(err) => {
-                        eprintln!("{name}: not sent: {err}");
+                        eprintln!("{name}: {} {err}", tr("not sent:", "未发送:"));
                         None
                     }
                 }

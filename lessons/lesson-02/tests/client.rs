@@ -16,8 +16,17 @@ const MESSAGE_GBK: &[u8] = b"\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xc
 /// The tutorial's server reply, "我是服务器", in GBK.
 const REPLY_GBK: &[u8] = b"\xce\xd2\xca\xc7\xb7\xfe\xce\xf1\xc6\xf7";
 
-fn client(addr: SocketAddr) -> Command {
+/// The client, speaking English whatever the machine's locale.
+fn lesson_02() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lesson-02"));
+    for var in testkit::LOCALE_VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn client(addr: SocketAddr) -> Command {
+    let mut command = lesson_02();
     command
         .args(["--host", "127.0.0.1", "--port", &addr.port().to_string()])
         .timeout(TIMEOUT);
@@ -179,11 +188,7 @@ fn bad_flags_are_usage_errors() {
         &["--encoding", "latin9"],
         &["--bogus"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
-            .args(args)
-            .timeout(TIMEOUT)
-            .output()
-            .unwrap();
+        let output = lesson_02().args(args).timeout(TIMEOUT).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
@@ -193,11 +198,7 @@ fn bad_flags_are_usage_errors() {
 
 #[test]
 fn help_describes_the_flags() {
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
-        .arg("--help")
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
+    let output = lesson_02().arg("--help").timeout(TIMEOUT).output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
     for flag in [
@@ -216,7 +217,7 @@ fn help_describes_the_flags() {
 fn refused(args: &[&str], needle: &str) {
     let listener = fake_server();
     let port = listener.local_addr().unwrap().port().to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
+    let output = lesson_02()
         .args(["--port", &port])
         .args(args)
         .timeout(TIMEOUT)
@@ -256,7 +257,7 @@ fn interactive_refuses_flags_it_would_ignore() {
 
 #[test]
 fn port_zero_is_a_usage_error_for_a_client() {
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
+    let output = lesson_02()
         .args(["--port", "0"])
         .timeout(TIMEOUT)
         .output()
@@ -331,14 +332,106 @@ fn interactive_skips_empty_lines_and_lines_that_are_not_utf8_and_goes_on() {
 
 #[test]
 fn help_says_what_repeat_zero_does() {
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-02"))
-        .arg("--help")
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
+    let output = lesson_02().arg("--help").timeout(TIMEOUT).output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
     assert!(
         help.contains("0 connects and closes without sending [default: 1]"),
         "{help}"
+    );
+}
+
+/// The three lines the tutorial's client prints, byte for byte, after the
+/// line that says where it connected.
+const TUTORIAL_LINES: &str = concat!(
+    r"将要发送已编码成gbk的数据： b'\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!'",
+    "\n",
+    r"服务端返回的数据 b'\xce\xd2\xca\xc7\xb7\xfe\xce\xf1\xc6\xf7'",
+    "\n",
+    "接收服务端解码后的数据为: 我是服务器\n",
+);
+
+/// Runs the client against the tutorial's server with `args` and `env`,
+/// and returns its stdout after the first line.
+fn conversation_output(args: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
+    let listener = fake_server();
+    let addr = listener.local_addr().unwrap();
+    let server = serve_once(listener, MESSAGE_GBK.len(), REPLY_GBK);
+    let output = client(addr)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    server.join().unwrap();
+    let first = output.stdout.iter().position(|&b| b == b'\n').unwrap();
+    output.stdout[first + 1..].to_vec()
+}
+
+#[test]
+fn lang_zh_prints_the_tutorials_lines() {
+    assert_eq!(
+        String::from_utf8(conversation_output(&["--lang", "zh"], &[])).unwrap(),
+        TUTORIAL_LINES
+    );
+}
+
+#[test]
+fn a_chinese_locale_chooses_chinese_and_lang_en_overrides_it() {
+    let zh = [("LANG", "zh_CN.UTF-8")];
+    assert_eq!(
+        String::from_utf8(conversation_output(&[], &zh)).unwrap(),
+        TUTORIAL_LINES
+    );
+    let english = String::from_utf8(conversation_output(&["--lang", "en"], &zh)).unwrap();
+    assert!(english.starts_with("sending (gbk): b'"), "{english}");
+    assert!(english.ends_with("decoded: 我是服务器\n"), "{english}");
+    // LC_ALL comes before LANG, as in every Unix program.
+    let c = [("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C")];
+    let english = String::from_utf8(conversation_output(&[], &c)).unwrap();
+    assert!(english.starts_with("sending (gbk): b'"), "{english}");
+}
+
+#[test]
+fn lang_zh_explains_a_refused_connection_in_chinese_on_one_line() {
+    let port = fake_server().local_addr().unwrap().port();
+    let output = client(SocketAddr::from(([127, 0, 0, 1], port)))
+        .args(["--lang", "zh"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "lesson-02: 错误: 无法连接 127.0.0.1:{port}: 连接被拒绝 (os error 111)。提示：端口 {port} 上没有程序在监听"
+        )) || !cfg!(target_os = "linux"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cargo run -p lesson-03"), "{stderr}");
+}
+
+#[test]
+fn lang_zh_gives_usage_errors_in_chinese_and_refuses_an_unknown_language() {
+    let output = lesson_02()
+        .args(["--lang", "zh", "--port", "abc"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "lesson-02: 错误: --port 的值 'abc' 无效：端口号应在 0 到 65535 之间（见 lesson-02 --help）\n"
+    );
+    let output = lesson_02()
+        .args(["--lang", "fr"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "lesson-02: error: invalid value for --lang: unknown language 'fr': expected en or zh (see lesson-02 --help)\n"
     );
 }

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use netcore::cli::ServerOptions;
 use netcore::error::bind_failed;
+use netcore::lang::tr;
 use netcore::pyrepr::{PyAddr, PyBytes, PyText};
+use netcore::tr;
 use netcore::{Context, Error};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -33,7 +35,7 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // socket.socket(AF_INET, SOCK_STREAM): the server's socket, of the
     // family of the address it will listen on.
     let server = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .context(|| "cannot create a socket")?;
+        .context(|| tr("cannot create a socket", "无法创建套接字"))?;
     // ANCHOR_END: socket
 
     // ANCHOR: reuseaddr
@@ -45,7 +47,7 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     #[cfg(not(windows))]
     server
         .set_reuse_address(true)
-        .context(|| "cannot set SO_REUSEADDR")?;
+        .context(|| tr("cannot set SO_REUSEADDR", "无法设置 SO_REUSEADDR"))?;
     // ANCHOR_END: reuseaddr
 
     // ANCHOR: bind
@@ -62,10 +64,10 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // connections that accept() has not taken yet (the backlog).
     server
         .listen(128)
-        .context(|| format!("cannot listen on {addr}"))?;
+        .context(|| tr!("cannot listen on {addr}", "无法在 {addr} 上监听"))?;
     let local = server
         .local_addr()
-        .context(|| "cannot read the bound address")?;
+        .context(|| tr("cannot read the bound address", "无法读取绑定的地址"))?;
     println!("listening on {}", local.as_socket().unwrap_or(addr));
     // Rust's stdout flushes at each newline; flush anyway, so a program that
     // waits for this line never waits on a buffer.
@@ -76,9 +78,13 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // accept(): block until a client has connected, then return a *new*
     // socket for talking to that client, and the client's (IP, port). The
     // listening socket itself never sends or receives.
-    let (conn, ip_port) = server.accept().context(|| "accept failed")?;
+    let (conn, ip_port) = server
+        .accept()
+        .context(|| tr("accept failed", "accept 失败"))?;
     let ip_port = ip_port.as_socket().unwrap_or(addr);
-    println!("client address: {}", PyAddr(ip_port));
+    // print("接收到客户端的ip地址和端口号:", ip_port)
+    let client = tr("client address:", "接收到客户端的ip地址和端口号:");
+    println!("{client} {}", PyAddr(ip_port));
     // ANCHOR_END: accept
 
     // ANCHOR: recv
@@ -87,16 +93,21 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     let mut buffer = [0u8; 1024];
     let n = (&conn)
         .read(&mut buffer)
-        .context(|| format!("cannot receive from {ip_port}"))?;
+        .context(|| tr!("cannot receive from {ip_port}", "无法从 {ip_port} 接收"))?;
     if n == 0 {
+        let client = PyAddr(ip_port);
         println!(
-            "client {} closed the connection without sending anything",
-            PyAddr(ip_port)
+            "{}",
+            tr!(
+                "client {client} closed the connection without sending anything",
+                "客户端 {client} 什么也没发送就关闭了连接"
+            )
         );
         return Ok(());
     }
     let recv_data = &buffer[..n];
-    println!("received: {}", PyBytes(recv_data));
+    let received = tr("received:", "接收到的字节:");
+    println!("{received} {}", PyBytes(recv_data));
     // ANCHOR_END: recv
 
     // ANCHOR: decode
@@ -105,13 +116,17 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     let message = options.encoding.decode(recv_data);
     // The client's text, with anything that would steer the terminal
     // escaped (PyText): a line of output stays one line.
-    println!("decoded: {}", PyText(&message.text));
+    // print("接收客户端的数据为:", recv_content)
+    let decoded = tr("decoded:", "接收客户端的数据为:");
+    println!("{decoded} {}", PyText(&message.text));
     if message.has_invalid() {
+        let (client, count, encoding) = (PyAddr(ip_port), message.invalid, options.encoding);
         eprintln!(
-            "{NAME}: warning: {} sent {} byte sequence(s) that are not valid {}, shown as �",
-            PyAddr(ip_port),
-            message.invalid,
-            options.encoding
+            "{NAME}: {}",
+            tr!(
+                "warning: {client} sent {count} byte sequence(s) that are not valid {encoding}, shown as �",
+                "警告: {client} 发来 {count} 处不是有效 {encoding} 的字节，显示为 �"
+            )
         );
     }
     // ANCHOR_END: decode
@@ -120,12 +135,20 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // send(data): reply on the connected socket. send() may take fewer bytes
     // than offered, so loop until all are in the kernel's send buffer.
     let send_data = options.encoding.encode(REPLY)?;
-    println!("sending ({}): {}", options.encoding, PyBytes(&send_data));
+    let encoding = options.encoding;
+    let sending = tr!(
+        "sending ({encoding}):",
+        "将要发送已编码成{encoding}的数据："
+    );
+    println!("{sending} {}", PyBytes(&send_data));
     let mut sent = 0;
     while sent < send_data.len() {
-        sent += conn
-            .send(&send_data[sent..])
-            .context(|| format!("cannot send the reply to {ip_port}"))?;
+        sent += conn.send(&send_data[sent..]).context(|| {
+            tr!(
+                "cannot send the reply to {ip_port}",
+                "无法把回复发送给 {ip_port}"
+            )
+        })?;
     }
     // ANCHOR_END: send
 
@@ -134,7 +157,11 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // the listening socket: new clients are refused from now on.
     drop(conn);
     drop(server);
-    println!("closed the connection and the listening socket");
+    let closed = tr(
+        "closed the connection and the listening socket",
+        "已关闭与客户端的连接和监听套接字",
+    );
+    println!("{closed}");
     // ANCHOR_END: close
     Ok(())
 }

@@ -242,3 +242,50 @@ fn reads_at_most_1024_bytes_as_the_tutorial_does() {
     let decoded = format!("decoded: {}\n", "a".repeat(1024));
     assert!(contains(server.stdout(), decoded.as_bytes()));
 }
+
+/// `--lang zh` (or a Chinese locale) prints the tutorial's own lines,
+/// byte for byte, after the `listening on` line (a protocol line, English in
+/// both languages).
+#[test]
+fn lang_zh_prints_the_tutorials_lines() {
+    let lines = |client: SocketAddr| {
+        format!(
+            concat!(
+                "接收到客户端的ip地址和端口号: ('127.0.0.1', {port})\n",
+                r"接收到的字节: b'\xc4\xe3\xba\xc3\xb7\xfe\xce\xf1\xb6\xcb\xa3\xac\xce\xd2\xca\xc7\xbf\xcd\xbb\xa7\xb6\xcb\xd0\xa1\xba\xda!'",
+                "\n接收客户端的数据为: 你好服务端，我是客户端小黑!\n",
+                r"将要发送已编码成gbk的数据： b'ok, \xce\xca\xcc\xe2\xd5\xfd\xd4\xda\xb4\xa6\xc0\xed\xd6\xd0...'",
+                "\n已关闭与客户端的连接和监听套接字\n",
+            ),
+            port = client.port()
+        )
+    };
+    let mut flag = server(&["--host", "127.0.0.1", "--port", "0", "--lang", "zh"]);
+    let mut locale = server(&["--host", "127.0.0.1", "--port", "0"]);
+    // Process::spawn removes the locale variables; a wrapper sets one again.
+    locale = {
+        let mut sh = Command::new("env");
+        sh.arg("LANG=zh_CN.UTF-8")
+            .arg(locale.get_program())
+            .args(locale.get_args());
+        sh
+    };
+    for command in [flag, locale] {
+        let mut server = Process::start_server(command).unwrap_or_else(|err| panic!("{err}"));
+        let (client_addr, reply) = converse(server.addr(), MESSAGE_GBK);
+        assert_eq!(reply, REPLY_GBK);
+        assert!(server.wait(TIMEOUT).unwrap().success());
+        let stdout = String::from_utf8(server.stdout().to_vec()).unwrap();
+        let (first, rest) = stdout.split_once('\n').unwrap();
+        assert!(first.starts_with("listening on 127.0.0.1:"), "{stdout}");
+        assert_eq!(rest, lines(client_addr));
+    }
+    flag = server(&["--lang", "zh", "--port", "70000"]);
+    let output = flag.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .starts_with("lesson-03: 错误: --port 的值 '70000' 无效"),
+    );
+}

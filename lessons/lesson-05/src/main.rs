@@ -44,18 +44,20 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // socket, SO_REUSEADDR, bind, listen(128): the same four calls as the
     // single server of lesson 03.
     let server = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .context(|| "cannot create a socket")?;
+        .context(|| tr("cannot create a socket", "无法创建套接字"))?;
     #[cfg(not(windows))]
     server
         .set_reuse_address(true)
-        .context(|| "cannot set SO_REUSEADDR")?;
+        .context(|| tr("cannot set SO_REUSEADDR", "无法设置 SO_REUSEADDR"))?;
     server
         .bind(&addr.into())
         .map_err(|err| bind_failed(addr, &err))?;
     server
         .listen(128)
-        .context(|| format!("cannot listen on {addr}"))?;
-    let local = server.local_addr().context(|| "cannot read the address")?;
+        .context(|| netcore::tr!("cannot listen on {addr}", "无法在 {addr} 上监听"))?;
+    let local = server
+        .local_addr()
+        .context(|| tr("cannot read the address", "无法读取地址"))?;
     println!("listening on {}", local.as_socket().unwrap_or(addr));
     // ANCHOR_END: listen
 

@@ -23,9 +23,10 @@ const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
 const BUSY_GBK: &[u8] =
     b"\xb7\xfe\xce\xf1\xc6\xf7\xc3\xa6\xa3\xac\xc7\xeb\xc9\xd4\xba\xf3\xd4\xd9\xca\xd4";
 
+/// The hardened server, in English whatever the machine's locale.
 fn hardened(extra: &[&str]) -> Command {
     let mut command = Command::new(HARDENED);
-    command
+    testkit::in_english(&mut command)
         .args(["--host", "127.0.0.1", "--port", "0"])
         .args(extra);
     command
@@ -372,7 +373,7 @@ fn a_start_up_that_fails_keeps_its_earlier_lines_in_order() {
     let port = taken.local_addr().unwrap().port().to_string();
     let path = temp_file("start-up.log");
     let file = File::create(&path).unwrap();
-    let status = Command::new("prlimit")
+    let status = testkit::in_english(&mut Command::new("prlimit"))
         .args([
             "--nofile=64:1024",
             HARDENED,

@@ -633,3 +633,46 @@ fn quiet_prints_no_line_per_message_but_still_serves_and_sums_up() {
         );
     }
 }
+
+/// `--lang zh`, or a Chinese locale, prints the tutorial's three lines for
+/// a client that connects, sends 我是客户端1 and leaves, byte for byte;
+/// `listening on` (a protocol line) stays English.
+#[test]
+fn lang_zh_prints_the_tutorials_lines() {
+    for binary in [TUTORIAL, HARDENED] {
+        let flag = start_bin(binary, &["--lang", "zh"]);
+        let mut locale = Command::new("env");
+        locale
+            .args(["LANG=zh_CN.UTF-8", binary])
+            .args(["--host", "127.0.0.1", "--port", "0"]);
+        let locale = Process::start_server(locale).unwrap_or_else(|err| panic!("{err}"));
+        for mut server in [flag, locale] {
+            let mut client = connect(server.addr());
+            assert_eq!(ask(&mut client, &gbk("我是客户端1")), REPLY_GBK);
+            let port = client.local_addr().unwrap().port();
+            drop(client);
+            server.expect_line("客户端下线", TIMEOUT).unwrap();
+            let stdout = String::from_utf8(server.stdout().to_vec()).unwrap();
+            let (first, rest) = stdout.split_once('\n').unwrap();
+            assert!(first.starts_with("listening on 127.0.0.1:"), "{stdout}");
+            let client = format!("('127.0.0.1', {port})");
+            let lines = format!(
+                "客户端连接成功: {client}\n接收的数据： 我是客户端1 {client}\n客户端下线 {client}\n"
+            );
+            if binary == TUTORIAL {
+                assert_eq!(rest, lines);
+            } else {
+                // After the hardened server's start-up note on its accept
+                // queue, where /proc tells it.
+                let notes = rest
+                    .strip_suffix(&lines)
+                    .unwrap_or_else(|| panic!("{rest}"));
+                assert!(
+                    notes.is_empty() || notes.starts_with("全连接队列: "),
+                    "{rest}"
+                );
+            }
+            stop(server);
+        }
+    }
+}

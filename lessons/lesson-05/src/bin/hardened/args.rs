@@ -83,7 +83,11 @@ pub(crate) fn parse() -> Args {
             }
         }
         if min_rate.is_some() && idle_timeout.is_none() {
-            return Err("--min-rate only applies with --idle-timeout".into());
+            return Err(netcore::tr!(
+                "--min-rate only applies with --idle-timeout",
+                "--min-rate 只能与 --idle-timeout 一起使用"
+            )
+            .into());
         }
         Ok(Args {
             server,

@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 
 use netcore::cli::ServerOptions;
 use netcore::error::{bind_failed, describe};
+use netcore::lang::{self, Lang};
 use netcore::pyrepr::{PyAddr, PyBytes, PyText};
 use netcore::text::Encoding;
-use netcore::{Context, Error};
+use netcore::{Context, Error, tr};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use limits::{Deadline, Expired, Full, Slot, Slots};
@@ -94,16 +95,23 @@ impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let count =
             |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-        write!(
-            f,
-            "{} served, {}, {} received",
-            count(self.clients.load(Ordering::Relaxed), "client", "clients"),
-            count(self.messages.load(Ordering::Relaxed), "message", "messages"),
-            count(self.bytes.load(Ordering::Relaxed), "byte", "bytes")
-        )?;
+        let clients = self.clients.load(Ordering::Relaxed);
+        let messages = self.messages.load(Ordering::Relaxed);
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        f.write_str(&match netcore::lang::current() {
+            Lang::En => format!(
+                "{} served, {}, {} received",
+                count(clients, "client", "clients"),
+                count(messages, "message", "messages"),
+                count(bytes, "byte", "bytes")
+            ),
+            Lang::Zh => {
+                format!("服务了 {clients} 个客户端，{messages} 条消息，共接收 {bytes} 字节")
+            }
+        })?;
         match self.refused.load(Ordering::Relaxed) {
             0 => Ok(()),
-            n => write!(f, "; {n} refused as busy"),
+            n => f.write_str(&tr!("; {n} refused as busy", "；{n} 个因繁忙被拒绝")),
         }
     }
 }
@@ -138,10 +146,11 @@ fn run(
         }
         // The summary is the last line; the exit status is 1 if any line
         // of output was lost (a stdout nobody reads, or one that fails).
-        let status = output::finish(format_args!("{}: server stopped; {summary}", signal.name()));
+        let stopped = lang::tr("server stopped;", "服务端已停止；");
+        let status = output::finish(format_args!("{}: {stopped} {summary}", signal.name()));
         std::process::exit(status.into());
     })
-    .context(|| "cannot set up Ctrl+C handling")?;
+    .context(|| lang::tr("cannot set up Ctrl+C handling", "无法设置 Ctrl+C 处理"))?;
     // ANCHOR_END: shutdown
 
     // ANCHOR: output
@@ -159,12 +168,14 @@ fn run(
     match netcore::sys::raise_open_file_limit() {
         Ok(limit) if limit.after > limit.before => outln!(
             "open-file limit raised from {} to {} (one per client)",
+            "打开文件数上限从 {} 提高到 {}（每个客户端一个）",
             limit.before,
             limit.after
         ),
         Ok(_) => {}
         Err(err) => warnln!(
             "cannot raise the open-file limit ({}); clients beyond it will be refused",
+            "无法提高打开文件数上限（{}）；超出上限的客户端会被拒绝",
             describe(&err)
         ),
     }
@@ -173,21 +184,26 @@ fn run(
     // socket, SO_REUSEADDR, bind, listen: the same four calls as the single
     // server of lesson 03, with a longer accept queue (below).
     let server = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .context(|| "cannot create a socket")?;
+        .context(|| lang::tr("cannot create a socket", "无法创建套接字"))?;
     #[cfg(not(windows))]
     server
         .set_reuse_address(true)
-        .context(|| "cannot set SO_REUSEADDR")?;
+        .context(|| lang::tr("cannot set SO_REUSEADDR", "无法设置 SO_REUSEADDR"))?;
     server
         .bind(&addr.into())
         .map_err(|err| bind_failed(addr, &err))?;
     server
         .listen(BACKLOG)
-        .context(|| format!("cannot listen on {addr}"))?;
+        .context(|| tr!("cannot listen on {addr}", "无法在 {addr} 上监听"))?;
     let local = server
         .local_addr()
-        .context(|| "cannot read the bound address")?;
-    outln!("listening on {}", local.as_socket().unwrap_or(addr));
+        .context(|| lang::tr("cannot read the bound address", "无法读取绑定的地址"))?;
+    // A protocol line (tests and the grader read it): English in both.
+    outln!(
+        "listening on {}",
+        "listening on {}",
+        local.as_socket().unwrap_or(addr)
+    );
     // ANCHOR: backlog
     // Say which queue the kernel granted: it caps listen()'s number at
     // net.core.somaxconn.
@@ -197,6 +213,7 @@ fn run(
     {
         outln!(
             "accept queue: {} connections (listen({BACKLOG}), capped by net.core.somaxconn = {cap})",
+            "全连接队列: {} 个连接（listen({BACKLOG})，上限为 net.core.somaxconn = {cap}）",
             BACKLOG.min(cap)
         );
     }
@@ -214,12 +231,16 @@ fn run(
                 // Out of file descriptors (EMFILE), or a client that gave up
                 // before we accepted it: say so and keep serving. A short
                 // pause stops a full descriptor table from spinning the loop.
-                warnln!("accept failed: {}", describe(&err));
+                warnln!("accept failed: {}", "accept 失败: {}", describe(&err));
                 thread::sleep(Duration::from_millis(20));
                 continue;
             }
         };
-        logln!("client connected: {}", PyAddr(ip_port));
+        logln!(
+            "client connected: {}",
+            "客户端连接成功: {}",
+            PyAddr(ip_port)
+        );
 
         // ANCHOR: max_clients
         // --max-clients and --max-per-address: with no place for this
@@ -232,10 +253,12 @@ fn run(
                 match full {
                     Full::Server { connected, max } => logln!(
                         "server busy: refused {} ({connected} clients connected, --max-clients {max})",
+                        "服务端繁忙: 拒绝了 {}（已连接 {connected} 个客户端，--max-clients {max}）",
                         PyAddr(ip_port)
                     ),
                     Full::Address { held, max } => logln!(
                         "server busy: refused {} ({held} clients from its address, --max-per-address {max})",
+                        "服务端繁忙: 拒绝了 {}（它的地址已有 {held} 个客户端，--max-per-address {max}）",
                         PyAddr(ip_port)
                     ),
                 }
@@ -272,6 +295,7 @@ fn run(
             }
             warnln!(
                 "cannot start a thread for {} ({}): refused it as busy",
+                "无法为 {} 启动线程（{}）：以繁忙拒绝了它",
                 PyAddr(ip_port),
                 describe(&err)
             );
@@ -380,19 +404,29 @@ impl Client {
                     if decoder.finish().has_invalid() {
                         client_warnln!(
                             "{} was dropped in the middle of a character",
+                            "{} 在一个字符的中间断开了",
                             PyAddr(ip_port)
                         );
                     }
-                    logln!("client dropped: {} ({})", PyAddr(ip_port), describe(&err));
+                    logln!(
+                        "client dropped: {} ({})",
+                        "客户端断开: {}（{}）",
+                        PyAddr(ip_port),
+                        describe(&err)
+                    );
                     break;
                 }
             };
             if n == 0 {
                 // recv returned 0: the client closed its side. 客户端下线.
                 if decoder.finish().has_invalid() {
-                    client_warnln!("{} closed in the middle of a character", PyAddr(ip_port));
+                    client_warnln!(
+                        "{} closed in the middle of a character",
+                        "{} 在一个字符的中间关闭了连接",
+                        PyAddr(ip_port)
+                    );
                 }
-                logln!("client offline: {}", PyAddr(ip_port));
+                logln!("client offline: {}", "客户端下线 {}", PyAddr(ip_port));
                 break;
             }
             if let Some(deadline) = &mut deadline {
@@ -417,9 +451,14 @@ impl Client {
     /// Says why a client's time ran out.
     fn expired(&self, why: Expired) {
         match why {
-            Expired::Idle => logln!("client idle, closing: {}", PyAddr(self.ip_port)),
+            Expired::Idle => logln!(
+                "client idle, closing: {}",
+                "客户端空闲，关闭: {}",
+                PyAddr(self.ip_port)
+            ),
             Expired::TooSlow => logln!(
                 "client too slow, closing: {} (fewer than --min-rate {} bytes a second)",
+                "客户端太慢，关闭: {}（每秒少于 --min-rate {} 字节）",
                 PyAddr(self.ip_port),
                 self.limits.min_rate
             ),
@@ -440,11 +479,13 @@ impl Client {
             // decoder keeps it until the rest arrives, in a later recv.
             logln!(
                 "received: (half a character, waiting for the rest) {}",
+                "接收的数据： （半个字符，等待其余部分） {}",
                 PyAddr(self.ip_port)
             );
         } else {
             logln!(
                 "received: {} {}",
+                "接收的数据： {} {}",
                 PyText(&message.text),
                 PyAddr(self.ip_port)
             );
@@ -452,6 +493,7 @@ impl Client {
         if message.has_invalid() {
             client_warnln!(
                 "{} sent {} byte sequence(s) that are not valid {}, shown as �; the bytes: {}",
+                "{} 发来 {} 处不是有效 {} 的字节，显示为 �；这些字节: {}",
                 PyAddr(self.ip_port),
                 message.invalid,
                 self.encoding,
@@ -469,7 +511,12 @@ fn send_reply(conn: &Socket, ip_port: SocketAddr, reply: &[u8]) -> bool {
         match conn.send(&reply[sent..]) {
             Ok(n) => sent += n,
             Err(err) => {
-                logln!("cannot reply to {}: {}", PyAddr(ip_port), describe(&err));
+                logln!(
+                    "cannot reply to {}: {}",
+                    "无法回复 {}: {}",
+                    PyAddr(ip_port),
+                    describe(&err)
+                );
                 return false;
             }
         }

@@ -31,6 +31,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use netcore::lang::tr;
+
 /// The longest a line waits in the queue when stdout is not a terminal.
 pub(crate) const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 /// What the queue of one output file may hold; a line beyond it is
@@ -49,10 +51,22 @@ pub(crate) const WARNINGS_PER_WINDOW: u32 = 5;
 /// The window of the warnings' rate limit.
 pub(crate) const WARNING_WINDOW: Duration = Duration::from_secs(5);
 
-/// Prints a line that is always shown (`listening on ...`, start-up notes).
+/// Calls `$print` with the English or the Chinese line (`--lang`), each a
+/// format string with the same arguments: the four macros below take both.
+macro_rules! in_lang {
+    ($print:path, $en:literal, $zh:literal $(, $($arg:tt)*)?) => {
+        match ::netcore::lang::current() {
+            ::netcore::lang::Lang::En => $print(::std::format_args!($en $(, $($arg)*)?)),
+            ::netcore::lang::Lang::Zh => $print(::std::format_args!($zh $(, $($arg)*)?)),
+        }
+    };
+}
+
+/// Prints a line that is always shown (`listening on ...`, start-up notes):
+/// `outln!("english {x}", "中文 {x}")`.
 macro_rules! outln {
     ($($arg:tt)*) => {
-        $crate::output::line(::std::format_args!($($arg)*))
+        $crate::output::in_lang!($crate::output::line, $($arg)*)
     };
 }
 
@@ -60,7 +74,7 @@ macro_rules! outln {
 macro_rules! logln {
     ($($arg:tt)*) => {
         if !$crate::output::is_quiet() {
-            $crate::output::line(::std::format_args!($($arg)*))
+            $crate::output::in_lang!($crate::output::line, $($arg)*)
         }
     };
 }
@@ -69,7 +83,7 @@ macro_rules! logln {
 /// the whole server (accept failing, no thread for a client).
 macro_rules! warnln {
     ($($arg:tt)*) => {
-        $crate::output::warning(::std::format_args!($($arg)*))
+        $crate::output::in_lang!($crate::output::warning, $($arg)*)
     };
 }
 
@@ -78,12 +92,12 @@ macro_rules! warnln {
 macro_rules! client_warnln {
     ($($arg:tt)*) => {
         if !$crate::output::is_quiet() {
-            $crate::output::warning(::std::format_args!($($arg)*))
+            $crate::output::in_lang!($crate::output::warning, $($arg)*)
         }
     };
 }
 
-pub(crate) use {client_warnln, logln, outln, warnln};
+pub(crate) use {client_warnln, in_lang, logln, outln, warnln};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stream {
@@ -185,8 +199,12 @@ pub(crate) fn init(name: &'static str, quiet: bool) {
                 sink(io::stderr().is_terminal(), vec![Stream::Err]),
             )
         };
-        let broken =
-            |file: &Option<File>| Mutex::new(file.is_none().then(|| "it is not open".to_owned()));
+        let broken = |file: &Option<File>| {
+            Mutex::new(
+                file.is_none()
+                    .then(|| tr("it is not open", "它没有打开").to_owned()),
+            )
+        };
         Output {
             name,
             out,
@@ -257,15 +275,20 @@ pub(crate) fn warning(args: fmt::Arguments<'_>) {
         push(
             Stream::Err,
             format_args!(
-                "{}: warning: {held} more warning(s) held back (at most {WARNINGS_PER_WINDOW} per {} s)",
+                "{}: {}",
                 output.name,
-                WARNING_WINDOW.as_secs()
+                netcore::tr!(
+                    "warning: {held} more warning(s) held back (at most {WARNINGS_PER_WINDOW} per {window} s)",
+                    "警告: 另有 {held} 条警告未显示（每 {window} 秒最多 {WARNINGS_PER_WINDOW} 条）",
+                    window = WARNING_WINDOW.as_secs()
+                )
             ),
         );
     }
+    let warning = tr("warning:", "警告:");
     push(
         Stream::Err,
-        format_args!("{}: warning: {args}", output.name),
+        format_args!("{}: {warning} {args}", output.name),
     );
 }
 
@@ -301,8 +324,11 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
         std::mem::take(&mut queue.gap)
     };
     let marker = (gap > 0).then(|| {
-        format!("output: {gap} line(s) dropped here (stdout was not read fast enough)\n")
-            .into_bytes()
+        netcore::tr!(
+            "output: {gap} line(s) dropped here (stdout was not read fast enough)\n",
+            "输出: 此处丢弃了 {gap} 行（stdout 读得不够快）\n"
+        )
+        .into_bytes()
     });
     let need = line.len() + marker.as_ref().map_or(0, Vec::len);
     if !force && queue.bytes + need > QUEUE_LIMIT {
@@ -313,7 +339,11 @@ fn enqueue(stream: Stream, line: Vec<u8>, force: bool) {
         // same file, the warning would wait behind the stalled lines).
         if gap == 0 && stream == Stream::Out && !Arc::ptr_eq(&output.out, &output.err) {
             warning(format_args!(
-                "stdout is not read fast enough: lines of output are being dropped, and counted"
+                "{}",
+                tr(
+                    "stdout is not read fast enough: lines of output are being dropped, and counted",
+                    "stdout 读得不够快：输出的行正在被丢弃，并被计数"
+                )
             ));
         }
         return;
@@ -364,7 +394,10 @@ fn start_writer(sink: &Arc<Sink>) {
         // still be seen, and let the lines be counted as dropped.
         let output = get();
         for stream in streams {
-            output.mark_broken(stream, format!("no thread to write it: {err}"));
+            output.mark_broken(
+                stream,
+                netcore::tr!("no thread to write it: {err}", "没有线程可以写它: {err}"),
+            );
         }
         eprintln!(
             "{}: error: cannot start the output writer: {err}",
@@ -459,8 +492,12 @@ fn fail(sink: &Sink, stream: Stream, err: &io::Error, unwritten: &[u8]) {
         enqueue(
             Stream::Err,
             format!(
-                "{}: error: cannot write to stdout ({what}); its lines are dropped from now on, and counted\n",
-                output.name
+                "{}: {}\n",
+                output.name,
+                netcore::tr!(
+                    "error: cannot write to stdout ({what}); its lines are dropped from now on, and counted",
+                    "错误: 无法写入 stdout（{what}）；从现在起它的行被丢弃，并被计数"
+                )
             )
             .into_bytes(),
             true,
@@ -485,7 +522,7 @@ pub(crate) fn finish(summary: fmt::Arguments<'_>) -> u8 {
     let held = lock(&output.warnings).held_total;
     let mut text = summary.to_string();
     if held > 0 {
-        let _ = write!(text, "; {held} warning(s) held back");
+        text += &netcore::tr!("; {held} warning(s) held back", "；{held} 条警告未显示");
     }
     // Warnings still queued for a stderr of its own are written first, so
     // that the summary can say whether stderr took them.
@@ -494,7 +531,10 @@ pub(crate) fn finish(summary: fmt::Arguments<'_>) -> u8 {
     }
     let stderr_broken = lock(&output.broken[Stream::Err as usize]).clone();
     if let Some(why) = &stderr_broken {
-        let _ = write!(text, "; stderr could not be written ({why})");
+        text += &netcore::tr!(
+            "; stderr could not be written ({why})",
+            "；stderr 无法写入（{why}）"
+        );
     }
     text.push('\n');
     enqueue(Stream::Out, text.into_bytes(), true);
@@ -505,22 +545,25 @@ pub(crate) fn finish(summary: fmt::Arguments<'_>) -> u8 {
     let lost = output.dropped.load(Ordering::SeqCst) + unwritten(&output.out);
     let broken = lock(&output.broken[Stream::Out as usize]).clone();
     let problem = match (broken, written) {
-        (Some(why), _) => Some(format!(
-            "cannot write to stdout ({why}): {lost} line(s) of output lost"
+        (Some(why), _) => Some(netcore::tr!(
+            "cannot write to stdout ({why}): {lost} line(s) of output lost",
+            "无法写入 stdout（{why}）：丢失了 {lost} 行输出"
         )),
-        (None, false) => Some(format!(
-            "stdout was not read fast enough: the summary and {} other line(s) of output could not be written",
-            lost.saturating_sub(1)
+        (None, false) => Some(netcore::tr!(
+            "stdout was not read fast enough: the summary and {other} other line(s) of output could not be written",
+            "stdout 读得不够快：汇总行和另外 {other} 行输出没能写出",
+            other = lost.saturating_sub(1)
         )),
-        (None, true) if lost > 0 => Some(format!(
-            "{lost} line(s) of output dropped: stdout was not read fast enough"
+        (None, true) if lost > 0 => Some(netcore::tr!(
+            "{lost} line(s) of output dropped: stdout was not read fast enough",
+            "丢弃了 {lost} 行输出：stdout 读得不够快"
         )),
         (None, true) => None,
     };
     if let Some(problem) = &problem {
         enqueue(
             Stream::Err,
-            format!("{}: error: {problem}\n", output.name).into_bytes(),
+            format!("{}: {} {problem}\n", output.name, tr("error:", "错误:")).into_bytes(),
             true,
         );
     }
@@ -537,12 +580,12 @@ pub(crate) fn finish(summary: fmt::Arguments<'_>) -> u8 {
 /// status, 1: for a server that cannot start (its port is taken).
 pub(crate) fn exit_error(name: &str, message: fmt::Arguments<'_>) -> u8 {
     match OUTPUT.get() {
-        None => eprintln!("{name}: error: {message}"),
+        None => eprintln!("{name}: {} {message}", tr("error:", "错误:")),
         Some(output) => {
             output.finished.store(true, Ordering::SeqCst);
             enqueue(
                 Stream::Err,
-                format!("{name}: error: {message}\n").into_bytes(),
+                format!("{name}: {} {message}\n", tr("error:", "错误:")).into_bytes(),
                 true,
             );
             wait_drained(&output.out);

@@ -148,6 +148,8 @@ fn switch(name: &'static str, help: &'static str) -> Arg {
 }
 
 fn main() -> ExitCode {
+    // English only, whatever the locale (netcore's helpers follow it).
+    netcore::lang::set(netcore::lang::Lang::En);
     let matches = match cli::parse(command(), std::env::args_os().skip(1)) {
         Ok(matches) => matches,
         Err(stop) => return stop.exit(NAME),

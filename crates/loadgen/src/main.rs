@@ -129,6 +129,10 @@ fn main() -> ExitCode {
     // `loadgen ... | head -1` then ends quietly, as every program of the
     // course does, instead of panicking on the broken pipe.
     netcore::sys::exit_quietly_on_closed_stdout();
+    // A tool for teachers and benchmarks, in English only: netcore's
+    // helpers (errors, encodings) follow the process's language, which a
+    // Chinese locale would otherwise choose.
+    netcore::lang::set(netcore::lang::Lang::En);
     let matches = match cli::parse(command(), std::env::args_os().skip(1)) {
         Ok(matches) => matches,
         Err(stop) => return stop.exit(NAME),

@@ -156,6 +156,7 @@ pub fn encoding(flag: &str, value: OsString) -> Result<Encoding, lexopt::Error> 
 /// the range (`--runs 0`: "expected a whole number from 1 to 100").
 ///
 /// ```
+/// # netcore::lang::set(netcore::lang::Lang::En);
 /// let runs = |value: &str| netcore::cli::count("--runs", value.into(), 1..=100);
 /// assert_eq!(runs("100").unwrap(), 100);
 /// assert!(runs("0").unwrap_err().to_string().ends_with("from 1 to 100"));

@@ -111,6 +111,7 @@ fn describe_zh(kind: io::ErrorKind) -> Option<&'static str> {
 ///
 /// ```
 /// use netcore::Context;
+/// # netcore::lang::set(netcore::lang::Lang::En);
 /// let err = std::fs::read("/no/such/file").context(|| "cannot read /no/such/file").unwrap_err();
 /// assert!(err.to_string().starts_with("cannot read /no/such/file: no such file"));
 /// ```

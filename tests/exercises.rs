@@ -1,6 +1,8 @@
 //! Every exercise's starter is in step with its finished program: each TODO
 //! step names an anchor of the solution, in the solution's order, that the
-//! lesson's walkthrough quotes; and the texts both define (the message, the
+//! lesson's walkthrough quotes; it has a Chinese instruction, and names the
+//! sections of the English and the Chinese walkthrough that explain it,
+//! which are headings there; and the texts both define (the message, the
 //! reply) are the same. See `starter.rs` for the rules.
 
 use std::fs;

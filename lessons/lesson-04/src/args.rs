@@ -5,6 +5,7 @@ use std::ops::RangeInclusive;
 
 use lexopt::prelude::*;
 use netcore::cli::{self, DEFAULT_PORT, Help};
+use netcore::lang::tr;
 use netcore::text::Encoding;
 
 use crate::{ABOUT, NAME};
@@ -75,19 +76,21 @@ pub(crate) fn parse() -> What {
         };
         match what.as_deref() {
             Some("server") => Ok(What::Server(side)),
-            Some("client") if side.port == 0 => Err(
-                "--port 0: a client cannot connect to port 0; give the port the server listens on"
-                    .into(),
-            ),
+            Some("client") if side.port == 0 => Err(tr(
+                "--port 0: a client cannot connect to port 0; give the port the server listens on",
+                "--port 0：客户端不能连接端口 0；请给出服务端监听的端口",
+            )
+            .into()),
             Some("client") => Ok(What::Client(side)),
             which => {
                 let experiments = match which.map(str::parse::<u8>) {
                     None => 1..=5,
                     Some(Ok(n @ 1..=5)) => n..=n,
                     Some(_) => {
-                        return Err(format!(
-                            "unknown experiment '{}': expected 1 to 5, server or client",
-                            which.unwrap_or_default()
+                        let which = which.unwrap_or_default();
+                        return Err(netcore::tr!(
+                            "unknown experiment '{which}': expected 1 to 5, server or client",
+                            "未知的实验 '{which}'：应为 1 到 5、server 或 client"
                         )
                         .into());
                     }
@@ -96,8 +99,9 @@ pub(crate) fn parse() -> What {
                 // send bytes, not text: the two modes' flags would be
                 // silently ignored, so they are refused.
                 if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
-                    return Err(format!(
-                        "--{flag} only applies to the server and client modes, not to the experiments"
+                    return Err(netcore::tr!(
+                        "--{flag} only applies to the server and client modes, not to the experiments",
+                        "--{flag} 只用于 server 和 client 模式，不用于实验"
                     )
                     .into());
                 }

@@ -16,7 +16,8 @@ fn run(args: &[&[u8]]) -> Output {
     let args = args
         .iter()
         .map(|arg| OsStr::new(std::str::from_utf8(arg).unwrap()));
-    Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+    // In English whatever the machine's locale.
+    testkit::in_english(&mut Command::new(env!("CARGO_BIN_EXE_lesson-04")))
         .args(args)
         .output()
         .unwrap()

@@ -1,6 +1,8 @@
 //! lesson-04's experiments print what the OS answered; these tests check
 //! that each experiment shows what its note says, and drive the `server`
-//! and `client` modes over loopback.
+//! and `client` modes over loopback. They run the program in English (the
+//! default, whatever the machine's locale); the last ones check its Chinese
+//! (`--lang zh`, or a Chinese locale): the tutorial's notes word for word.
 
 use std::io::{ErrorKind, Read, Write};
 use std::process::{Child, ChildStdin, Command as StdCommand, ExitStatus, Stdio};
@@ -9,14 +11,25 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use testkit::{Process, TIMEOUT, accept, connect, contains, fake_server, read_to_end};
+use testkit::{LOCALE_VARS, Process, TIMEOUT, accept, connect, contains, fake_server, read_to_end};
+
+/// lesson-04 without the locale variables: it speaks English unless the
+/// test says otherwise.
+fn lesson_04() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lesson-04"));
+    for var in LOCALE_VARS {
+        command.env_remove(var);
+    }
+    command.timeout(TIMEOUT);
+    command
+}
 
 fn run(args: &[&str]) -> (String, i32) {
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
-        .args(args)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
+    run_with(lesson_04().args(args))
+}
+
+fn run_with(command: &mut Command) -> (String, i32) {
+    let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     (
@@ -117,11 +130,7 @@ fn without_an_argument_every_note_runs() {
 #[test]
 fn an_unknown_experiment_is_a_usage_error() {
     for arg in ["9", "0", "servr"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
-            .arg(arg)
-            .timeout(TIMEOUT)
-            .output()
-            .unwrap();
+        let output = lesson_04().arg(arg).output().unwrap();
         assert_eq!(output.status.code(), Some(2));
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -130,8 +139,15 @@ fn an_unknown_experiment_is_a_usage_error() {
 }
 
 fn server() -> Process {
+    server_with(&[])
+}
+
+/// The `server` mode on a free port, with `extra` flags (`--lang zh`).
+fn server_with(extra: &[&str]) -> Process {
     let mut command = StdCommand::new(env!("CARGO_BIN_EXE_lesson-04"));
-    command.args(["server", "--host", "127.0.0.1", "--port", "0"]);
+    command
+        .args(["server", "--host", "127.0.0.1", "--port", "0"])
+        .args(extra);
     Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
 }
 
@@ -181,7 +197,7 @@ struct Client {
 
 impl Client {
     fn start(port: u16, typed: &str) -> Client {
-        let mut child = StdCommand::new(env!("CARGO_BIN_EXE_lesson-04"))
+        let mut child = testkit::in_english(&mut StdCommand::new(env!("CARGO_BIN_EXE_lesson-04")))
             .args(["client", "--port", &port.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -354,10 +370,9 @@ fn client_mode_closes_at_end_of_input() {
         conn.write_all(b"bye").unwrap();
         rest
     });
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+    let output = lesson_04()
         .args(["client", "--port", &port])
         .write_stdin("hi\n")
-        .timeout(TIMEOUT)
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -387,11 +402,7 @@ fn flags_the_experiments_would_ignore_are_usage_errors() {
         &["1", "--encoding", "utf-8"],
         &["5", "--port=8080"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
-            .args(args)
-            .timeout(TIMEOUT)
-            .output()
-            .unwrap();
+        let output = lesson_04().args(args).output().unwrap();
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
@@ -405,10 +416,9 @@ fn flags_the_experiments_would_ignore_are_usage_errors() {
 
 #[test]
 fn client_mode_refuses_port_zero() {
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+    let output = lesson_04()
         .args(["client", "--port", "0"])
         .write_stdin("hi\n")
-        .timeout(TIMEOUT)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -499,10 +509,9 @@ fn client_mode_skips_empty_and_non_utf8_lines_and_warns_about_an_invalid_reply()
         rest.splice(0..0, message);
         rest
     });
-    let output = Command::new(env!("CARGO_BIN_EXE_lesson-04"))
+    let output = lesson_04()
         .args(["client", "--port", &port])
         .write_stdin(&b"\nhi\n\xc4\xe3\n"[..])
-        .timeout(TIMEOUT)
         .output()
         .unwrap();
     // Exactly "hi" went out; the empty line and the GBK (not UTF-8) line
@@ -525,6 +534,178 @@ fn client_mode_skips_empty_and_non_utf8_lines_and_warns_about_an_invalid_reply()
     assert!(stdout.contains("received: ok \u{FFFD}!\n"), "{stdout}");
     assert!(
         stdout.ends_with("recv returned 0: the server closed the connection\n"),
+        "{stdout}"
+    );
+}
+
+/// `--lang zh`: each note's heading is the tutorial's own sentence (section
+/// 4, "TCP网络应用程序的注意点"), word for word, and the lines under it speak
+/// its terms.
+#[test]
+fn lang_zh_prints_the_tutorials_notes_word_for_word() {
+    let (out, code) = run(&["--lang", "zh"]);
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    for note in [
+        "注意点 1: 调用listen的套接字对象属于被动套接字，只负责接收新的客户端的连接请求，不能收发消息",
+        "注意点 2: 收发信息交由accept返回的新的套接字对象",
+        "注意点 3: 客户端那边调用close，服务端的recv会解阻塞，返回的数据长度为0",
+        "注意点 4: 服务端关闭套接字，客户端的 recv 也会解阻塞，返回的数据长度也为0",
+        "注意点 5（教程之外）: close() 与 shutdown(Write)（半关闭）的区别",
+        "    conn.recv(1024)      -> b'ping' (4 字节)",
+        "  client.close()",
+        "    conn.recv(1024)      -> b'' (0 字节)",
+        "    再次 conn.recv(1024) -> b'' (0 字节)",
+        "  conn.close()",
+        "    client.recv(1024)    -> b'' (0 字节)",
+        "  返回的数据长度也为0: 服务端已经关闭了连接。",
+        "  使用 shutdown(Write):",
+        "    client.recv(1024)           -> b'reply' (5 字节)",
+        "  使用 close():",
+    ] {
+        assert!(lines.contains(&note), "{note:?} in\n{out}");
+    }
+    // print('客户端下线', ip_port), after the 0 bytes of note 3.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("  返回的数据长度为0: 客户端下线 ('127.0.0.1', ")),
+        "{out}"
+    );
+    // What the OS says stays as the OS says it.
+    if cfg!(target_os = "linux") {
+        assert!(
+            out.contains("listener.recv(1024)      -> 错误: Transport endpoint is not connected"),
+            "{out}"
+        );
+    }
+    assert!(!out.contains("Note "), "{out}");
+    assert!(!out.contains("bytes"), "{out}");
+}
+
+#[test]
+fn a_chinese_locale_chooses_chinese_and_lang_en_overrides_it() {
+    let chinese = |command: &mut Command| run_with(command.env("LANG", "zh_CN.UTF-8"));
+    let (out, code) = chinese(lesson_04().arg("4"));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with(
+            "注意点 4: 服务端关闭套接字，客户端的 recv 也会解阻塞，返回的数据长度也为0\n"
+        ),
+        "{out}"
+    );
+    let (out, code) = chinese(lesson_04().args(["4", "--lang", "en"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("Note 4: the server closes; the client's recv() returns 0 bytes.\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn usage_errors_are_in_chinese_too() {
+    for (args, expected) in [
+        (
+            &["--lang", "zh", "9"][..],
+            "lesson-04: 错误: 未知的实验 '9'：应为 1 到 5、server 或 client（见 lesson-04 --help）\n",
+        ),
+        (
+            &["--lang", "zh", "3", "--port", "9000"],
+            "lesson-04: 错误: --port 只用于 server 和 client 模式，不用于实验（见 lesson-04 --help）\n",
+        ),
+        (
+            &["--lang", "zh", "client", "--port", "0"],
+            "lesson-04: 错误: --port 0：客户端不能连接端口 0；请给出服务端监听的端口（见 lesson-04 --help）\n",
+        ),
+    ] {
+        let output = lesson_04().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8(output.stderr).unwrap(), expected);
+        assert!(output.stdout.is_empty(), "{args:?}: nothing should run");
+    }
+}
+
+/// The `server` mode in Chinese prints the tutorial's lines: section 5's
+/// `客户端连接成功:` and `接收的数据：` with the client's address, and
+/// `客户端下线` when recv returns 0. `listening on` stays English: the
+/// tests and the grader read it.
+#[test]
+fn server_mode_in_chinese_prints_the_tutorials_lines() {
+    let mut server = server_with(&["--lang", "zh"]);
+    let mut client = connect(server.addr());
+    let port = client.local_addr().unwrap().port();
+    let mut reply = [0u8; 10];
+    for message in [&b"\xc4\xe3\xba\xc3"[..], b"ok \xff!"] {
+        client.write_all(message).unwrap();
+        client.read_exact(&mut reply).unwrap();
+    }
+    drop(client);
+    server
+        .expect_line("recv 返回 0", TIMEOUT)
+        .unwrap_or_else(|err| panic!("{err}"));
+    server.signal("TERM").unwrap();
+    server.wait(TIMEOUT).unwrap();
+    let stdout = String::from_utf8_lossy(server.stdout()).into_owned();
+    let client = format!("('127.0.0.1', {port})");
+    assert!(stdout.starts_with("listening on 127.0.0.1:"), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("客户端连接成功: {client}"),
+            format!("接收的数据： 你好 {client}"),
+            format!("接收的数据： ok \u{FFFD}! {client}"),
+            format!("recv 返回 0: 客户端下线 {client}"),
+        ]
+    );
+    // The warning about bytes that are not GBK is in Chinese as well.
+    let stderr = String::from_utf8(server.stderr()).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "lesson-04: 警告: {client} 发来 1 个不是有效 gbk 的字节序列，显示为 �；这些字节: b'ok \\xff!'\n"
+        )
+    );
+}
+
+/// The `client` mode in Chinese: the tutorial's client prints
+/// `接收服务端解码后的数据为:` before each reply.
+#[test]
+fn client_mode_in_chinese_prints_the_tutorials_lines() {
+    let listener = fake_server();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = thread::spawn(move || {
+        let (mut conn, _) = accept(&listener, TIMEOUT).unwrap();
+        let mut message = [0u8; 4];
+        conn.read_exact(&mut message).unwrap();
+        // "ok, 收到了" in GBK, then the server closes.
+        conn.write_all(b"ok, \xca\xd5\xb5\xbd\xc1\xcb").unwrap();
+        read_to_end(&mut conn);
+        message
+    });
+    let output = lesson_04()
+        .args(["--lang", "zh", "client", "--port", &port])
+        .write_stdin("你好\n")
+        .output()
+        .unwrap();
+    assert_eq!(&server.join().unwrap(), b"\xc4\xe3\xba\xc3", "你好 in GBK");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(format!("已连接 127.0.0.1:{port}；输入一条消息后按回车发送，输入 `close` 请服务端关闭连接，按 Ctrl+D 结束输入").as_str())
+    );
+    assert_eq!(lines.last().copied(), Some("recv 返回 0: 服务端关闭了连接"));
+    // The reply and the end of input come in either order: two threads.
+    assert_eq!(lines.len(), 4, "{stdout}");
+    lines[1..3].sort();
+    assert_eq!(
+        lines[1..3],
+        [
+            "接收服务端解码后的数据为: ok, 收到了",
+            "输入结束: shutdown(Write)；服务端的 recv 将返回 0",
+        ],
         "{stdout}"
     );
 }

@@ -5,6 +5,8 @@ use std::ops::Range;
 
 use lexopt::prelude::*;
 use netcore::cli::{self, DEFAULT_PORT, Help};
+use netcore::lang::tr;
+use netcore::tr;
 
 use crate::{ABOUT, KIB, MIB, NAME};
 
@@ -86,11 +88,14 @@ pub(crate) fn parse() -> What {
         let refuse = |given: &[(&str, bool)], what: &str| match given.iter().find(|(_, g)| *g) {
             Some((flag, _)) => {
                 let applies = match *flag {
-                    "bytes" => "source mode",
-                    "read-size" => "sink mode",
-                    _ => "sink and source modes",
+                    "bytes" => tr("source mode", "source 模式"),
+                    "read-size" => tr("sink mode", "sink 模式"),
+                    _ => tr("sink and source modes", "sink 和 source 模式"),
                 };
-                Err(format!("--{flag} only applies to {applies}, not to {what}"))
+                Err(tr!(
+                    "--{flag} only applies to {applies}, not to {what}",
+                    "--{flag} 只用于 {applies}，{what}不接受它"
+                ))
             }
             None => Ok(()),
         };
@@ -98,7 +103,7 @@ pub(crate) fn parse() -> What {
         let port = port.unwrap_or(DEFAULT_PORT);
         match what.as_deref() {
             Some("sink") => {
-                refuse(&[("bytes", bytes.is_some())], "sink mode")?;
+                refuse(&[("bytes", bytes.is_some())], tr("sink mode", "sink 模式"))?;
                 let host = host.unwrap_or_default();
                 let read_size = read_size.unwrap_or(64 * KIB);
                 Ok(What::Sink {
@@ -108,12 +113,16 @@ pub(crate) fn parse() -> What {
                 })
             }
             Some("source") => {
-                refuse(&[("read-size", read_size.is_some())], "source mode")?;
+                refuse(
+                    &[("read-size", read_size.is_some())],
+                    tr("source mode", "source 模式"),
+                )?;
                 if port == 0 {
-                    return Err(
-                        "--port 0: a client cannot connect to port 0; give the port the sink listens on"
-                            .into(),
-                    );
+                    return Err(tr(
+                        "--port 0: a client cannot connect to port 0; give the port the sink listens on",
+                        "--port 0：客户端不能连接端口 0；请给出 sink 监听的端口",
+                    )
+                    .into());
                 }
                 let host = host.filter(|h| !h.is_empty()).unwrap_or("127.0.0.1".into());
                 // The grader says how many bytes to send in BYTES (a
@@ -129,9 +138,10 @@ pub(crate) fn parse() -> What {
                     None => 0..6,
                     Some(Ok(n @ 1..=6)) => n - 1..n,
                     Some(_) => {
-                        return Err(format!(
-                            "unknown experiment '{}': expected 1 to 6, sink or source",
-                            which.unwrap_or_default()
+                        let which = which.unwrap_or_default();
+                        return Err(tr!(
+                            "unknown experiment '{which}': expected 1 to 6, sink or source",
+                            "未知的实验 '{which}'：应为 1 到 6、sink 或 source"
                         )
                         .into());
                     }
@@ -142,7 +152,7 @@ pub(crate) fn parse() -> What {
                     ("read-size", read_size.is_some()),
                     ("bytes", bytes.is_some()),
                 ];
-                refuse(&given, "the experiments")?;
+                refuse(&given, tr("the experiments", "实验"))?;
                 Ok(What::Experiments(chosen))
             }
         }
@@ -157,8 +167,9 @@ fn bytes_from_env() -> Result<Option<u64>, String> {
     };
     match value.trim().parse::<u64>() {
         Ok(n) if (1..=MAX_BYTES).contains(&n) => Ok(Some(n)),
-        _ => Err(format!(
-            "BYTES={value}: expected a number of bytes from 1 to {MAX_BYTES}"
+        _ => Err(tr!(
+            "BYTES={value}: expected a number of bytes from 1 to {MAX_BYTES}",
+            "BYTES={value}：应为 1 到 {MAX_BYTES} 之间的字节数"
         )),
     }
 }

@@ -2,7 +2,8 @@
 
 use netcore::cli::resolve;
 use netcore::error::connect_failed;
-use netcore::{Context, Error};
+use netcore::lang::tr;
+use netcore::{Context, Error, tr};
 use socket2::{Domain, Protocol, Socket, Type};
 
 // ANCHOR: source
@@ -11,11 +12,15 @@ use socket2::{Domain, Protocol, Socket, Type};
 pub(crate) fn run(host: &str, port: u16, bytes: u64) -> Result<(), Error> {
     let addr = resolve(host, port)?;
     let client = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .context(|| "cannot create a socket")?;
+        .context(|| tr("cannot create a socket", "无法创建套接字"))?;
     client
         .connect(&addr.into())
         .map_err(|err| connect_failed(addr, &err, "cargo run -p lesson-06 -- sink"))?;
-    println!("connected to {addr}; sending {bytes} bytes, byte i being i % 251");
+    let connected = tr!(
+        "connected to {addr}; sending {bytes} bytes, byte i being i % 251",
+        "已连接 {addr}；发送 {bytes} 字节，第 i 个字节为 i % 251"
+    );
+    println!("{connected}");
 
     // The pattern repeats every 251 bytes (a prime, so that it never lines
     // up with a power-of-two chunk: a chunk lost or sent twice shows). One
@@ -32,15 +37,19 @@ pub(crate) fn run(host: &str, port: u16, bytes: u64) -> Result<(), Error> {
         // go on from there.
         let n = client
             .send(&pattern[start..start + len])
-            .context(|| format!("cannot send to {addr}"))?;
+            .context(|| tr!("cannot send to {addr}", "无法发送到 {addr}"))?;
         sent += n as u64;
         calls += 1;
     }
-    println!("sent {sent} bytes in {calls} send() calls");
+    let done = tr!(
+        "sent {sent} bytes in {calls} send() calls",
+        "{calls} 次 send() 调用共发送 {sent} 字节"
+    );
+    println!("{done}");
 
     // close(): after the last byte the sink's recv() returns 0.
     drop(client);
-    println!("closed the connection");
+    println!("{}", tr("closed the connection", "已关闭连接"));
     Ok(())
 }
 // ANCHOR_END: source

@@ -6,7 +6,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use netcore::error::describe;
-use netcore::{Context, Error};
+use netcore::lang::tr;
+use netcore::{Context, Error, tr};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// No experiment waits longer than this for the kernel to move bytes.
@@ -18,21 +19,26 @@ pub(super) const PATIENCE: Duration = Duration::from_secs(10);
 pub(super) fn connected_pair() -> Result<(Socket, Socket), Error> {
     let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
     let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-        .context(|| "cannot create a socket")?;
-    listener.bind(&any_port.into()).context(|| "cannot bind")?;
-    listener.listen(1).context(|| "cannot listen")?;
+        .context(|| tr("cannot create a socket", "无法创建套接字"))?;
+    listener
+        .bind(&any_port.into())
+        .context(|| tr("cannot bind", "无法绑定"))?;
+    listener
+        .listen(1)
+        .context(|| tr("cannot listen", "无法监听"))?;
     let addr = listener.local_addr().context(|| "getsockname")?;
     let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-        .context(|| "cannot create a socket")?;
-    client.connect(&addr).context(|| "cannot connect")?;
-    let (conn, _) = listener.accept().context(|| "accept failed")?;
+        .context(|| tr("cannot create a socket", "无法创建套接字"))?;
+    client
+        .connect(&addr)
+        .context(|| tr("cannot connect", "无法连接"))?;
+    let (conn, _) = listener
+        .accept()
+        .context(|| tr("accept failed", "accept 失败"))?;
+    let timeout = || tr("cannot set a timeout", "无法设置超时");
     for socket in [&client, &conn] {
-        socket
-            .set_read_timeout(Some(PATIENCE))
-            .context(|| "timeout")?;
-        socket
-            .set_write_timeout(Some(PATIENCE))
-            .context(|| "timeout")?;
+        socket.set_read_timeout(Some(PATIENCE)).context(timeout)?;
+        socket.set_write_timeout(Some(PATIENCE)).context(timeout)?;
     }
     Ok((client, conn))
 }
@@ -56,6 +62,9 @@ pub(super) fn queue(size: std::io::Result<usize>) -> usize {
 pub(super) fn show(size: std::io::Result<usize>) -> String {
     match size {
         Ok(n) => n.to_string(),
-        Err(err) => format!("(unavailable: {})", describe(&err)),
+        Err(err) => {
+            let why = describe(&err);
+            tr!("(unavailable: {why})", "（无法获取: {why}）")
+        }
     }
 }

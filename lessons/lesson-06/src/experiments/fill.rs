@@ -4,8 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use netcore::lang::tr;
 use netcore::sys::{unread_bytes, unsent_bytes};
-use netcore::{Context, Error};
+use netcore::{Context, Error, tr};
 use socket2::Socket;
 
 use super::common::{PATIENCE, connected_pair, queue, show};
@@ -15,7 +16,11 @@ use crate::KIB;
 /// Experiment 3: A peer that never reads: the sender fills its send buffer and the
 /// peer's receive buffer, then `send` would block.
 pub(crate) fn fill_until_blocked() -> Result<(), Error> {
-    println!("3. The server never reads: how much can the client send before send() blocks?");
+    let heading = tr(
+        "3. The server never reads: how much can the client send before send() blocks?",
+        "3. 服务端从不读取：客户端能发送多少，send() 才会阻塞？",
+    );
+    println!("{heading}");
     let (client, conn) = connected_pair()?;
     // Non-blocking, so that "would block" comes back as an error instead
     // of stopping the program.
@@ -45,26 +50,35 @@ pub(crate) fn fill_until_blocked() -> Result<(), Error> {
                 stalled = true;
                 thread::sleep(Duration::from_millis(50));
             }
-            Err(err) => return Err(Error::io("send failed", &err)),
+            Err(err) => return Err(Error::io(tr("send failed", "send 失败"), &err)),
         }
     }
     progress(live, total, &client, &conn);
     if live {
         println!();
     }
-    println!("   send() would block after {total} bytes:");
-    println!(
-        "     {} bytes wait in the client's send buffer (SIOCOUTQ); its SO_SNDBUF is now {}",
-        show(unsent_bytes(&client)),
-        show(client.send_buffer_size())
+    let blocked = tr!(
+        "send() would block after {total} bytes:",
+        "发送 {total} 字节之后，send() 就会阻塞:"
     );
-    println!(
-        "     {} bytes wait in the server's receive buffer (SIOCINQ); its SO_RCVBUF is now {}",
-        show(unread_bytes(&conn)),
-        show(conn.recv_buffer_size())
+    println!("   {blocked}");
+    let (outq, sndbuf) = (show(unsent_bytes(&client)), show(client.send_buffer_size()));
+    let waiting = tr!(
+        "{outq} bytes wait in the client's send buffer (SIOCOUTQ); its SO_SNDBUF is now {sndbuf}",
+        "{outq} 字节等在客户端的发送缓冲区里 (SIOCOUTQ)；它的 SO_SNDBUF 现在是 {sndbuf}"
     );
-    println!("   A blocking send() would now wait until the server reads; a server that never");
-    println!("   reads stalls its client, and a client that never reads stalls its server.");
+    println!("     {waiting}");
+    let (inq, rcvbuf) = (show(unread_bytes(&conn)), show(conn.recv_buffer_size()));
+    let waiting = tr!(
+        "{inq} bytes wait in the server's receive buffer (SIOCINQ); its SO_RCVBUF is now {rcvbuf}",
+        "{inq} 字节等在服务端的接收缓冲区里 (SIOCINQ)；它的 SO_RCVBUF 现在是 {rcvbuf}"
+    );
+    println!("     {waiting}");
+    let stalls = tr(
+        "   A blocking send() would now wait until the server reads; a server that never\n   reads stalls its client, and a client that never reads stalls its server.",
+        "   这时阻塞的 send() 会一直等到服务端读取；从不读取的服务端会卡住它的客户端，\n   从不读取的客户端也会卡住它的服务端。",
+    );
+    println!("{stalls}");
     Ok(())
 }
 // ANCHOR_END: fill
@@ -81,8 +95,10 @@ fn progress(live: bool, total: usize, client: &Socket, conn: &Socket) {
     // wrap (and scroll) on a terminal.
     let kib = |bytes: usize| bytes / 1024;
     let shown = |bytes: usize| format!("{}K", kib(bytes));
+    // "sent", then the send buffer's bar and the receive buffer's.
+    let (sent, send, recv) = (tr("sent", "已发送"), tr("send", "发送"), tr("recv", "接收"));
     let line = format!(
-        "   sent {:>6}  send {} {:>6}/{:<6}  recv {} {:>6}/{}",
+        "   {sent} {:>6}  {send} {} {:>6}/{:<6}  {recv} {} {:>6}/{}",
         shown(total),
         bar(kib(out), kib(sndbuf)),
         shown(out),

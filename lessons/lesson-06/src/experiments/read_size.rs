@@ -7,7 +7,8 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netcore::{Context, Error};
+use netcore::lang::tr;
+use netcore::{Context, Error, tr};
 
 use super::common::connected_pair;
 use crate::{KIB, MIB};
@@ -21,14 +22,19 @@ const TRANSFER: usize = 64 * MIB;
 /// Experiment 6: How much the application asks for per `recv` decides how many system
 /// calls a transfer costs, and so its speed.
 pub(crate) fn read_size_and_throughput() -> Result<(), Error> {
-    println!(
-        "6. Reading {} MiB with different recv() sizes, one transfer each:",
-        TRANSFER / MIB
+    let mib = TRANSFER / MIB;
+    let heading = tr!(
+        "6. Reading {mib} MiB with different recv() sizes, one transfer each:",
+        "6. 用不同的 recv() 大小读取 {mib} MiB，每种大小传输一次:"
     );
-    println!(
-        "   {:>9}  {:>10}  {:>10}  {:>8}  {:>8}",
-        "recv size", "recv calls", "time", "MB/s", "vs 1 KiB"
+    println!("{heading}");
+    // The columns are 9, 10, 10, 8 and 8 wide (a Chinese character takes
+    // two).
+    let header = tr(
+        "recv size  recv calls        time      MB/s  vs 1 KiB",
+        "recv 大小   recv 次数        耗时      MB/s  比 1 KiB",
     );
+    println!("   {header}");
     let mut slowest = None;
     for read_size in [KIB, 64 * KIB, MIB] {
         let (elapsed, calls) = timed_transfer(read_size)?;
@@ -40,8 +46,11 @@ pub(crate) fn read_size_and_throughput() -> Result<(), Error> {
             rate / base
         );
     }
-    println!("   One transfer each varies from run to run on a busy machine; for medians of");
-    println!("   repeated runs beside iperf3: cargo run --release -p bench (docs/benchmarks.md)");
+    let bench = tr(
+        "   One transfer each varies from run to run on a busy machine; for medians of\n   repeated runs beside iperf3: cargo run --release -p bench (docs/benchmarks.md)",
+        "   每种大小只传输一次，在繁忙的机器上每次运行的结果都不同；多次运行的中位数\n   及与 iperf3 的对比见：cargo run --release -p bench（docs/benchmarks.md）",
+    );
+    println!("{bench}");
     Ok(())
 }
 
@@ -61,7 +70,9 @@ fn timed_transfer(read_size: usize) -> Result<(Duration, u64), Error> {
     let mut received = 0;
     let mut calls = 0;
     while received < TRANSFER {
-        let n = (&conn).read(&mut buffer).context(|| "recv failed")?;
+        let n = (&conn)
+            .read(&mut buffer)
+            .context(|| tr("recv failed", "recv 失败"))?;
         if n == 0 {
             break;
         }
@@ -71,12 +82,16 @@ fn timed_transfer(read_size: usize) -> Result<(Duration, u64), Error> {
     let elapsed = started.elapsed();
     match sender.join() {
         Ok(Ok(())) => {}
-        Ok(Err(err)) => return Err(Error::io("the sender failed", &err)),
-        Err(_) => return Err(Error::msg("the sender thread panicked")),
+        Ok(Err(err)) => return Err(Error::io(tr("the sender failed", "发送线程失败"), &err)),
+        Err(_) => {
+            let panicked = tr("the sender thread panicked", "发送线程崩溃了（panic）");
+            return Err(Error::msg(panicked));
+        }
     }
     if received != TRANSFER {
-        return Err(Error::msg(format!(
-            "received {received} of {TRANSFER} bytes"
+        return Err(Error::msg(tr!(
+            "received {received} of {TRANSFER} bytes",
+            "只收到 {TRANSFER} 字节中的 {received} 字节"
         )));
     }
     Ok((elapsed, calls))

@@ -1,7 +1,8 @@
 //! Experiment 1: the two buffers, and what the kernel makes of a size you
 //! ask for.
 
-use netcore::{Context, Error};
+use netcore::lang::tr;
+use netcore::{Context, Error, tr};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::common::connected_pair;
@@ -10,27 +11,42 @@ use crate::{KIB, MIB};
 // ANCHOR: sizes
 /// Experiment 1: The two buffers exist, per socket, and have sizes you can ask for.
 pub(crate) fn buffer_sizes() -> Result<(), Error> {
-    println!("1. Every TCP socket has a send buffer and a receive buffer in the kernel.");
+    // In Chinese, the tutorial's own sentence.
+    let heading = tr(
+        "1. Every TCP socket has a send buffer and a receive buffer in the kernel.",
+        "1. 创建一个TCP socket对象的时候会有一个发送缓冲区和一个接收缓冲区",
+    );
+    println!("{heading}");
     let (client, _conn) = connected_pair()?;
-    println!(
-        "   a connected socket starts with SO_SNDBUF = {} bytes, SO_RCVBUF = {} bytes",
+    let (sndbuf, rcvbuf) = (
         client.send_buffer_size().context(|| "SO_SNDBUF")?,
-        client.recv_buffer_size().context(|| "SO_RCVBUF")?
+        client.recv_buffer_size().context(|| "SO_RCVBUF")?,
     );
-    println!("   setsockopt(SO_SNDBUF / SO_RCVBUF, asked) on a new socket, then getsockopt:");
-    println!(
-        "   {:>12}  {:>14}  {:>14}",
-        "asked", "SO_SNDBUF now", "SO_RCVBUF now"
+    let starts = tr!(
+        "a connected socket starts with SO_SNDBUF = {sndbuf} bytes, SO_RCVBUF = {rcvbuf} bytes",
+        "已连接的套接字一开始 SO_SNDBUF = {sndbuf} 字节，SO_RCVBUF = {rcvbuf} 字节"
     );
+    println!("   {starts}");
+    let read_back = tr(
+        "setsockopt(SO_SNDBUF / SO_RCVBUF, asked) on a new socket, then getsockopt:",
+        "对新套接字 setsockopt(SO_SNDBUF / SO_RCVBUF, 请求值)，再用 getsockopt 读回:",
+    );
+    println!("   {read_back}");
+    // The columns are 12, 14 and 14 wide (a Chinese character takes two).
+    let header = tr(
+        "       asked   SO_SNDBUF now   SO_RCVBUF now",
+        "      请求值  SO_SNDBUF 实际  SO_RCVBUF 实际",
+    );
+    println!("   {header}");
     for asked in [1, 4 * KIB, 64 * KIB, MIB] {
         let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-            .context(|| "cannot create a socket")?;
+            .context(|| tr("cannot create a socket", "无法创建套接字"))?;
         socket
             .set_send_buffer_size(asked)
-            .context(|| "set SO_SNDBUF")?;
+            .context(|| tr("cannot set SO_SNDBUF", "无法设置 SO_SNDBUF"))?;
         socket
             .set_recv_buffer_size(asked)
-            .context(|| "set SO_RCVBUF")?;
+            .context(|| tr("cannot set SO_RCVBUF", "无法设置 SO_RCVBUF"))?;
         println!(
             "   {asked:>12}  {:>14}  {:>14}",
             socket.send_buffer_size().context(|| "SO_SNDBUF")?,
@@ -38,19 +54,23 @@ pub(crate) fn buffer_sizes() -> Result<(), Error> {
         );
     }
     if cfg!(target_os = "linux") {
-        println!(
-            "   Linux doubles what you ask (half is for its own bookkeeping), enforces a minimum,"
+        let doubles = tr(
+            "Linux doubles what you ask (half is for its own bookkeeping), enforces a minimum,",
+            "Linux 把请求值翻倍（一半留给它自己的管理开销），设有下限，",
         );
-        println!(
-            "   and caps the request at net.core.wmem_max = {} / rmem_max = {} bytes.",
-            sysctl("net/core/wmem_max"),
-            sysctl("net/core/rmem_max")
+        println!("   {doubles}");
+        let (wmem_max, rmem_max) = (sysctl("net/core/wmem_max"), sysctl("net/core/rmem_max"));
+        let caps = tr!(
+            "and caps the request at net.core.wmem_max = {wmem_max} / rmem_max = {rmem_max} bytes.",
+            "并且请求值不能超过 net.core.wmem_max = {wmem_max} / rmem_max = {rmem_max} 字节。"
         );
-        println!(
-            "   Sockets you leave alone grow on demand, up to tcp_wmem = [{}] and tcp_rmem = [{}].",
-            sysctl("net/ipv4/tcp_wmem"),
-            sysctl("net/ipv4/tcp_rmem")
+        println!("   {caps}");
+        let (tcp_wmem, tcp_rmem) = (sysctl("net/ipv4/tcp_wmem"), sysctl("net/ipv4/tcp_rmem"));
+        let grow = tr!(
+            "Sockets you leave alone grow on demand, up to tcp_wmem = [{tcp_wmem}] and tcp_rmem = [{tcp_rmem}].",
+            "不手动设置大小的套接字按需增长，最大到 tcp_wmem = [{tcp_wmem}] 和 tcp_rmem = [{tcp_rmem}]。"
         );
+        println!("   {grow}");
     }
     Ok(())
 }

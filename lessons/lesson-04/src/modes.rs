@@ -58,7 +58,7 @@ pub(crate) fn server(host: &str, port: u16, encoding: Encoding) -> Result<(), Er
                     let why = describe(&err);
                     let dropped = tr!(
                         "client {ip_port} dropped: {why}",
-                        "客户端 {ip_port} 异常断开: {why}"
+                        "客户端 {ip_port} 断开: {why}"
                     );
                     println!("{dropped}");
                     break;
@@ -99,7 +99,7 @@ pub(crate) fn server(host: &str, port: u16, encoding: Encoding) -> Result<(), Er
                 let (count, bytes) = (message.invalid, PyBytes(&buffer[..n]));
                 let warning = tr!(
                     "warning: {ip_port} sent {count} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {bytes}",
-                    "警告: {ip_port} 发来 {count} 个不是有效 {encoding} 的字节序列，显示为 �；这些字节: {bytes}"
+                    "警告: {ip_port} 发来 {count} 处不是有效 {encoding} 的字节，显示为 �；这些字节: {bytes}"
                 );
                 eprintln!("{NAME}: {warning}");
             }
@@ -138,7 +138,7 @@ pub(crate) fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Er
         .map_err(|err| connect_failed(addr, &err, "cargo run -p lesson-04 -- server"))?;
     let connected = tr!(
         "connected to {addr}; type a message and press Enter, `close` asks the server to close, Ctrl+D ends your input",
-        "已连接 {addr}；输入一条消息后按回车发送，输入 `close` 请服务端关闭连接，按 Ctrl+D 结束输入"
+        "已连接到 {addr}；输入一条消息后按回车发送，输入 `close` 请服务端关闭连接，按 Ctrl+D 结束输入"
     );
     println!("{connected}");
     // One socket, used by two threads: one only sends, the other only
@@ -185,7 +185,7 @@ pub(crate) fn client(host: &str, port: u16, encoding: Encoding) -> Result<(), Er
             let (count, bytes) = (reply.invalid, PyBytes(&buffer[..n]));
             let warning = tr!(
                 "warning: the reply held {count} byte sequence(s) that are not valid {encoding}, shown as �; the bytes: {bytes}",
-                "警告: 回复中有 {count} 个不是有效 {encoding} 的字节序列，显示为 �；这些字节: {bytes}"
+                "警告: 回复中有 {count} 处字节不是有效的 {encoding}，显示为 �；这些字节: {bytes}"
             );
             eprintln!("{NAME}: {warning}");
         }

@@ -663,7 +663,7 @@ fn server_mode_in_chinese_prints_the_tutorials_lines() {
     assert_eq!(
         stderr,
         format!(
-            "lesson-04: 警告: {client} 发来 1 个不是有效 gbk 的字节序列，显示为 �；这些字节: b'ok \\xff!'\n"
+            "lesson-04: 警告: {client} 发来 1 处不是有效 gbk 的字节，显示为 �；这些字节: b'ok \\xff!'\n"
         )
     );
 }
@@ -694,7 +694,7 @@ fn client_mode_in_chinese_prints_the_tutorials_lines() {
     let mut lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines.first().copied(),
-        Some(format!("已连接 127.0.0.1:{port}；输入一条消息后按回车发送，输入 `close` 请服务端关闭连接，按 Ctrl+D 结束输入").as_str())
+        Some(format!("已连接到 127.0.0.1:{port}；输入一条消息后按回车发送，输入 `close` 请服务端关闭连接，按 Ctrl+D 结束输入").as_str())
     );
     assert_eq!(lines.last().copied(), Some("recv 返回 0: 服务端关闭了连接"));
     // The reply and the end of input come in either order: two threads.

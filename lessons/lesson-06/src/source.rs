@@ -18,7 +18,7 @@ pub(crate) fn run(host: &str, port: u16, bytes: u64) -> Result<(), Error> {
         .map_err(|err| connect_failed(addr, &err, "cargo run -p lesson-06 -- sink"))?;
     let connected = tr!(
         "connected to {addr}; sending {bytes} bytes, byte i being i % 251",
-        "已连接 {addr}；发送 {bytes} 字节，第 i 个字节为 i % 251"
+        "已连接到 {addr}；发送 {bytes} 字节，第 i 个字节为 i % 251"
     );
     println!("{connected}");
 

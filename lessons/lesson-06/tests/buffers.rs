@@ -515,7 +515,7 @@ fn sink_and_source_in_chinese() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines[0],
-        format!("已连接 127.0.0.1:{port}；发送 1000 字节，第 i 个字节为 i % 251")
+        format!("已连接到 127.0.0.1:{port}；发送 1000 字节，第 i 个字节为 i % 251")
     );
     assert!(
         lines[1].ends_with(" 次 send() 调用共发送 1000 字节"),

@@ -180,7 +180,7 @@ pub fn count(
             };
             Err(tr!(
                 "invalid value '{value}' for {flag}: expected {expected}",
-                "{flag} 的值 '{value}' 无效：应为{expected}"
+                "{flag} 的值 '{value}' 无效：应为 {expected}"
             )
             .into())
         }

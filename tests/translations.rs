@@ -1,6 +1,6 @@
 //! Every Chinese document translates the current English one: the English
 //! walkthroughs, the exercises' READMEs, the root README, the table of
-//! contents (docs/README.md) and the grading manual each have a `*.zh-CN.md` twin that records which version of the
+//! contents (docs/README.md), the grading manual and the architecture each have a `*.zh-CN.md` twin that records which version of the
 //! English it translates (see `translation.rs`), and the two link to each
 //! other at the top.
 
@@ -16,6 +16,7 @@ fn translations_follow_their_english_twins() {
         root.join("README.md"),
         root.join("docs/README.md"),
         root.join("docs/grading.md"),
+        root.join("docs/architecture.md"),
     ];
     for folder in ["lessons", "exercises"] {
         let mut readmes: Vec<PathBuf> = fs::read_dir(root.join(folder))

@@ -40,7 +40,7 @@ fn stage(repo: &str, out: &str) -> Result<(), String> {
     let out = PathBuf::from(out);
     let staged = book::stage::stage(repo.as_ref(), &out, &exe.to_string_lossy())?;
     eprintln!(
-        "book: staged {} chapters, {} source pages and {} included regions per language in {}",
+        "book: staged {} chapters and {} source pages per language, {} included regions in all, in {}",
         staged.chapters,
         staged.source_pages,
         staged.includes,

@@ -109,7 +109,7 @@ pub struct Staged {
     pub chapters: usize,
     /// Generated source and folder pages per book.
     pub source_pages: usize,
-    /// Include directives written per book.
+    /// Regions included in the chapters, in both books.
     pub includes: usize,
 }
 
@@ -148,7 +148,6 @@ pub fn stage(repo: &Path, out: &Path, preprocessor: &str) -> Result<Staged, Stri
         let other = &books[1 - n];
         let src = out.join(book.lang.code).join("src");
         let mut written = Vec::new();
-        staged.includes = 0;
         for file in &book.chapters {
             let page = &book.pages[file];
             let mut context = Context {
@@ -172,6 +171,9 @@ pub fn stage(repo: &Path, out: &Path, preprocessor: &str) -> Result<Staged, Stri
     }
     let pages = source_pages(&repo, &books, &mut sources, &mut problems);
     if !problems.is_empty() {
+        // An English page in both books is reported once.
+        let mut seen = BTreeSet::new();
+        problems.retain(|p| seen.insert(p.clone()));
         return Err(problems.join("\n"));
     }
 
@@ -364,13 +366,14 @@ impl Context<'_> {
         let mut out = String::with_capacity(text.len());
         for (line, kind) in markdown::lines(&text) {
             if kind == Line::Prose {
-                match markdown::rewrite_links(line, &mut |target| self.link(target)) {
-                    Ok(line) => out.push_str(&line),
-                    Err(err) => {
+                // Every broken link is reported, not only a line's first.
+                let line = markdown::rewrite_links(line, &mut |target| {
+                    Ok(self.link(target).unwrap_or_else(|err| {
                         problems.push(err);
-                        out.push_str(line);
-                    }
-                }
+                        target.to_owned()
+                    }))
+                })?;
+                out.push_str(&line);
             } else {
                 out.push_str(line);
             }
@@ -404,7 +407,11 @@ impl Context<'_> {
         if let Some(page) = self.book.pages.get(&file) {
             return Ok(format!("{}{fragment}", relative(dir, page)));
         }
+        // An untranslated page leads to the translations of the pages it
+        // links to; but to a part of a page only in English, whose
+        // headings (and so anchors) are the English ones.
         if self.foreign()
+            && fragment.is_empty()
             && let Some(page) = twin(&file).and_then(|t| self.book.pages.get(&t))
         {
             return Ok(format!("{}{fragment}", relative(dir, page)));
@@ -869,5 +876,192 @@ mod tests {
         assert_eq!(language_of("tests/python/tutorial_server.py", ""), "python");
         assert_eq!(language_of("LICENSE", "text"), "text");
         assert_eq!(longest_fence("a\n````text\n```\n"), 4);
+    }
+
+    /// A small repository: one lesson in two languages, a page only in
+    /// English, and the two summaries.
+    struct Repo(std::path::PathBuf);
+
+    impl Repo {
+        fn new(files: &[(&str, &str)]) -> Self {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "book-stage-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let base: [(&str, &str); 9] = [
+                (
+                    "docs/book/en/SUMMARY.md",
+                    "# Summary\n\n- [L1](../../../lessons/lesson-01/README.md)\n- [Notes](../../../docs/notes.md)\n",
+                ),
+                (
+                    "docs/book/zh-CN/SUMMARY.md",
+                    "# 目录\n\n- [第一课](../../../lessons/lesson-01/README.zh-CN.md)\n- [笔记](../../../docs/notes.md)\n",
+                ),
+                ("docs/book/en/book.toml", "[book]\ntitle = \"T\"\n"),
+                ("docs/book/zh-CN/book.toml", "[book]\ntitle = \"T\"\n"),
+                ("docs/book/switch.js", "// js\n"),
+                ("lessons/lesson-01/Cargo.toml", "[package]\n"),
+                (
+                    "lessons/lesson-01/src/main.rs",
+                    "fn main() {\n    // ANCHOR: bind\n    bind();\n    // ANCHOR_END: bind\n}\n",
+                ),
+                (
+                    "lessons/lesson-01/README.zh-CN.md",
+                    "# 第一课\n\n<!-- translation of README.md, sha256 0 -->\n[English](README.md) | 中文\n\n见[笔记](../../docs/notes.md)。\n",
+                ),
+                (
+                    "docs/notes.md",
+                    "# Notes\n\nSee [bind](../lessons/lesson-01/README.md#bind), [lesson 01](../lessons/lesson-01/README.md) and ![chart](chart.svg).\n",
+                ),
+            ];
+            let english = "# Lesson 01\n\nEnglish | [中文](README.zh-CN.md)\n\n## Bind\n\n<!-- include: src/main.rs:bind -->\n```rust\nbind();\n```\n\nIn [src/main.rs](src/main.rs) and [the notes](../../docs/notes.md#notes).\n";
+            let defaults = base.into_iter().chain([
+                ("lessons/lesson-01/README.md", english),
+                ("docs/chart.svg", "<svg/>"),
+            ]);
+            for (path, text) in defaults.chain(files.iter().copied()) {
+                let path = dir.join(path);
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(path, text).unwrap();
+            }
+            Repo(dir)
+        }
+
+        fn stage(&self) -> Result<Staged, String> {
+            stage(&self.0, &self.0.join("out"), "/bin/book")
+        }
+
+        fn staged(&self, lang: &str, page: &str) -> String {
+            fs::read_to_string(self.0.join("out").join(lang).join("src").join(page)).unwrap()
+        }
+    }
+
+    impl Drop for Repo {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_repository_is_staged_as_two_books() {
+        let repo = Repo::new(&[]);
+        let staged = repo.stage().unwrap();
+        assert_eq!((staged.chapters, staged.includes), (2, 1));
+        assert_eq!(
+            staged.source_pages, 2,
+            "main.rs, and the list of source pages"
+        );
+
+        let lesson = repo.staged("en", "lessons/lesson-01/index.md");
+        assert!(
+            lesson.contains("English | [中文](../../../zh-CN/lessons/lesson-01/index.html)"),
+            "{lesson}"
+        );
+        let include = format!(
+            "```rust,dedent\n{DIRECTIVE_OPEN}#include ../../../../../lessons/lesson-01/src/main.rs:bind}}}}\n```"
+        );
+        assert!(lesson.contains(&include), "{lesson}");
+        assert!(
+            lesson.contains("[src/main.rs](../../source/lessons/lesson-01/src/main.rs.md)"),
+            "{lesson}"
+        );
+        assert!(
+            lesson.contains("[the notes](../../docs/notes.md#notes)"),
+            "{lesson}"
+        );
+
+        let chinese = repo.staged("zh-CN", "lessons/lesson-01/index.md");
+        assert!(
+            chinese.contains("[English](../../../en/lessons/lesson-01/index.html) | 中文"),
+            "{chinese}"
+        );
+        assert!(
+            chinese.contains("见[笔记](../../docs/notes.md)"),
+            "{chinese}"
+        );
+
+        // A page only in English: a switch added in both books, a note in
+        // Chinese, and its links to the translation unless to an anchor.
+        let notes = repo.staged("en", "docs/notes.md");
+        assert!(
+            notes.starts_with("# Notes\n\nEnglish | [中文](../../zh-CN/docs/notes.html)\n"),
+            "{notes}"
+        );
+        let notes = repo.staged("zh-CN", "docs/notes.md");
+        assert!(
+            notes.starts_with(
+                "# Notes\n\n[English](../../en/docs/notes.html) | 中文\n\n> 本页暂无中文版"
+            ),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("[bind](../../en/lessons/lesson-01/index.html#bind)"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("[lesson 01](../lessons/lesson-01/index.md)"),
+            "{notes}"
+        );
+        assert!(repo.0.join("out/zh-CN/src/docs/chart.svg").is_file());
+
+        let source = repo.staged("en", "source/lessons/lesson-01/src/main.rs.md");
+        let whole = format!(
+            "```rust\n{DIRECTIVE_OPEN}#include ../../../../../../../lessons/lesson-01/src/main.rs}}}}\n```"
+        );
+        assert!(source.contains(&whole), "{source}");
+        let summary = repo.staged("zh-CN", "SUMMARY.md");
+        assert!(
+            summary.contains("- [第一课](lessons/lesson-01/index.md)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains(
+                "  - [lessons/lesson-01/src/main.rs](source/lessons/lesson-01/src/main.rs.md)"
+            ),
+            "{summary}"
+        );
+        let toml = fs::read_to_string(repo.0.join("out/en/book.toml")).unwrap();
+        assert!(toml.contains("command = \"'/bin/book' dedent\""), "{toml}");
+        assert!(repo.0.join("out/en/switch.js").is_file());
+    }
+
+    #[test]
+    fn what_the_book_cannot_show_fails_the_staging() {
+        let broken = Repo::new(&[
+            (
+                "docs/notes.md",
+                "# Notes\n\n[gone](../gone.rs) and [md](other.md)\n",
+            ),
+            ("docs/other.md", "# O\n"),
+        ]);
+        let err = broken.stage().unwrap_err();
+        assert!(
+            err.contains("../gone.rs is to gone.rs, which does not exist"),
+            "{err}"
+        );
+        assert!(
+            err.contains("docs/other.md, which is not a chapter"),
+            "{err}"
+        );
+
+        let missing = Repo::new(&[
+            ("lessons/lesson-02/Cargo.toml", "[package]\n"),
+            ("lessons/lesson-02/README.md", "# L2\n"),
+        ]);
+        let err = missing.stage().unwrap_err();
+        assert!(
+            err.contains("docs/book/en/SUMMARY.md has no chapter for lessons/lesson-02"),
+            "{err}"
+        );
+
+        let uneven = Repo::new(&[(
+            "docs/book/zh-CN/SUMMARY.md",
+            "# 目录\n\n- [第一课](../../../lessons/lesson-01/README.zh-CN.md)\n",
+        )]);
+        let err = uneven.stage().unwrap_err();
+        assert!(err.contains("must list the same pages"), "{err}");
     }
 }

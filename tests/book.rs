@@ -1,7 +1,8 @@
 //! The course as a book (`bash docs/book.sh`, see `crates/book`): the site
 //! builds in English and in Chinese, every link and anchor in it leads
-//! somewhere, every include was expanded into the region it names, every
-//! page switches to the same page in the other language, and a real
+//! somewhere, every include was expanded into the region it names, the
+//! benchmarks' charts are images, every page switches to the same page in
+//! the other language, and a real
 //! browser (headless Chromium) renders a lesson in each language, whose
 //! screenshots are kept in `target/book-screenshots/`.
 //!
@@ -308,6 +309,44 @@ fn every_page_switches_to_the_same_page_in_the_other_language() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_benchmarks_charts_are_images_in_both_languages() {
+    let Some(site) = site("the_benchmarks_charts_are_images_in_both_languages") else {
+        return;
+    };
+    let root = root();
+    let page = fs::read_to_string(root.join("docs/benchmarks.md")).unwrap();
+    let charts: Vec<&str> = page
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|target| target.ends_with(".svg"))
+        .collect();
+    assert!(charts.len() >= 2, "docs/benchmarks.md shows {charts:?}");
+    for lang in LANGUAGES {
+        let page = site.join(lang).join("docs/benchmarks.html");
+        let html = fs::read_to_string(&page).unwrap();
+        let images: Vec<PathBuf> = site::tags(&html)
+            .into_iter()
+            .filter(|tag| tag.starts_with("img "))
+            .flat_map(|tag| site::attributes(&format!("<{tag}>"), "src"))
+            .filter_map(|src| site::target(&page, &src).map(|(file, _)| file))
+            .collect();
+        for chart in &charts {
+            let shown = images
+                .iter()
+                .find(|file| file.file_name().is_some_and(|n| n == *chart))
+                .unwrap_or_else(|| panic!("{}: no image of {chart}", page.display()));
+            assert_eq!(
+                fs::read(shown).unwrap(),
+                fs::read(root.join("docs").join(chart)).unwrap(),
+                "{}: {chart} is not the chart the benchmark drew",
+                page.display()
+            );
+        }
+    }
 }
 
 /// The Chromium on this machine, if any.

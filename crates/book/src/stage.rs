@@ -163,13 +163,13 @@ pub fn stage(repo: &Path, out: &Path, preprocessor: &str) -> Result<Staged, Stri
             };
             match context.chapter() {
                 Ok(text) => written.push((page.clone(), text)),
-                Err(err) => problems.push(format!("{file}: {err}")),
+                Err(err) => problems.extend(err.lines().map(str::to_owned)),
             }
             staged.includes += context.includes;
         }
         chapters.push(written);
     }
-    let pages = source_pages(&repo, &books, &mut sources, &mut problems);
+    let pages = source_pages(&repo, &books, &sources, &mut problems);
     if !problems.is_empty() {
         // An English page in both books is reported once.
         let mut seen = BTreeSet::new();
@@ -186,7 +186,7 @@ pub fn stage(repo: &Path, out: &Path, preprocessor: &str) -> Result<Staged, Stri
         for (page, text) in &written {
             write(&src.join(page), text)?;
         }
-        for (page, text) in render_source_pages(&repo, &src, book, &pages)? {
+        for (page, text) in render_source_pages(&repo, &src, book, &pages) {
             write(&src.join(page), &text)?;
         }
         for image in &images {
@@ -347,8 +347,19 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The chapter's Markdown as the book shows it.
+    /// The chapter's Markdown as the book shows it; or its problems, one
+    /// line each, naming the chapter's file.
     fn chapter(&mut self) -> Result<String, String> {
+        self.staged().map_err(|err| {
+            if err.starts_with(self.file) {
+                err
+            } else {
+                format!("{}: {err}", self.file)
+            }
+        })
+    }
+
+    fn staged(&mut self) -> Result<String, String> {
         let text = fs::read_to_string(self.repo.join(self.file)).map_err(|err| err.to_string())?;
         let text = markdown::escape_directives(&text);
         let text = markdown::replace_includes(&text, &mut |source, _anchor| {
@@ -369,7 +380,7 @@ impl Context<'_> {
                 // Every broken link is reported, not only a line's first.
                 let line = markdown::rewrite_links(line, &mut |target| {
                     Ok(self.link(target).unwrap_or_else(|err| {
-                        problems.push(err);
+                        problems.push(format!("{}: {err}", self.file));
                         target.to_owned()
                     }))
                 })?;
@@ -380,7 +391,7 @@ impl Context<'_> {
             out.push('\n');
         }
         if !problems.is_empty() {
-            return Err(problems.join("; "));
+            return Err(problems.join("\n"));
         }
         Ok(self.add_switch(&out))
     }
@@ -422,22 +433,22 @@ impl Context<'_> {
                 cross(page, self.page, self.other.lang.code)
             ));
         }
+        let on_disk = self.repo.join(&file);
+        if !on_disk.exists() {
+            return Err(format!(
+                "the link {target} is to {file}, which does not exist"
+            ));
+        }
         if file.ends_with(".md") {
             return Err(format!(
                 "the link {target} is to {file}, which is not a chapter of the book: add it to {BOOK_DIR}/{}/SUMMARY.md",
                 self.book.lang.code
             ));
         }
-        let on_disk = self.repo.join(&file);
         let extension = file.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
         if on_disk.is_file() && extension.is_some_and(|e| IMAGES.contains(&e.as_str())) {
             self.images.insert(file.clone());
             return Ok(format!("{}{fragment}", relative(dir, &file)));
-        }
-        if !on_disk.exists() {
-            return Err(format!(
-                "the link {target} is to {file}, which does not exist"
-            ));
         }
         if !fragment.is_empty() {
             return Err(format!(
@@ -557,7 +568,7 @@ enum SourcePage {
 fn source_pages(
     repo: &Path,
     books: &[Book],
-    sources: &mut BTreeSet<String>,
+    sources: &BTreeSet<String>,
     problems: &mut Vec<String>,
 ) -> BTreeMap<String, SourcePage> {
     let mut pages = BTreeMap::new();
@@ -617,7 +628,6 @@ fn source_pages(
         }
         pages.insert(path, SourcePage::Folder(listed));
     }
-    sources.extend(pages.keys().cloned());
     pages
 }
 
@@ -638,7 +648,7 @@ fn render_source_pages(
     src: &Path,
     book: &Book,
     pages: &BTreeMap<String, SourcePage>,
-) -> Result<Vec<(String, String)>, String> {
+) -> Vec<(String, String)> {
     let lang = book.lang;
     let other = LANGUAGES
         .iter()
@@ -701,7 +711,7 @@ fn render_source_pages(
             lang.sources_intro
         ),
     ));
-    Ok(out)
+    out
 }
 
 /// The longest run of backticks that starts a line of `text`.

@@ -6,9 +6,12 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: book stage REPO OUT    stage the book's sources from REPO into OUT/en and OUT/zh-CN
-       book dedent [supports RENDERER]    mdBook's preprocessor (mdBook runs it)";
+const USAGE: &str = "\
+usage: book stage REPO OUT
+         stage the book's sources from the repository REPO into OUT/en and
+         OUT/zh-CN (bash docs/book.sh runs it, then mdBook)
+       book dedent [supports RENDERER]
+         mdBook's preprocessor (mdBook runs it)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

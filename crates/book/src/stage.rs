@@ -493,7 +493,10 @@ impl Context<'_> {
         let switch = if has_switch {
             String::new()
         } else {
-            format!("\n{}\n", switch_line(self.book.lang, self.page, self.other))
+            format!(
+                "\n{}\n",
+                switch_line(self.book.lang, self.page, self.other.lang.code)
+            )
         };
         insert_after_title(text, &format!("{switch}{note}"))
     }
@@ -517,12 +520,13 @@ fn insert_after_title(text: &str, insert: &str) -> String {
     out
 }
 
-/// The line that switches a page to the other language's same page.
-fn switch_line(lang: &Language, page: &str, other: &Book) -> String {
+/// The line that switches a page of a book in `lang` to the same page of
+/// the book in `other`.
+fn switch_line(lang: &Language, page: &str, other: &str) -> String {
     format!(
         "{}{}{}",
         lang.switch.0,
-        cross(page, page, other.lang.code),
+        cross(page, page, other),
         lang.switch.1
     )
 }
@@ -654,14 +658,7 @@ fn render_source_pages(
         .iter()
         .find(|l| l.code != lang.code)
         .map_or("en", |l| l.code);
-    let switch_to = |page: &str| {
-        format!(
-            "{}{}{}",
-            lang.switch.0,
-            cross(page, page, other),
-            lang.switch.1
-        )
-    };
+    let switch_to = |page: &str| switch_line(lang, page, other);
     let mut out = Vec::new();
     let index = format!("{SOURCE_DIR}/index.md");
     let mut list = String::new();
@@ -857,16 +854,7 @@ mod tests {
         );
         assert_eq!(cross("index.md", "index.md", "en"), "../en/index.html");
         assert_eq!(
-            switch_line(
-                &CHINESE,
-                "docs/grading.md",
-                &Book {
-                    lang: &ENGLISH,
-                    summary: String::new(),
-                    chapters: Vec::new(),
-                    pages: BTreeMap::new()
-                }
-            ),
+            switch_line(&CHINESE, "docs/grading.md", "en"),
             "[English](../../en/docs/grading.html) | 中文"
         );
     }

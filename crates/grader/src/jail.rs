@@ -44,6 +44,8 @@ use nix::sys::statvfs::{FsFlags, statvfs};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Gid, Pid, Uid};
 
+use crate::i18n::tr;
+
 /// The file descriptor on which a jail's init reports to the grader: `S`
 /// once the program has started, then its wait status (4 bytes, little
 /// endian) when it has ended.
@@ -78,30 +80,46 @@ pub enum Isolation {
 
 impl Isolation {
     /// A line for a report's header where the isolation is weaker than
-    /// docs/grading.md promises; `None` where it is all there.
+    /// docs/grading.md promises, in the grading's language; `None` where
+    /// it is all there.
     pub fn warning(&self) -> Option<String> {
         match self {
             Isolation::Namespaces {
                 user_namespace: true,
                 ..
             } => Some(
-                "note: the grader is not root, so programs run with its own uid (in namespaces of their own: \
-                 they can read what it can read, but write only their /tmp); their memory is limited per process only"
-                    .to_owned(),
+                tr(
+                    "note: the grader is not root, so programs run with its own uid (in namespaces of their own: \
+                     they can read what it can read, but write only their /tmp); their memory is limited per process only",
+                    "注意：评分程序不是 root，所以程序以评分程序自己的 uid 运行（在它们自己的命名空间里：\
+                     评分程序能读的它们都能读，但只能写自己的 /tmp）；内存只能按进程分别限制",
+                )
+                .to_owned(),
             ),
             Isolation::Namespaces { cgroup: false, .. } => Some(
-                "note: no memory cgroup could be made, so memory is limited per process only".to_owned(),
+                tr(
+                    "note: no memory cgroup could be made, so memory is limited per process only",
+                    "注意：无法建立内存 cgroup，所以内存只能按进程分别限制",
+                )
+                .to_owned(),
             ),
             Isolation::Namespaces { .. } => None,
-            Isolation::Fallback(why) => Some(format!(
-                "warning: programs ran without namespaces ({why}): they share the machine's network and /tmp, \
-                 and a process that escapes its group may outlive the grading{}",
-                if Uid::effective().is_root() {
+            Isolation::Fallback(why) => {
+                let rights = if Uid::effective().is_root() {
                     ""
                 } else {
-                    "; they run with the grader's own rights, and can write whatever it can"
-                }
-            )),
+                    tr(
+                        "; they run with the grader's own rights, and can write whatever it can",
+                        "；它们以评分程序自己的权限运行，评分程序能写的它们都能写",
+                    )
+                };
+                Some(crate::tr!(
+                    "warning: programs ran without namespaces ({why}): they share the machine's network and /tmp, \
+                     and a process that escapes its group may outlive the grading{rights}",
+                    "警告：程序是在没有命名空间的情况下运行的（{why}）：它们共用这台机器的网络和 /tmp，\
+                     逃出进程组的进程可能在评分结束后仍然存活{rights}"
+                ))
+            }
         }
     }
 }
@@ -150,10 +168,13 @@ impl Jail {
         // Resolved before the mount namespace exists, while relative paths
         // still mean what the teacher meant.
         let dir = match dir {
-            Some(dir) => Some(
-                fs::canonicalize(dir)
-                    .map_err(|err| format!("cannot open the folder {}: {err}", dir.display()))?,
-            ),
+            Some(dir) => Some(fs::canonicalize(dir).map_err(|err| {
+                let dir = dir.display();
+                crate::tr!(
+                    "cannot open the folder {dir}: {err}",
+                    "无法打开文件夹 {dir}：{err}"
+                )
+            })?),
             None => None,
         };
         let root = Uid::effective().is_root();
@@ -161,7 +182,7 @@ impl Jail {
         let entered = if namespaces {
             enter_namespaces(root)
         } else {
-            Err("--no-namespaces was given".to_owned())
+            Err(tr("--no-namespaces was given", "给出了 --no-namespaces").to_owned())
         };
         let isolation = match entered {
             Ok(()) => Isolation::Namespaces {
@@ -218,10 +239,10 @@ impl Jail {
         if let Some(dir) = &self.source {
             let mut budget = self.disk_bytes;
             copy_tree(dir, &work, &mut budget).map_err(|err| {
-                format!(
-                    "cannot copy {} into the work space ({} MiB, --disk): {err}",
-                    dir.display(),
-                    self.disk_bytes >> 20
+                let (dir, mib) = (dir.display(), self.disk_bytes >> 20);
+                crate::tr!(
+                    "cannot copy {dir} into the work space ({mib} MiB, --disk): {err}",
+                    "无法把 {dir} 复制到工作空间（{mib} MiB，--disk）：{err}"
                 )
             })?;
         }
@@ -484,8 +505,12 @@ fn clean_stale() {
 fn enter_namespaces(root: bool) -> Result<(), String> {
     if !root {
         let (uid, gid) = (Uid::current(), Gid::current());
-        unshare(CloneFlags::CLONE_NEWUSER)
-            .map_err(|err| format!("the kernel refused an unprivileged user namespace: {err}"))?;
+        unshare(CloneFlags::CLONE_NEWUSER).map_err(|err| {
+            crate::tr!(
+                "the kernel refused an unprivileged user namespace: {err}",
+                "内核拒绝了非特权用户命名空间：{err}"
+            )
+        })?;
         // Inside, the grader is root (with the rights it needs to make the
         // other namespaces); outside, it is still its own uid.
         fs::write("/proc/self/setgroups", "deny")
@@ -493,8 +518,12 @@ fn enter_namespaces(root: bool) -> Result<(), String> {
             .and_then(|()| fs::write("/proc/self/gid_map", format!("0 {gid} 1")))
             .map_err(|err| format!("cannot map the user namespace's ids: {err}"))?;
     }
-    unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS)
-        .map_err(|err| format!("the kernel refused network and mount namespaces: {err}"))?;
+    unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS).map_err(|err| {
+        crate::tr!(
+            "the kernel refused network and mount namespaces: {err}",
+            "内核拒绝了网络和挂载命名空间：{err}"
+        )
+    })?;
     mounts_private()?;
     loopback_up().map_err(|err| format!("cannot bring up loopback: {err}"))?;
     // A PID namespace can be made too (each run makes its own): tried now,
@@ -502,7 +531,12 @@ fn enter_namespaces(root: bool) -> Result<(), String> {
     let probe = std::thread::spawn(|| unshare(CloneFlags::CLONE_NEWPID))
         .join()
         .map_err(|_| "cannot try a PID namespace".to_owned())?;
-    probe.map_err(|err| format!("the kernel refused a PID namespace: {err}"))?;
+    probe.map_err(|err| {
+        crate::tr!(
+            "the kernel refused a PID namespace: {err}",
+            "内核拒绝了 PID 命名空间：{err}"
+        )
+    })?;
     Ok(())
 }
 

@@ -290,7 +290,7 @@ pub fn setup(
     // gradebook's reason.
     let output = [program.stdout(), program.stderr()].concat();
     let last = build_error(&String::from_utf8_lossy(&output))
-        .map(|why| format!(": {why}"))
+        .map(|why| tr!(": {why}", "：{why}"))
         .unwrap_or_default();
     match status {
         Some(status) if status.success() => Ok(()),

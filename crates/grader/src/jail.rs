@@ -217,7 +217,12 @@ impl Jail {
                 MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
                 Some(options.as_str()),
             )
-            .map_err(|err| format!("cannot mount the work space: {err}"))?;
+            .map_err(|err| {
+                crate::tr!(
+                    "cannot mount the work space: {err}",
+                    "无法挂载工作空间：{err}"
+                )
+            })?;
             jail.mounted = true;
         }
         jail.fill()?;
@@ -235,7 +240,12 @@ impl Jail {
     /// programs' user, that only it can enter.
     fn fill(&self) -> Result<(), String> {
         let work = self.base.join("work");
-        fs::create_dir(&work).map_err(|err| format!("cannot make the work folder: {err}"))?;
+        fs::create_dir(&work).map_err(|err| {
+            crate::tr!(
+                "cannot make the work folder: {err}",
+                "无法创建工作文件夹：{err}"
+            )
+        })?;
         if let Some(dir) = &self.source {
             let mut budget = self.disk_bytes;
             copy_tree(dir, &work, &mut budget).map_err(|err| {
@@ -247,17 +257,30 @@ impl Jail {
             })?;
         }
         if let Some((uid, gid)) = self.user {
-            chown_tree(&work, uid, gid)
-                .map_err(|err| format!("cannot give the work folder to uid {uid}: {err}"))?;
+            chown_tree(&work, uid, gid).map_err(|err| {
+                crate::tr!(
+                    "cannot give the work folder to uid {uid}: {err}",
+                    "无法把工作文件夹交给 uid {uid}：{err}"
+                )
+            })?;
         }
-        fs::set_permissions(&work, fs::Permissions::from_mode(0o700))
-            .map_err(|err| format!("cannot protect the work folder: {err}"))
+        fs::set_permissions(&work, fs::Permissions::from_mode(0o700)).map_err(|err| {
+            crate::tr!(
+                "cannot protect the work folder: {err}",
+                "无法保护工作文件夹：{err}"
+            )
+        })
     }
 
     /// Copies the submission again, afresh (`--watch`, after a change).
     pub fn renew(&self) -> Result<(), String> {
         let work = self.base.join("work");
-        fs::remove_dir_all(&work).map_err(|err| format!("cannot empty the work folder: {err}"))?;
+        fs::remove_dir_all(&work).map_err(|err| {
+            crate::tr!(
+                "cannot empty the work folder: {err}",
+                "无法清空工作文件夹：{err}"
+            )
+        })?;
         self.fill()
     }
 
@@ -516,7 +539,12 @@ fn enter_namespaces(root: bool) -> Result<(), String> {
         fs::write("/proc/self/setgroups", "deny")
             .and_then(|()| fs::write("/proc/self/uid_map", format!("0 {uid} 1")))
             .and_then(|()| fs::write("/proc/self/gid_map", format!("0 {gid} 1")))
-            .map_err(|err| format!("cannot map the user namespace's ids: {err}"))?;
+            .map_err(|err| {
+                crate::tr!(
+                    "cannot map the user namespace's ids: {err}",
+                    "无法映射用户命名空间的 id：{err}"
+                )
+            })?;
     }
     unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS).map_err(|err| {
         crate::tr!(
@@ -525,12 +553,13 @@ fn enter_namespaces(root: bool) -> Result<(), String> {
         )
     })?;
     mounts_private()?;
-    loopback_up().map_err(|err| format!("cannot bring up loopback: {err}"))?;
+    loopback_up()
+        .map_err(|err| crate::tr!("cannot bring up loopback: {err}", "无法启用回环接口：{err}"))?;
     // A PID namespace can be made too (each run makes its own): tried now,
     // so that a kernel that refuses it means the fallback, not a failed run.
     let probe = std::thread::spawn(|| unshare(CloneFlags::CLONE_NEWPID))
         .join()
-        .map_err(|_| "cannot try a PID namespace".to_owned())?;
+        .map_err(|_| tr("cannot try a PID namespace", "无法试建 PID 命名空间").to_owned())?;
     probe.map_err(|err| {
         crate::tr!(
             "the kernel refused a PID namespace: {err}",
@@ -550,7 +579,12 @@ fn mounts_private() -> Result<(), String> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|err| format!("cannot make mounts private: {err}"))
+    .map_err(|err| {
+        crate::tr!(
+            "cannot make mounts private: {err}",
+            "无法把挂载设为私有：{err}"
+        )
+    })
 }
 
 /// Brings up `lo` in a new network namespace (down until then).
@@ -589,16 +623,18 @@ fn private_folder() -> Result<PathBuf, String> {
             Ok(()) => return Ok(path),
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(err) => {
-                return Err(format!(
-                    "cannot make a work folder in {}: {err}",
-                    parent.display()
+                let parent = parent.display();
+                return Err(crate::tr!(
+                    "cannot make a work folder in {parent}: {err}",
+                    "无法在 {parent} 里创建工作文件夹：{err}"
                 ));
             }
         }
     }
-    Err(format!(
-        "cannot make a work folder in {}: too many left there",
-        parent.display()
+    let parent = parent.display();
+    Err(crate::tr!(
+        "cannot make a work folder in {parent}: too many left there",
+        "无法在 {parent} 里创建工作文件夹：那里留下的太多了"
     ))
 }
 

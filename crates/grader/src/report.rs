@@ -88,7 +88,8 @@ pub fn text(
     if let Some(note) = isolation {
         let _ = writeln!(out, "{note}");
     }
-    let _ = writeln!(out, "{}: {}", lesson.id, lesson.title.tr());
+    let (id, title) = (lesson.id, lesson.title.tr());
+    let _ = writeln!(out, "{}", tr!("{id}: {title}", "{id}：{title}"));
     let command = command.join(" ");
     let _ = writeln!(out, "{}", tr!("program: {command}", "程序：{command}"));
     out.push('\n');
@@ -98,14 +99,14 @@ pub fn text(
         let check = outcome.check;
         let _ = writeln!(
             out,
-            "  {}  {:<width$}  {:<6}  {}/{}  {:>5.1}s  {}",
+            "  {}  {:<width$}  {}  {}/{}  {:>5.1}s  {}",
             if outcome.passed() {
                 tr("PASS", "通过")
             } else {
                 tr("FAIL", "失败")
             },
             check.id,
-            check.kind.label(),
+            crate::batch::pad(check.kind.label(), 6),
             outcome.score,
             check.points,
             outcome.duration.as_secs_f64(),

@@ -989,7 +989,7 @@ pub fn crashed(output: &[u8]) -> Option<&'static str> {
         ),
         (
             "Segmentation fault",
-            Text::new("a segmentation fault", "段错误（segmentation fault）"),
+            Text::new("a segmentation fault", "segmentation fault（段错误）"),
         ),
         (
             "Node.js v",

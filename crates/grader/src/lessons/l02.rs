@@ -160,7 +160,7 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder) -> Option<std::process::ExitStatu
             "the program sent nothing within the time limit",
             "程序在时限内什么也没有发送"
         )),
-        Err(what) => Err(tr!("the program sent {what}", "程序发送了{what}")),
+        Err(what) => Err(tr!("the program sent {what}", "程序发送了 {what}")),
     };
     rec.record("sends-gbk", sent, Some(&program));
 
@@ -244,7 +244,7 @@ fn refused(ctx: &Ctx, rec: &mut Recorder) {
         Some(_) => match run::crashed(&output) {
             Some(what) => Err(tr!(
                 "with nothing listening, the program crashed with {what}",
-                "没有任何程序在监听时，程序崩溃了，出现了{what}"
+                "没有任何程序在监听时，程序崩溃了，出现了 {what}"
             )),
             None if output.iter().all(u8::is_ascii_whitespace) => Err(tr!(
                 "with nothing listening, the program exited without a word",
@@ -287,7 +287,7 @@ fn invalid_reply(ctx: &Ctx, rec: &mut Recorder, normal_exit: Option<std::process
         match (exited, run::crashed(&output)) {
             (_, Some(crash)) => Err(tr!(
                 "{what} made the program crash with {crash}",
-                "{what}让程序崩溃了，出现了{crash}"
+                "{what}让程序崩溃了，出现了 {crash}"
             )),
             (Some(status), None) if status.success() => Ok(()),
             (Some(status), None) if Some(status) == normal_exit => Ok(()),

@@ -160,7 +160,7 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder) -> Option<u16> {
     let replied = match &reply {
         Ok(bytes) => valid_gbk(bytes)
             .map(|_| ())
-            .map_err(|what| tr!("the program replied {what}", "程序回复了{what}")),
+            .map_err(|what| tr!("the program replied {what}", "程序回复了 {what}")),
         Err(err) => Err(err.clone()),
     };
     rec.record("replies-gbk", replied, Some(&program));
@@ -240,7 +240,7 @@ fn invalid_gbk(ctx: &Ctx, rec: &mut Recorder) {
         if let Some(crash) = run::crashed(&output) {
             return Err(tr!(
                 "{what} made the program crash with {crash}",
-                "{what}让程序崩溃了，出现了{crash}"
+                "{what}让程序崩溃了，出现了 {crash}"
             ));
         }
         if reply.is_empty() {

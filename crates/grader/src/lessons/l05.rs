@@ -470,7 +470,7 @@ fn split_character(
 ) -> Result<(), String> {
     let what = tr(
         "你好 arrived in two pieces, b'\\xc4' and 0.3 s later b'\\xe3\\xba\\xc3',",
-        "你好 分成两块到达（b'\\xc4'，0.3 s 之后是 b'\\xe3\\xba\\xc3'）",
+        "收到分成两块发来的 你好（b'\\xc4'，0.3 s 后再发 b'\\xe3\\xba\\xc3'）",
     );
     goes_on_after(ctx, port, &[b"\xc4", b"\xe3\xba\xc3"], what)?;
     if !prints {

@@ -53,7 +53,7 @@ pub(crate) fn show_bytes(bytes: &[u8]) -> String {
 /// on with it.
 pub(crate) fn valid_gbk(bytes: &[u8]) -> Result<String, String> {
     if bytes.is_empty() {
-        return Err(tr("nothing", "空内容（0 个字节）").to_owned());
+        return Err(tr("nothing", "0 个字节（什么也没有）").to_owned());
     }
     let n = bytes.len();
     if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {

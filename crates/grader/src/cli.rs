@@ -67,7 +67,7 @@ pub fn command() -> Command {
             value("lang", "LANG")
                 .global(true)
                 .value_parser(|v: &str| v.parse::<Lang>())
-                .help("the language of reports, reasons and hints: en or zh (Chinese, the tutorial's) [default: zh where LC_ALL, LC_MESSAGES or LANG, the first set, starts with zh; else en]"),
+                .help("the language of reports, reasons and hints: en, or zh for Chinese [default: zh where the first of LC_ALL, LC_MESSAGES and LANG that is set starts with zh; else en]"),
         )
         .arg(
             Arg::new("version")

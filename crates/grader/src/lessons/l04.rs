@@ -45,7 +45,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             ),
             Text::new(
                 "when recv returns 0 bytes the client is gone: close() its socket and leave the loop; Python, C: if not data / n == 0; Java: read() returns -1; Node.js: the 'end' event, then socket.end() (see lessons/lesson-04/README.md#note-3-the-client-closes-the-servers-recv-returns-0)",
-                "recv 返回 0 个字节，说明客户端已经走了：对它的套接字调用 close()，然后退出循环；Python、C：if not data / n == 0；Java：read() 返回 -1；Node.js：'end' 事件，然后调用 socket.end()（见 lessons/lesson-04/README.zh-CN.md#注意点-3客户端关闭服务端的-recv-返回-0）",
+                "recv 返回 0 个字节，说明客户端已经关闭了连接（数据流结束）：对它的套接字调用 close()，然后退出循环；Python、C：if not data / n == 0；Java：read() 返回 -1；Node.js：'end' 事件，然后调用 socket.end()（见 lessons/lesson-04/README.zh-CN.md#注意点-3客户端关闭服务端的-recv-返回-0）",
             ),
         ),
         core(

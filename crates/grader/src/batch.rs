@@ -18,8 +18,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::catalog::Lesson;
+use crate::i18n::{Lang, Text, tr};
 use crate::run::{Outcome, Settings, all_failed};
 use crate::sandbox::{Program, Spec, describe_status};
+use crate::tr;
 
 /// What a batch needs.
 #[derive(Clone, Debug)]
@@ -75,15 +77,47 @@ impl Student {
 }
 
 /// The hint for a submission whose setup step failed.
-pub const SETUP_HINT: &str =
-    "the setup step (the build) failed: its output is in the first check's output";
+pub const SETUP_HINT: Text = Text::new(
+    "the setup step (the build) failed: its output is in the first check's output",
+    "设置步骤（构建）失败了：它的输出在第一个检查项的输出里",
+);
 
 /// The hint for a submission whose program could not be started.
-pub const START_HINT: &str = "the program could not be started (a setup problem, not a failed check): fix the --run command, the tools on the PATH, or the folder's permissions, and grade it again";
+pub const START_HINT: Text = Text::new(
+    "the program could not be started (a setup problem, not a failed check): fix the --run command, the tools on the PATH, or the folder's permissions, and grade it again",
+    "程序无法启动（这是设置问题，不是检查没通过）：请修正 --run 命令、PATH 上的工具或者文件夹的权限，然后重新评分",
+);
 
 /// The hint for a submission the grader could not grade.
-const GRADER_HINT: &str =
-    "the grader itself failed on this submission: grade it alone with `grader check` to see why";
+const GRADER_HINT: Text = Text::new(
+    "the grader itself failed on this submission: grade it alone with `grader check` to see why",
+    "评分程序本身在这份作业上出了错：用 `grader check` 单独为它评分，看看原因",
+);
+
+/// The one line that reports a program that cannot be started, in the
+/// grading's language (`grader check` prints it after `grader: error: `).
+pub fn setup_error_line(reason: &str) -> String {
+    tr!(
+        "the program cannot be started, so it was not graded: {reason} (a setup problem, not a failed check)",
+        "程序无法启动，所以没有评分：{reason}（这是设置问题，不是检查没通过）"
+    )
+}
+
+/// The reason in a `grader check`'s stderr line that says its program
+/// cannot be started ([`setup_error_line`], in either language), if
+/// `line` is one.
+pub fn setup_error_reason(line: &str) -> Option<&str> {
+    [Lang::En, Lang::Zh].into_iter().find_map(|lang| {
+        let (error, start) = lang.pick(
+            (
+                "grader: error: ",
+                "the program cannot be started, so it was not graded: ",
+            ),
+            ("grader: 错误: ", "程序无法启动，所以没有评分："),
+        );
+        line.strip_prefix(error)?.strip_prefix(start)
+    })
+}
 
 /// The hidden folders of `dir` (their names escaped), which a batch skips
 /// and says so.
@@ -160,12 +194,17 @@ fn progress(done: usize, total: usize, elapsed: Duration) {
     const WIDTH: usize = 30;
     let filled = done * WIDTH / total.max(1);
     let secs = elapsed.as_secs();
-    print!(
-        "\r[{}{}] {done}/{total} students graded, {:02}:{:02} elapsed",
-        "#".repeat(filled),
-        ".".repeat(WIDTH - filled),
+    let (bar, minutes, seconds) = (
+        format!("{}{}", "#".repeat(filled), ".".repeat(WIDTH - filled)),
         secs / 60,
-        secs % 60
+        secs % 60,
+    );
+    print!(
+        "{}",
+        tr!(
+            "\r[{bar}] {done}/{total} students graded, {minutes:02}:{seconds:02} elapsed",
+            "\r[{bar}] 已评完 {done}/{total} 名学生，用时 {minutes:02}:{seconds:02}"
+        )
     );
     let _ = std::io::stdout().flush();
 }
@@ -181,18 +220,19 @@ fn grade_one(batch: &Batch, folder: &Path) -> Student {
     let started = Instant::now();
     let checked = match folder.file_name().and_then(|n| n.to_str()) {
         Some(_) => check(batch, folder),
-        None => Err(
-            "the folder's name is not valid UTF-8, which the grader cannot pass on: rename the folder"
-                .to_owned(),
-        ),
+        None => Err(tr(
+            "the folder's name is not valid UTF-8, which the grader cannot pass on: rename the folder",
+            "文件夹的名字不是有效的 UTF-8，评分程序无法把它传下去：请给文件夹改名",
+        )
+        .to_owned()),
     };
     let (outcomes, setup_error, isolation) = match checked {
         Ok((outcomes, isolation)) => (outcomes, None, isolation),
         Err(setup) => (
             all_failed(
                 batch.lesson,
-                &format!("not graded: {setup}"),
-                START_HINT,
+                &tr!("not graded: {setup}", "未评分：{setup}"),
+                START_HINT.tr(),
                 None,
             ),
             Some(setup),
@@ -234,8 +274,15 @@ pub fn setup(
         run_as: settings.run_as.clone(),
         jail: settings.jail.clone(),
     };
-    let mut program = Program::start(&spec)
-        .map_err(|err| (format!("the setup step cannot start: {err}"), None))?;
+    let mut program = Program::start(&spec).map_err(|err| {
+        (
+            tr!(
+                "the setup step cannot start: {err}",
+                "设置步骤无法启动：{err}"
+            ),
+            None,
+        )
+    })?;
     let status = program.wait(timeout);
     program.stop(Duration::from_millis(500));
     let tail = Some(program.output_tail(15)).filter(|t| !t.is_empty());
@@ -243,24 +290,30 @@ pub fn setup(
     // gradebook's reason.
     let output = [program.stdout(), program.stderr()].concat();
     let last = build_error(&String::from_utf8_lossy(&output))
-        .map(|why| format!(": {why}"))
+        .map(|why| tr!(": {why}", "：{why}"))
         .unwrap_or_default();
     match status {
         Some(status) if status.success() => Ok(()),
-        Some(status) => Err((
-            format!(
-                "the setup step `{setup}` failed ({}){last}",
-                describe_status(status)
-            ),
-            tail,
-        )),
-        None => Err((
-            format!(
-                "the setup step `{setup}` took longer than {} s",
-                timeout.as_secs()
-            ),
-            tail,
-        )),
+        Some(status) => {
+            let status = describe_status(status);
+            Err((
+                tr!(
+                    "the setup step `{setup}` failed ({status}){last}",
+                    "设置步骤 `{setup}` 失败了（{status}）{last}"
+                ),
+                tail,
+            ))
+        }
+        None => {
+            let limit = timeout.as_secs();
+            Err((
+                tr!(
+                    "the setup step `{setup}` took longer than {limit} s",
+                    "设置步骤 `{setup}` 用时超过了 {limit} s"
+                ),
+                tail,
+            ))
+        }
     }
 }
 
@@ -311,11 +364,12 @@ pub fn build_error(output: &str) -> Option<String> {
         || all.contains("permission denied")
         || all.contains("error while writing")
     {
-        why.push_str(
+        why.push_str(tr(
             " (the build could not write its output: the student's folder is not writable by the user the build runs as)",
-        );
+            "（构建无法写出它的输出：运行构建的那个用户不能写学生的文件夹）",
+        ));
     } else if all.contains("no space left on device") {
-        why.push_str(" (the disk is full)");
+        why.push_str(tr(" (the disk is full)", "（磁盘满了）"));
     }
     Some(why)
 }
@@ -329,8 +383,11 @@ fn check(batch: &Batch, folder: &Path) -> Result<(Vec<Outcome>, Option<String>),
             return Ok((
                 all_failed(
                     batch.lesson,
-                    &format!("cannot find the grader itself: {err}"),
-                    GRADER_HINT,
+                    &tr!(
+                        "cannot find the grader itself: {err}",
+                        "找不到评分程序本身：{err}"
+                    ),
+                    GRADER_HINT.tr(),
                     None,
                 ),
                 None,
@@ -339,8 +396,12 @@ fn check(batch: &Batch, folder: &Path) -> Result<(Vec<Outcome>, Option<String>),
     };
     let mut command = Command::new(exe);
     std::os::unix::process::CommandExt::arg0(&mut command, "grader");
+    // The student's report in the batch's language: its reasons become
+    // the gradebook's and the summary's.
+    let lang = crate::i18n::current().code();
     command
-        .args(["check", batch.lesson.id, "--format", "json", "--dir"])
+        .args(["check", batch.lesson.id, "--format", "json", "--lang", lang])
+        .arg("--dir")
         .arg(folder)
         .args(&batch.check_options);
     if let Some(setup) = &batch.setup {
@@ -363,14 +424,12 @@ fn check(batch: &Batch, folder: &Path) -> Result<(Vec<Outcome>, Option<String>),
             + Duration::from_secs(60),
     ) {
         Ok(output) => output,
-        Err(err) => return Ok((all_failed(batch.lesson, &err, GRADER_HINT, None), None)),
+        Err(err) => {
+            return Ok((all_failed(batch.lesson, &err, GRADER_HINT.tr(), None), None));
+        }
     };
     let stderr = String::from_utf8_lossy(&output.1);
-    if let Some(setup) = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("grader: error: the program cannot be started"))
-    {
-        let setup = setup.trim_start_matches(", so it was not graded: ");
+    if let Some(setup) = stderr.lines().find_map(setup_error_reason) {
         return Err(setup.to_owned());
     }
     let isolation = serde_json::from_slice::<serde_json::Value>(&output.0)
@@ -380,8 +439,11 @@ fn check(batch: &Batch, folder: &Path) -> Result<(Vec<Outcome>, Option<String>),
         Ok(outcomes) => outcomes,
         Err(err) => all_failed(
             batch.lesson,
-            &format!("the grader could not grade this submission: {err}"),
-            GRADER_HINT,
+            &tr!(
+                "the grader could not grade this submission: {err}",
+                "评分程序无法为这份作业评分：{err}"
+            ),
+            GRADER_HINT.tr(),
             Some(stderr.into_owned()),
         ),
     };
@@ -391,7 +453,7 @@ fn check(batch: &Batch, folder: &Path) -> Result<(Vec<Outcome>, Option<String>),
 /// Runs a grader process, killing it after `limit`; returns stdout, stderr.
 fn run_bounded(mut command: Command, limit: Duration) -> Result<(Vec<u8>, Vec<u8>), String> {
     let mut child = crate::sandbox::spawn_adopted(&mut command)
-        .map_err(|err| format!("cannot start the grader: {err}"))?;
+        .map_err(|err| tr!("cannot start the grader: {err}", "无法启动评分程序：{err}"))?;
     let result = wait_bounded(&mut child, limit);
     crate::sandbox::release(child.id());
     result
@@ -423,12 +485,18 @@ fn wait_bounded(
             let _ = child.kill();
             let _ = child.wait();
             crate::jail::clean_after(child.id());
-            return Err(format!(
-                "grading took longer than {} s and was stopped",
-                limit.as_secs()
+            let limit = limit.as_secs();
+            return Err(tr!(
+                "grading took longer than {limit} s and was stopped",
+                "评分用时超过了 {limit} s，已被停止"
             ));
         }
-        Err(err) => return Err(format!("cannot wait for the grader: {err}")),
+        Err(err) => {
+            return Err(tr!(
+                "cannot wait for the grader: {err}",
+                "无法等待评分程序：{err}"
+            ));
+        }
     }
     Ok((
         out.join().unwrap_or_default(),
@@ -438,18 +506,20 @@ fn wait_bounded(
 
 /// Reads a `grader check --format json` report back into outcomes.
 pub fn parse(lesson: &'static Lesson, json: &[u8]) -> Result<Vec<Outcome>, String> {
-    let report: serde_json::Value =
-        serde_json::from_slice(json).map_err(|err| format!("its report is not JSON: {err}"))?;
+    let report: serde_json::Value = serde_json::from_slice(json)
+        .map_err(|err| tr!("its report is not JSON: {err}", "它的报告不是 JSON：{err}"))?;
     let checks = report["checks"]
         .as_array()
-        .ok_or("its report has no checks")?;
+        .ok_or(tr("its report has no checks", "它的报告里没有检查项"))?;
     checks
         .iter()
         .map(|c| {
-            let id = c["id"].as_str().ok_or("a check without an id")?;
+            let id = c["id"]
+                .as_str()
+                .ok_or(tr("a check without an id", "一个没有 id 的检查项"))?;
             let check = lesson
                 .check(id)
-                .ok_or_else(|| format!("unknown check {id}"))?;
+                .ok_or_else(|| tr!("unknown check {id}", "未知的检查项 {id}"))?;
             Ok(Outcome {
                 check,
                 score: c["score"].as_u64().unwrap_or(0) as u32,
@@ -460,7 +530,7 @@ pub fn parse(lesson: &'static Lesson, json: &[u8]) -> Result<Vec<Outcome>, Strin
                 output_tail: c["output_tail"].as_str().map(str::to_owned),
                 hint: c["hint"]
                     .as_str()
-                    .filter(|h| *h != check.hint)
+                    .filter(|h| *h != check.hint.en && *h != check.hint.zh)
                     .map(str::to_owned),
             })
         })
@@ -495,7 +565,10 @@ pub fn csv(lesson: &Lesson, students: &[Student]) -> String {
             let _ = write!(out, ",{score}");
         }
         let (status, reason) = match &student.setup_error {
-            Some(setup) => ("setup error", format!("setup error: {setup}")),
+            Some(setup) => (
+                "setup error",
+                tr!("setup error: {setup}", "设置错误：{setup}"),
+            ),
             None => ("graded", student.first_failure().unwrap_or_default()),
         };
         let _ = writeln!(out, ",{status},{}", field(&reason));
@@ -537,22 +610,33 @@ pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> Stri
         let _ = writeln!(out, "{note}");
     }
     let n = students.len();
+    let (id, seconds, points) = (lesson.id, elapsed.as_secs_f64(), lesson.max_points());
     let _ = writeln!(
         out,
-        "{}: graded {n} students in {:.1} s ({} points in all)\n",
-        lesson.id,
-        elapsed.as_secs_f64(),
-        lesson.max_points()
+        "{}\n",
+        tr!(
+            "{id}: graded {n} students in {seconds:.1} s ({points} points in all)",
+            "{id}：{n} 名学生评分完毕，用时 {seconds:.1} s（满分 {points} 分）"
+        )
     );
     if !setup.is_empty() {
+        let (count, names) = (setup.len(), setup.join(", "));
         let _ = writeln!(
             out,
-            "  not graded, {} whose program could not be started (setup error in the gradebook's status column): {}\n",
-            setup.len(),
-            setup.join(", ")
+            "  {}\n",
+            tr!(
+                "not graded, {count} whose program could not be started (setup error in the gradebook's status column): {names}",
+                "未评分：{count} 名学生的程序无法启动（成绩表的 status 列为 setup error）：{names}"
+            )
         );
     }
-    let _ = writeln!(out, "  {:<17} {:<6} passed by", "check", "kind");
+    let _ = writeln!(
+        out,
+        "  {} {} {}",
+        pad(tr("check", "检查项"), 17),
+        pad(tr("kind", "类别"), 6),
+        tr("passed by", "通过人数")
+    );
     for check in lesson.checks {
         let passed = students
             .iter()
@@ -564,13 +648,13 @@ pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> Stri
             .count();
         let _ = writeln!(
             out,
-            "  {:<17} {:<6} {passed:>3}/{n}  {}",
+            "  {:<17} {} {passed:>3}/{n}  {}",
             check.id,
-            check.kind.name(),
+            pad(check.kind.label(), 6),
             bar(passed, n, 20)
         );
     }
-    let _ = writeln!(out, "\n  scores:");
+    let _ = writeln!(out, "\n  {}", tr("scores:", "得分分布："));
     let max = lesson.max_points();
     let counts: Vec<usize> = (0..=max)
         .map(|score| students.iter().filter(|s| s.score() == score).count())
@@ -586,6 +670,13 @@ pub fn summary(lesson: &Lesson, students: &[Student], elapsed: Duration) -> Stri
         }
     }
     out
+}
+
+/// `text` padded with spaces to `width` terminal columns (a Chinese
+/// character takes two), so that columns line up in both languages.
+pub(crate) fn pad(text: &str, width: usize) -> String {
+    let used = loadgen::cli::columns(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
 fn bar(value: usize, total: usize, width: usize) -> String {
@@ -624,6 +715,29 @@ mod tests {
         );
         assert_eq!(build_error("just a note\n").unwrap(), "just a note");
         assert_eq!(build_error(""), None);
+    }
+
+    #[test]
+    fn a_setup_error_line_is_read_back_in_either_language() {
+        for lang in [Lang::En, Lang::Zh] {
+            let line = crate::i18n::with_lang(lang, || {
+                format!(
+                    "{}{}",
+                    lang.pick("grader: error: ", "grader: 错误: "),
+                    setup_error_line("python3: not found")
+                )
+            });
+            let reason = setup_error_reason(&line).unwrap_or_default();
+            assert!(reason.starts_with("python3: not found"), "{line}");
+        }
+        assert_eq!(setup_error_reason("grader: error: something else"), None);
+    }
+
+    #[test]
+    fn columns_line_up_in_chinese() {
+        assert_eq!(pad("检查项", 8), "检查项  ");
+        assert_eq!(pad("check", 8), "check   ");
+        assert_eq!(pad("toolongname", 4), "toolongname");
     }
 
     #[test]

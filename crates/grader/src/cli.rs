@@ -15,9 +15,11 @@ use clap::parser::{MatchesError, ValueSource};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use loadgen::cli::{self as shared, Stop, whole};
 
+use crate::batch::setup_error_line;
 use crate::catalog::{self, Lesson};
+use crate::i18n::{self, Lang, tr};
 use crate::run::{self, Outcome, Settings};
-use crate::{batch, exercise, jail, report, sandbox};
+use crate::{batch, exercise, jail, report, sandbox, tr};
 
 /// What COMMAND and TEMPLATE may hold, said in every help that takes one,
 /// after a line that says which it is.
@@ -61,6 +63,12 @@ pub fn command() -> Command {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .arg(shared::help_flag().global(true))
+        .arg(
+            value("lang", "LANG")
+                .global(true)
+                .value_parser(|v: &str| v.parse::<Lang>())
+                .help("the language of reports, reasons and hints: en, or zh for Chinese [default: zh where the first of LC_ALL, LC_MESSAGES and LANG that is set starts with zh; else en]"),
+        )
         .arg(
             Arg::new("version")
                 .short('V')
@@ -320,6 +328,13 @@ pub fn main(args: &[String]) -> ExitCode {
         }
         Err(stop) => return stop.exit("grader"),
     };
+    // The language, before anything is said: `--lang`, else the locale.
+    let lang = matches
+        .subcommand()
+        .and_then(|(_, sub)| value_of::<Lang>(sub, "lang"))
+        .or_else(|| value_of::<Lang>(&matches, "lang"))
+        .unwrap_or_else(Lang::from_env);
+    i18n::set(lang);
     let Some((name, matches)) = matches.subcommand() else {
         // Not reached: clap requires a subcommand, and says so.
         return fail(
@@ -350,32 +365,40 @@ fn fail(help: &str, message: &str) -> ExitCode {
     ExitCode::from(shared::USAGE_EXIT_CODE)
 }
 
+/// `list`: every lesson's checks, kinds, points and summaries.
 fn list() -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for lesson in catalog::LESSONS {
+        let (id, title, points) = (lesson.id, lesson.title.tr(), lesson.max_points());
         let _ = writeln!(
             out,
-            "{}: {} ({} points)",
-            lesson.id,
-            lesson.title,
-            lesson.max_points()
+            "{}",
+            tr!(
+                "{id}: {title} ({points} points)",
+                "{id}：{title}（{points} 分）"
+            )
         );
         if !lesson.modes.is_empty() {
+            let modes = lesson.modes.join(tr(", then ", "，然后是 "));
             let _ = writeln!(
                 out,
-                "  runs the program as {{mode}} = {}",
-                lesson.modes.join(", then ")
+                "  {}",
+                tr!(
+                    "runs the program as {{mode}} = {modes}",
+                    "以 {{mode}} = {modes} 运行程序"
+                )
             );
         }
         for check in lesson.checks {
             let _ = writeln!(
                 out,
-                "  {:<17} {:<6} {} pt  {}",
+                "  {:<17} {} {} {}  {}",
                 check.id,
-                check.kind.name(),
+                batch::pad(check.kind.label(), 6),
                 check.points,
-                check.summary
+                tr("pt", "分"),
+                check.summary.tr()
             );
         }
         out.push('\n');
@@ -535,7 +558,11 @@ fn check(matches: &ArgMatches, command: Vec<String>, hint: bool) -> Result<ExitC
             .any(|a| a.contains("{port}"))
     {
         eprintln!(
-            "grader: note: the command has no {{port}}; the program must take the port from the PORT environment variable"
+            "{}",
+            tr(
+                "grader: note: the command has no {port}; the program must take the port from the PORT environment variable",
+                "grader: 注意: 命令里没有 {port}；程序必须从环境变量 PORT 读取端口",
+            )
         );
     }
     if exercise {
@@ -548,7 +575,7 @@ fn check(matches: &ArgMatches, command: Vec<String>, hint: bool) -> Result<ExitC
     let jail = match enter_jail(&options) {
         Ok(jail) => std::sync::Arc::new(jail),
         Err(reason) => {
-            eprintln!("grader: error: {}", setup_error_line(&reason));
+            eprintln!("{}{}", error_prefix(), setup_error_line(&reason));
             return Ok(ExitCode::from(2));
         }
     };
@@ -570,7 +597,7 @@ fn check(matches: &ArgMatches, command: Vec<String>, hint: bool) -> Result<ExitC
         if round > 1
             && let Err(reason) = jail.renew()
         {
-            eprintln!("grader: error: {}", setup_error_line(&reason));
+            eprintln!("{}{}", error_prefix(), setup_error_line(&reason));
             wait_for_change(&watched, &before);
             continue;
         }
@@ -578,7 +605,7 @@ fn check(matches: &ArgMatches, command: Vec<String>, hint: bool) -> Result<ExitC
             Ok((outcomes, command, elapsed)) => (outcomes, command, elapsed, None),
             Err(setup) => {
                 // Not the student's failure, and not a score: said once.
-                eprintln!("grader: error: {}", setup_error_line(&setup));
+                eprintln!("{}{}", error_prefix(), setup_error_line(&setup));
                 if options.format == "text" || hint {
                     if !options.watch {
                         return Ok(ExitCode::from(2));
@@ -589,8 +616,9 @@ fn check(matches: &ArgMatches, command: Vec<String>, hint: bool) -> Result<ExitC
                 // A format for a program (Gradescope, Classroom, CI) still
                 // gets its report, 0 points with the reason in every check,
                 // so that no platform is left without a result.
-                let reason = format!("not graded: {}", setup_error_line(&setup));
-                let outcomes = run::all_failed(lesson, &reason, batch::START_HINT, None);
+                let line = setup_error_line(&setup);
+                let reason = tr!("not graded: {line}", "未评分：{line}");
+                let outcomes = run::all_failed(lesson, &reason, batch::START_HINT.tr(), None);
                 let command = options.settings.command.clone();
                 (outcomes, command, Duration::ZERO, Some(setup))
             }
@@ -704,23 +732,26 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Stri
 /// Polling, not file-system events: it works in VMs, WSL and on network
 /// folders too.
 fn wait_for_change(watched: &std::path::Path, before: &[exercise::FileStamp]) {
+    let folder = watched.display();
     println!(
-        "\nwatching {} for changes (Ctrl+C to stop)",
-        watched.display()
+        "\n{}",
+        tr!(
+            "watching {folder} for changes (Ctrl+C to stop)",
+            "正在监视 {folder} 的变化（按 Ctrl+C 停止）"
+        )
     );
     while exercise::fingerprint(watched) == before {
         std::thread::sleep(Duration::from_millis(500));
     }
     // Let an editor finish writing.
     std::thread::sleep(Duration::from_millis(300));
-    println!("\nchanged: grading again\n");
+    println!("\n{}\n", tr("changed: grading again", "有变化：重新评分"));
 }
 
-/// The one line that reports a program that cannot be started.
-fn setup_error_line(reason: &str) -> String {
-    format!(
-        "the program cannot be started, so it was not graded: {reason} (a setup problem, not a failed check)"
-    )
+/// What starts an error line on stderr, in the grading's language (as the
+/// course's programs write it: `grader: error: `, `grader: 错误: `).
+fn error_prefix() -> &'static str {
+    tr("grader: error: ", "grader: 错误: ")
 }
 
 /// What a grading run gives: the outcomes, the command shown in the
@@ -736,10 +767,10 @@ fn grade(lesson: &'static Lesson, options: &Options, exercise: bool) -> Result<G
         match exercise::build(lesson) {
             Ok(binary) => settings.command = exercise::command(lesson, &binary),
             Err(output) => {
-                let reason = format!(
-                    "{} does not build: {}",
-                    exercise::package(lesson),
-                    exercise::first_error(&output)
+                let (package, error) = (exercise::package(lesson), exercise::first_error(&output));
+                let reason = tr!(
+                    "{package} does not build: {error}",
+                    "{package} 无法构建：{error}"
                 );
                 let command = vec![
                     "cargo".to_owned(),
@@ -748,7 +779,7 @@ fn grade(lesson: &'static Lesson, options: &Options, exercise: bool) -> Result<G
                     exercise::package(lesson),
                 ];
                 return Ok((
-                    run::all_failed(lesson, &reason, run::BUILD_HINT, Some(output)),
+                    run::all_failed(lesson, &reason, run::BUILD_HINT.tr(), Some(output)),
                     command,
                     started.elapsed(),
                 ));
@@ -759,7 +790,7 @@ fn grade(lesson: &'static Lesson, options: &Options, exercise: bool) -> Result<G
     if let Some(setup) = &options.setup
         && let Err((reason, tail)) = batch::setup(&settings, setup, options.setup_timeout)
     {
-        let outcomes = run::all_failed(lesson, &reason, batch::SETUP_HINT, tail);
+        let outcomes = run::all_failed(lesson, &reason, batch::SETUP_HINT.tr(), tail);
         return Ok((outcomes, command, started.elapsed()));
     }
     let ctx = run::Ctx::new(settings);
@@ -778,29 +809,31 @@ fn hint_text(lesson: &Lesson, outcomes: &[Outcome]) -> String {
         .iter()
         .find(|o| o.check.kind == catalog::Kind::Core)
         .or_else(|| failing.first());
+    let (id, points) = (lesson.id, lesson.max_points());
     let Some(next) = next else {
-        return format!(
-            "{}: every check passes ({} points): nothing left to fix.\n",
-            lesson.id,
-            lesson.max_points()
+        return tr!(
+            "{id}: every check passes ({points} points): nothing left to fix.\n",
+            "{id}：全部检查通过（{points} 分）：没有要修的了。\n"
         );
     };
     let check = next.check;
-    let mut text = format!(
-        "{}: {} of {} checks fail. Fix this one first:\n\n  {} ({}, {} {}): {}\n\n  what happened: {}\n  next step:     {}\n",
-        lesson.id,
-        failing.len(),
-        outcomes.len(),
-        check.id,
-        check.kind.name(),
-        check.points,
-        if check.points == 1 { "point" } else { "points" },
-        check.summary,
+    let (failing, total) = (failing.len(), outcomes.len());
+    let (check_id, kind, points) = (check.id, check.kind.label(), check.points);
+    let unit = if points == 1 { "point" } else { "points" };
+    let (summary, reason, hint) = (
+        check.summary.tr(),
         next.reason.as_deref().unwrap_or(""),
-        next.hint()
+        next.hint(),
+    );
+    let mut text = tr!(
+        "{id}: {failing} of {total} checks fail. Fix this one first:\n\n  {check_id} ({kind}, {points} {unit}): {summary}\n\n  what happened: {reason}\n  next step:     {hint}\n",
+        "{id}：{total} 个检查项中有 {failing} 个没通过。先修这一个：\n\n  {check_id}（{kind}，{points} 分）：{summary}\n\n  发生了什么：{reason}\n  下一步：    {hint}\n"
     );
     if let Some(tail) = &next.output_tail {
-        text.push_str("\n  the program's last output:\n");
+        text.push_str(tr(
+            "\n  the program's last output:\n",
+            "\n  程序最后的输出：\n",
+        ));
         for line in tail.lines() {
             text.push_str(&format!("    {line}\n"));
         }
@@ -826,17 +859,18 @@ fn progress(matches: &ArgMatches) -> Result<ExitCode, String> {
     let mut rows = Vec::new();
     let live = std::io::stdout().is_terminal();
     for lesson in catalog::LESSONS {
+        let package = exercise::package(lesson);
         if live {
-            print!("\rgrading {}...", exercise::package(lesson));
+            print!("\r{}", tr!("grading {package}...", "正在评分 {package}..."));
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
         let outcomes = match grade(lesson, &options, true) {
             Ok((outcomes, _, _)) => outcomes,
             Err(setup) => {
+                let line = setup_error_line(&setup);
                 rows.push(format!(
-                    "{:<12} cannot be run: {}",
-                    exercise::package(lesson),
-                    setup_error_line(&setup)
+                    "{package:<12} {}",
+                    tr!("cannot be run: {line}", "无法运行：{line}")
                 ));
                 max += lesson.max_points();
                 continue;
@@ -851,35 +885,43 @@ fn progress(matches: &ArgMatches) -> Result<ExitCode, String> {
                 .is_some_and(|t| t.contains("not written yet"))
         });
         let note = match outcomes.iter().find_map(|o| o.reason.as_deref()) {
-            None => "done: every check passes".to_owned(),
-            Some(_) if untouched => "not started".to_owned(),
+            None => tr("done: every check passes", "完成：全部检查通过").to_owned(),
+            Some(_) if untouched => tr("not started", "还没开始").to_owned(),
             Some(reason) => {
-                let short: String = reason.chars().take(70).collect();
-                format!("next: {short}")
+                // About as wide in either language: a Chinese character
+                // takes two columns.
+                let room = i18n::current().pick(70, 40);
+                let short: String = reason.chars().take(room).collect();
+                tr!("next: {short}", "下一步：{short}")
             }
         };
         rows.push(format!(
-            "{:<12} {} {:>3}/{:<3} {note}",
-            exercise::package(lesson),
+            "{package:<12} {} {:>3}/{:<3} {note}",
             bar(score, lesson.max_points(), 24),
             score,
             lesson.max_points()
         ));
     }
     if live {
-        print!("\r{:30}\r", "");
+        print!("\r{:40}\r", "");
     }
     for row in rows {
         println!("{row}");
     }
     println!(
-        "{:<12} {} {:>3}/{:<3}",
-        "course",
+        "{} {} {:>3}/{:<3}",
+        batch::pad(tr("course", "全课程"), 12),
         bar(total, max, 24),
         total,
         max
     );
-    println!("\n`cargo run -p grader -- hint lesson-NN` says what to fix next.");
+    println!(
+        "\n{}",
+        tr(
+            "`cargo run -p grader -- hint lesson-NN` says what to fix next.",
+            "`cargo run -p grader -- hint lesson-NN` 会告诉你下一步要修什么。",
+        )
+    );
     Ok(if total == max {
         ExitCode::SUCCESS
     } else {
@@ -968,14 +1010,21 @@ fn batch(matches: &ArgMatches) -> Result<ExitCode, String> {
     print!("{}", batch::summary(lesson, &students, started.elapsed()));
     let hidden = batch::hidden(&dir);
     if !hidden.is_empty() {
+        let (count, names) = (hidden.len(), hidden.join(", "));
+        let s = if count == 1 { "" } else { "s" };
         println!(
-            "\nskipped {} hidden folder{} (a name that starts with a dot): {}",
-            hidden.len(),
-            if hidden.len() == 1 { "" } else { "s" },
-            hidden.join(", ")
+            "\n{}",
+            tr!(
+                "skipped {count} hidden folder{s} (a name that starts with a dot): {names}",
+                "跳过了 {count} 个隐藏文件夹（名字以点开头）：{names}"
+            )
         );
     }
-    println!("\ngrades written to {}", csv_path.display());
+    let gradebook = csv_path.display();
+    println!(
+        "\n{}",
+        tr!("grades written to {gradebook}", "成绩已写入 {gradebook}")
+    );
     let all = students
         .iter()
         .all(|s| s.outcomes.iter().all(Outcome::passed));

@@ -53,7 +53,12 @@ pub fn build(lesson: &Lesson) -> Result<PathBuf, String> {
         ])
         .current_dir(&root)
         .output()
-        .map_err(|err| format!("cannot run cargo to build {package}: {err}"))?;
+        .map_err(|err| {
+            crate::tr!(
+                "cannot run cargo to build {package}: {err}",
+                "无法运行 cargo 来构建 {package}：{err}"
+            )
+        })?;
     if !output.status.success() {
         let text = String::from_utf8_lossy(&output.stderr);
         let lines: Vec<&str> = text.lines().collect();
@@ -83,7 +88,7 @@ pub fn first_error(build_output: &str) -> String {
     build_output
         .lines()
         .find(|l| l.starts_with("error"))
-        .unwrap_or("cargo build failed")
+        .unwrap_or(crate::i18n::tr("cargo build failed", "cargo 构建失败"))
         .to_owned()
 }
 

@@ -44,6 +44,8 @@ use nix::sys::statvfs::{FsFlags, statvfs};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Gid, Pid, Uid};
 
+use crate::i18n::tr;
+
 /// The file descriptor on which a jail's init reports to the grader: `S`
 /// once the program has started, then its wait status (4 bytes, little
 /// endian) when it has ended.
@@ -78,30 +80,46 @@ pub enum Isolation {
 
 impl Isolation {
     /// A line for a report's header where the isolation is weaker than
-    /// docs/grading.md promises; `None` where it is all there.
+    /// docs/grading.md promises, in the grading's language; `None` where
+    /// it is all there.
     pub fn warning(&self) -> Option<String> {
         match self {
             Isolation::Namespaces {
                 user_namespace: true,
                 ..
             } => Some(
-                "note: the grader is not root, so programs run with its own uid (in namespaces of their own: \
-                 they can read what it can read, but write only their /tmp); their memory is limited per process only"
-                    .to_owned(),
+                tr(
+                    "note: the grader is not root, so programs run with its own uid (in namespaces of their own: \
+                     they can read what it can read, but write only their /tmp); their memory is limited per process only",
+                    "注意：评分程序不是 root，所以程序以评分程序自己的 uid 运行（在它们自己的命名空间里：\
+                     评分程序能读的它们都能读，但只能写自己的 /tmp）；内存只能按进程分别限制",
+                )
+                .to_owned(),
             ),
             Isolation::Namespaces { cgroup: false, .. } => Some(
-                "note: no memory cgroup could be made, so memory is limited per process only".to_owned(),
+                tr(
+                    "note: no memory cgroup could be made, so memory is limited per process only",
+                    "注意：无法建立内存 cgroup，所以内存只能按进程分别限制",
+                )
+                .to_owned(),
             ),
             Isolation::Namespaces { .. } => None,
-            Isolation::Fallback(why) => Some(format!(
-                "warning: programs ran without namespaces ({why}): they share the machine's network and /tmp, \
-                 and a process that escapes its group may outlive the grading{}",
-                if Uid::effective().is_root() {
+            Isolation::Fallback(why) => {
+                let rights = if Uid::effective().is_root() {
                     ""
                 } else {
-                    "; they run with the grader's own rights, and can write whatever it can"
-                }
-            )),
+                    tr(
+                        "; they run with the grader's own rights, and can write whatever it can",
+                        "；它们以评分程序自己的权限运行，评分程序能写的它们都能写",
+                    )
+                };
+                Some(crate::tr!(
+                    "warning: programs ran without namespaces ({why}): they share the machine's network and /tmp, \
+                     and a process that escapes its group may outlive the grading{rights}",
+                    "警告：程序是在没有命名空间的情况下运行的（{why}）：它们共用这台机器的网络和 /tmp，\
+                     逃出进程组的进程可能在评分结束后仍然存活{rights}"
+                ))
+            }
         }
     }
 }
@@ -150,10 +168,13 @@ impl Jail {
         // Resolved before the mount namespace exists, while relative paths
         // still mean what the teacher meant.
         let dir = match dir {
-            Some(dir) => Some(
-                fs::canonicalize(dir)
-                    .map_err(|err| format!("cannot open the folder {}: {err}", dir.display()))?,
-            ),
+            Some(dir) => Some(fs::canonicalize(dir).map_err(|err| {
+                let dir = dir.display();
+                crate::tr!(
+                    "cannot open the folder {dir}: {err}",
+                    "无法打开文件夹 {dir}：{err}"
+                )
+            })?),
             None => None,
         };
         let root = Uid::effective().is_root();
@@ -161,7 +182,7 @@ impl Jail {
         let entered = if namespaces {
             enter_namespaces(root)
         } else {
-            Err("--no-namespaces was given".to_owned())
+            Err(tr("--no-namespaces was given", "给出了 --no-namespaces").to_owned())
         };
         let isolation = match entered {
             Ok(()) => Isolation::Namespaces {
@@ -196,7 +217,12 @@ impl Jail {
                 MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
                 Some(options.as_str()),
             )
-            .map_err(|err| format!("cannot mount the work space: {err}"))?;
+            .map_err(|err| {
+                crate::tr!(
+                    "cannot mount the work space: {err}",
+                    "无法挂载工作空间：{err}"
+                )
+            })?;
             jail.mounted = true;
         }
         jail.fill()?;
@@ -214,29 +240,47 @@ impl Jail {
     /// programs' user, that only it can enter.
     fn fill(&self) -> Result<(), String> {
         let work = self.base.join("work");
-        fs::create_dir(&work).map_err(|err| format!("cannot make the work folder: {err}"))?;
+        fs::create_dir(&work).map_err(|err| {
+            crate::tr!(
+                "cannot make the work folder: {err}",
+                "无法创建工作文件夹：{err}"
+            )
+        })?;
         if let Some(dir) = &self.source {
             let mut budget = self.disk_bytes;
             copy_tree(dir, &work, &mut budget).map_err(|err| {
-                format!(
-                    "cannot copy {} into the work space ({} MiB, --disk): {err}",
-                    dir.display(),
-                    self.disk_bytes >> 20
+                let (dir, mib) = (dir.display(), self.disk_bytes >> 20);
+                crate::tr!(
+                    "cannot copy {dir} into the work space ({mib} MiB, --disk): {err}",
+                    "无法把 {dir} 复制到工作空间（{mib} MiB，--disk）：{err}"
                 )
             })?;
         }
         if let Some((uid, gid)) = self.user {
-            chown_tree(&work, uid, gid)
-                .map_err(|err| format!("cannot give the work folder to uid {uid}: {err}"))?;
+            chown_tree(&work, uid, gid).map_err(|err| {
+                crate::tr!(
+                    "cannot give the work folder to uid {uid}: {err}",
+                    "无法把工作文件夹交给 uid {uid}：{err}"
+                )
+            })?;
         }
-        fs::set_permissions(&work, fs::Permissions::from_mode(0o700))
-            .map_err(|err| format!("cannot protect the work folder: {err}"))
+        fs::set_permissions(&work, fs::Permissions::from_mode(0o700)).map_err(|err| {
+            crate::tr!(
+                "cannot protect the work folder: {err}",
+                "无法保护工作文件夹：{err}"
+            )
+        })
     }
 
     /// Copies the submission again, afresh (`--watch`, after a change).
     pub fn renew(&self) -> Result<(), String> {
         let work = self.base.join("work");
-        fs::remove_dir_all(&work).map_err(|err| format!("cannot empty the work folder: {err}"))?;
+        fs::remove_dir_all(&work).map_err(|err| {
+            crate::tr!(
+                "cannot empty the work folder: {err}",
+                "无法清空工作文件夹：{err}"
+            )
+        })?;
         self.fill()
     }
 
@@ -484,25 +528,44 @@ fn clean_stale() {
 fn enter_namespaces(root: bool) -> Result<(), String> {
     if !root {
         let (uid, gid) = (Uid::current(), Gid::current());
-        unshare(CloneFlags::CLONE_NEWUSER)
-            .map_err(|err| format!("the kernel refused an unprivileged user namespace: {err}"))?;
+        unshare(CloneFlags::CLONE_NEWUSER).map_err(|err| {
+            crate::tr!(
+                "the kernel refused an unprivileged user namespace: {err}",
+                "内核拒绝了非特权用户命名空间：{err}"
+            )
+        })?;
         // Inside, the grader is root (with the rights it needs to make the
         // other namespaces); outside, it is still its own uid.
         fs::write("/proc/self/setgroups", "deny")
             .and_then(|()| fs::write("/proc/self/uid_map", format!("0 {uid} 1")))
             .and_then(|()| fs::write("/proc/self/gid_map", format!("0 {gid} 1")))
-            .map_err(|err| format!("cannot map the user namespace's ids: {err}"))?;
+            .map_err(|err| {
+                crate::tr!(
+                    "cannot map the user namespace's ids: {err}",
+                    "无法映射用户命名空间的 id：{err}"
+                )
+            })?;
     }
-    unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS)
-        .map_err(|err| format!("the kernel refused network and mount namespaces: {err}"))?;
+    unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS).map_err(|err| {
+        crate::tr!(
+            "the kernel refused network and mount namespaces: {err}",
+            "内核拒绝了网络和挂载命名空间：{err}"
+        )
+    })?;
     mounts_private()?;
-    loopback_up().map_err(|err| format!("cannot bring up loopback: {err}"))?;
+    loopback_up()
+        .map_err(|err| crate::tr!("cannot bring up loopback: {err}", "无法启用回环接口：{err}"))?;
     // A PID namespace can be made too (each run makes its own): tried now,
     // so that a kernel that refuses it means the fallback, not a failed run.
     let probe = std::thread::spawn(|| unshare(CloneFlags::CLONE_NEWPID))
         .join()
-        .map_err(|_| "cannot try a PID namespace".to_owned())?;
-    probe.map_err(|err| format!("the kernel refused a PID namespace: {err}"))?;
+        .map_err(|_| tr("cannot try a PID namespace", "无法试建 PID 命名空间").to_owned())?;
+    probe.map_err(|err| {
+        crate::tr!(
+            "the kernel refused a PID namespace: {err}",
+            "内核拒绝了 PID 命名空间：{err}"
+        )
+    })?;
     Ok(())
 }
 
@@ -516,7 +579,12 @@ fn mounts_private() -> Result<(), String> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|err| format!("cannot make mounts private: {err}"))
+    .map_err(|err| {
+        crate::tr!(
+            "cannot make mounts private: {err}",
+            "无法把挂载设为私有：{err}"
+        )
+    })
 }
 
 /// Brings up `lo` in a new network namespace (down until then).
@@ -555,16 +623,18 @@ fn private_folder() -> Result<PathBuf, String> {
             Ok(()) => return Ok(path),
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(err) => {
-                return Err(format!(
-                    "cannot make a work folder in {}: {err}",
-                    parent.display()
+                let parent = parent.display();
+                return Err(crate::tr!(
+                    "cannot make a work folder in {parent}: {err}",
+                    "无法在 {parent} 里创建工作文件夹：{err}"
                 ));
             }
         }
     }
-    Err(format!(
-        "cannot make a work folder in {}: too many left there",
-        parent.display()
+    let parent = parent.display();
+    Err(crate::tr!(
+        "cannot make a work folder in {parent}: too many left there",
+        "无法在 {parent} 里创建工作文件夹：那里留下的太多了"
     ))
 }
 

@@ -2,6 +2,8 @@
 //! thin command line over it (see `docs/grading.md`).
 //!
 //! - [`catalog`]: the lessons, their checks, points and hints;
+//! - [`i18n`]: English or Chinese (`--lang`, or the locale), for every
+//!   text a person reads: [`i18n::Text`] and [`tr!`];
 //! - [`lessons`]: how each lesson's checks play the other side of the
 //!   conversation;
 //! - [`run`]: what the checks share: placeholders, timeouts, outcomes;
@@ -23,6 +25,7 @@ pub mod batch;
 pub mod catalog;
 pub mod cli;
 pub mod exercise;
+pub mod i18n;
 pub mod jail;
 pub mod lessons;
 pub mod probe;

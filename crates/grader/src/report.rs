@@ -1,5 +1,12 @@
 //! The grading report: for a person (text) or for a program (JSON).
 //!
+//! Every label a person reads (the text report's headings, `PASS` and
+//! `FAIL`, the score line, Gradescope's and Classroom's test names and
+//! outputs, JUnit's failure messages) is in the grading's language
+//! ([`crate::i18n`]); what a program reads (JSON keys, check ids, `core`
+//! and `robust`, `passed` and `failed`, JUnit class names) is the same in
+//! both.
+//!
 //! The JSON schema (`"schema": "socket-lessons-grader/1"`):
 //!
 //! ```text
@@ -8,6 +15,7 @@
 //!   "grader": {"name": "grader", "version": "0.1.0"},
 //!   "lesson": "lesson-05", "title": "the threaded server",
 //!   "command": ["python3", "server.py", "{port}"],
+//!   "lang": "en",
 //!   "isolation": null,
 //!   "passed": false,
 //!   "total": {"score": 12, "max_score": 13,
@@ -23,7 +31,8 @@
 //! ```
 //!
 //! `reason`, `hint` and `output_tail` are strings when the check failed and
-//! `null` when it passed. `isolation` is `null` where the programs ran with
+//! `null` when it passed. `lang` (`en` or `zh`) is the language of
+//! `title`, `summary`, `reason`, `hint` and `isolation`. `isolation` is `null` where the programs ran with
 //! every protection docs/grading.md promises, and otherwise a line that
 //! says what they lacked.
 
@@ -32,7 +41,9 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::catalog::{Kind, Lesson};
+use crate::i18n::tr;
 use crate::run::Outcome;
+use crate::tr;
 
 /// Scores added up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,8 +88,10 @@ pub fn text(
     if let Some(note) = isolation {
         let _ = writeln!(out, "{note}");
     }
-    let _ = writeln!(out, "{}: {}", lesson.id, lesson.title);
-    let _ = writeln!(out, "program: {}", command.join(" "));
+    let (id, title) = (lesson.id, lesson.title.tr());
+    let _ = writeln!(out, "{}", tr!("{id}: {title}", "{id}：{title}"));
+    let command = command.join(" ");
+    let _ = writeln!(out, "{}", tr!("program: {command}", "程序：{command}"));
     out.push('\n');
     let width = outcomes.iter().map(|o| o.check.id.len()).max().unwrap_or(0);
     let mut shown: Vec<&String> = Vec::new();
@@ -86,26 +99,43 @@ pub fn text(
         let check = outcome.check;
         let _ = writeln!(
             out,
-            "  {}  {:<width$}  {:<6}  {}/{}  {:>5.1}s  {}",
-            if outcome.passed() { "PASS" } else { "FAIL" },
+            "  {}  {:<width$}  {}  {}/{}  {:>5.1}s  {}",
+            if outcome.passed() {
+                tr("PASS", "通过")
+            } else {
+                tr("FAIL", "失败")
+            },
             check.id,
-            check.kind.name(),
+            crate::batch::pad(check.kind.label(), 6),
             outcome.score,
             check.points,
             outcome.duration.as_secs_f64(),
-            check.summary,
+            check.summary.tr(),
         );
         if let Some(reason) = &outcome.reason {
-            let _ = writeln!(out, "        reason: {reason}");
-            let _ = writeln!(out, "        hint:   {}", outcome.hint());
+            let _ = writeln!(out, "        {}{reason}", tr("reason: ", "原因："));
+            let _ = writeln!(
+                out,
+                "        {}{}",
+                tr("hint:   ", "提示："),
+                outcome.hint()
+            );
             match &outcome.output_tail {
                 // The same run's output is shown once, under its first
                 // failed check.
                 Some(tail) if shown.contains(&tail) => {
-                    let _ = writeln!(out, "        output: as shown above");
+                    let _ = writeln!(
+                        out,
+                        "        {}",
+                        tr("output: as shown above", "输出：见上文")
+                    );
                 }
                 Some(tail) => {
-                    let _ = writeln!(out, "        output (last lines):");
+                    let _ = writeln!(
+                        out,
+                        "        {}",
+                        tr("output (last lines):", "输出（最后几行）：")
+                    );
                     for line in tail.lines() {
                         let _ = writeln!(out, "          {line}");
                     }
@@ -117,22 +147,30 @@ pub fn text(
     }
     let (all, core, robust) = totals(outcomes);
     out.push('\n');
-    let _ = writeln!(
-        out,
-        "core {}/{}, robust {}/{}, total {}/{}{}",
+    let all_passed = if all.score == all.max {
+        tr(": every check passed", "：全部检查通过")
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "{}{all_passed}", score_line(all, core, robust));
+    out
+}
+
+/// The scores in a line, in the grading's language: `core 6/9, robust
+/// 4/4, total 10/13`, `核心检查 6/9，健壮性检查 4/4，总分 10/13`.
+pub fn score_line(all: Score, core: Score, robust: Score) -> String {
+    let (c, cm, r, rm, a, am) = (
         core.score,
         core.max,
         robust.score,
         robust.max,
         all.score,
         all.max,
-        if all.score == all.max {
-            ": every check passed"
-        } else {
-            ""
-        }
     );
-    out
+    tr!(
+        "core {c}/{cm}, robust {r}/{rm}, total {a}/{am}",
+        "核心检查 {c}/{cm}，健壮性检查 {r}/{rm}，总分 {a}/{am}"
+    )
 }
 
 /// The report as JSON (see the module documentation for the schema).
@@ -153,7 +191,7 @@ pub fn json(
                 "points": check.points,
                 "score": outcome.score,
                 "status": if outcome.passed() { "passed" } else { "failed" },
-                "summary": check.summary,
+                "summary": check.summary.tr(),
                 "duration_seconds": seconds(outcome.duration.as_secs_f64()),
                 "reason": outcome.reason,
                 "hint": outcome.reason.as_ref().map(|_| outcome.hint()),
@@ -165,8 +203,9 @@ pub fn json(
         "schema": "socket-lessons-grader/1",
         "grader": {"name": "grader", "version": env!("CARGO_PKG_VERSION")},
         "lesson": lesson.id,
-        "title": lesson.title,
+        "title": lesson.title.tr(),
         "command": command,
+        "lang": crate::i18n::current().code(),
         "isolation": isolation,
         "passed": all.score == all.max,
         "total": {
@@ -195,11 +234,15 @@ fn pretty(value: &Value) -> String {
 fn details(outcome: &Outcome) -> String {
     let mut text = String::new();
     if let Some(reason) = &outcome.reason {
-        let _ = writeln!(text, "reason: {reason}");
-        let _ = writeln!(text, "hint: {}", outcome.hint());
+        let _ = writeln!(text, "{}{reason}", tr("reason: ", "原因："));
+        let _ = writeln!(text, "{}{}", tr("hint: ", "提示："), outcome.hint());
     }
     if let Some(tail) = &outcome.output_tail {
-        let _ = write!(text, "output (last lines):\n{tail}");
+        let _ = write!(
+            text,
+            "{}\n{tail}",
+            tr("output (last lines):", "输出（最后几行）：")
+        );
     }
     text
 }
@@ -219,9 +262,10 @@ pub fn gradescope(
         .enumerate()
         .map(|(i, outcome)| {
             let check = outcome.check;
-            let output = format!("{}\n{}", check.summary, details(outcome));
+            let output = format!("{}\n{}", check.summary.tr(), details(outcome));
+            let (id, kind) = (check.id, check.kind.label());
             json!({
-                "name": format!("{} ({})", check.id, check.kind.name()),
+                "name": tr!("{id} ({kind})", "{id}（{kind}）"),
                 "number": (i + 1).to_string(),
                 "score": outcome.score,
                 "max_score": check.points,
@@ -231,15 +275,15 @@ pub fn gradescope(
             })
         })
         .collect();
+    let note = isolation
+        .map(|note| format!("{note}\n"))
+        .unwrap_or_default();
+    let (id, title, scores) = (lesson.id, lesson.title.tr(), score_line(all, core, robust));
     let report = json!({
         "score": all.score,
         "max_score": all.max,
         "execution_time": seconds(execution_time),
-        "output": format!(
-            "{}{}: {}. core {}/{}, robust {}/{}, total {}/{}",
-            isolation.map(|note| format!("{note}\n")).unwrap_or_default(),
-            lesson.id, lesson.title, core.score, core.max, robust.score, robust.max, all.score, all.max
-        ),
+        "output": tr!("{note}{id}: {title}. {scores}", "{note}{id}：{title}。{scores}"),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -258,16 +302,21 @@ pub fn classroom(lesson: &Lesson, outcomes: &[Outcome]) -> String {
         .iter()
         .map(|outcome| {
             let check = outcome.check;
+            let (lesson, id, kind, points) =
+                (lesson.id, check.id, check.kind.label(), check.points);
             json!({
-                "name": format!("{} {} ({}, {} pt)", lesson.id, check.id, check.kind.name(), check.points),
+                "name": tr!(
+                    "{lesson} {id} ({kind}, {points} pt)",
+                    "{lesson} {id}（{kind}，{points} 分）"
+                ),
                 "status": if outcome.passed() { "pass" } else { "fail" },
                 "score": outcome.score,
                 "message": if outcome.passed() {
-                    check.summary.to_owned()
+                    check.summary.tr().to_owned()
                 } else {
                     details(outcome).trim_end().to_owned()
                 },
-                "test_code": check.summary,
+                "test_code": check.summary.tr(),
                 "filename": "",
                 "line_no": 0,
                 "duration": seconds(outcome.duration.as_secs_f64()),

@@ -10,7 +10,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Check, Lesson};
+use crate::i18n::Text;
 use crate::sandbox::{Ending, Limits, Program, RunAs, Spec, describe_status};
+use crate::tr;
 
 /// How a whole grading run is set up.
 #[derive(Clone, Debug)]
@@ -76,7 +78,7 @@ impl Outcome {
 
     /// What to look at: this outcome's own hint, or the check's.
     pub fn hint(&self) -> &str {
-        self.hint.as_deref().unwrap_or(self.check.hint)
+        self.hint.as_deref().unwrap_or(self.check.hint.tr())
     }
 }
 
@@ -164,9 +166,10 @@ impl Recorder {
     pub fn fail_rest(&mut self, ids: &[&str], reason: &str) {
         let blocker = self.outcomes.iter().find(|o| !o.passed());
         let hint = blocker.map(|b| {
-            format!(
-                "first make `{}` pass: this check could not run without it",
-                b.check.id
+            let id = b.check.id;
+            tr!(
+                "first make `{id}` pass: this check could not run without it",
+                "先让 `{id}` 通过：没有它，这一项无法检查"
             )
         });
         for id in ids {
@@ -175,7 +178,7 @@ impl Recorder {
                 self.outcomes.push(Outcome {
                     check,
                     score: 0,
-                    reason: Some(format!("not checked: {reason}")),
+                    reason: Some(tr!("not checked: {reason}", "未检查：{reason}")),
                     duration: Duration::ZERO,
                     output_tail: None,
                     hint: hint.clone(),
@@ -192,7 +195,10 @@ impl Recorder {
             if !self.outcomes.iter().any(|o| o.check.id == *id) {
                 self.fail(
                     id,
-                    "not checked: the grader's time limit for the whole run (--timeout) was reached",
+                    tr!(
+                        "not checked: the grader's time limit for the whole run (--timeout) was reached",
+                        "未检查：已经到了评分程序整次运行的时间上限（--timeout）"
+                    ),
                     None,
                 );
             }
@@ -238,8 +244,10 @@ pub fn all_failed(
 }
 
 /// The hint for a submission that does not build.
-pub const BUILD_HINT: &str =
-    "fix the build first: the compiler's message is in the output of the first check";
+pub const BUILD_HINT: Text = Text::new(
+    "fix the build first: the compiler's message is in the output of the first check",
+    "先修好构建：编译器的报错在第一个检查项的输出里",
+);
 
 /// One grading run's context: settings, the whole run's deadline, and
 /// whether the program could be started at all.
@@ -327,7 +335,7 @@ impl Ctx {
         vars: &[(&str, String)],
     ) -> Result<Program, String> {
         if let Some(error) = self.setup_error() {
-            return Err(format!("not run: {error}"));
+            return Err(tr!("not run: {error}", "未运行：{error}"));
         }
         let mut env = self.settings.env.clone();
         env.extend([
@@ -368,15 +376,21 @@ impl Ctx {
         };
         Program::start(&spec).map_err(|err| {
             let hint = match (&self.settings.run_as, err.kind()) {
-                (RunAs::User { name, .. }, std::io::ErrorKind::PermissionDenied) => format!(
-                    " (the program runs as user {name}: make it and its folders readable by others, or pass --run-as root)"
+                (RunAs::User { name, .. }, std::io::ErrorKind::PermissionDenied) => tr!(
+                    " (the program runs as user {name}: make it and its folders readable by others, or pass --run-as root)",
+                    "（程序以用户 {name} 的身份运行：让它和它所在的文件夹对其他用户可读，或者传入 --run-as root）"
                 ),
-                (_, std::io::ErrorKind::NotFound) => {
-                    " (is the command's first word a program on the PATH?)".to_owned()
-                }
+                (_, std::io::ErrorKind::NotFound) => tr!(
+                    " (is the command's first word a program on the PATH?)",
+                    "（命令的第一个词是 PATH 上的程序吗？）"
+                ),
                 _ => String::new(),
             };
-            let reason = format!("cannot start `{}`: {err}{hint}", spec.argv.join(" "));
+            let argv = spec.argv.join(" ");
+            let reason = tr!(
+                "cannot start `{argv}`: {err}{hint}",
+                "无法启动 `{argv}`：{err}{hint}"
+            );
             self.set_setup_error(&reason);
             reason
         })
@@ -413,14 +427,22 @@ impl Ctx {
     }
 
     /// The reason a program ended before it listened or connected: its
-    /// status, or why it could not be started at all.
+    /// status, or why it could not be started at all. `without` says what
+    /// it did not do, in the grading's language: "listening on port N"
+    /// ("在端口 N 上监听").
     fn ended_early(&self, program: &Program, status: ExitStatus, without: &str) -> String {
         match self.launch_failure(program, status) {
-            Some(failure) => format!("the program could not be started: {failure}"),
-            None => format!(
-                "the program ended ({}) without {without}",
-                describe_status(status)
+            Some(failure) => tr!(
+                "the program could not be started: {failure}",
+                "程序无法启动：{failure}"
             ),
+            None => {
+                let status = describe_status(status);
+                tr!(
+                    "the program ended ({status}) without {without}",
+                    "程序还没有{without}就结束了（{status}）"
+                )
+            }
         }
     }
 
@@ -472,9 +494,10 @@ impl Ctx {
                 .into_iter()
                 .find(|s| s.port == port && !s.reachable_on_loopback())
             {
-                return Err(format!(
-                    "the program listens on port {port}, but only on the address {}, which a client on 127.0.0.1 cannot reach (its connections are refused): bind to every address (\"\" or 0.0.0.0) or to 127.0.0.1, and check bind()'s result",
-                    far.addr
+                let addr = far.addr;
+                return Err(tr!(
+                    "the program listens on port {port}, but only on the address {addr}, which a client on 127.0.0.1 cannot reach (its connections are refused): bind to every address (\"\" or 0.0.0.0) or to 127.0.0.1, and check bind()'s result",
+                    "程序在端口 {port} 上监听，但只监听地址 {addr}，127.0.0.1 上的客户端连不到它（连接会被拒绝）：绑定到所有地址（\"\" 或 0.0.0.0）或者 127.0.0.1，并检查 bind() 的结果"
                 ));
             }
             if let Some(status) = program.exited() {
@@ -486,7 +509,7 @@ impl Ctx {
                 return Err(self.ended_early(
                     program,
                     status,
-                    &format!("listening on port {port}"),
+                    &tr!("listening on port {port}", "在端口 {port} 上监听"),
                 ));
             }
             if Instant::now() >= deadline {
@@ -534,7 +557,7 @@ impl Ctx {
         // The grader listens first, on a port the system chooses: nothing
         // can take it between the choice and the listening.
         let listener = listen(self.settings.port.unwrap_or(0))
-            .map_err(|err| format!("the grader cannot listen: {err}"))?;
+            .map_err(|err| tr!("the grader cannot listen: {err}", "评分程序无法监听：{err}"))?;
         let port = listener
             .local_addr()
             .map(|a| a.port())
@@ -557,17 +580,20 @@ impl Ctx {
             match listener.accept() {
                 Ok((stream, _)) => return blocking_with_timeouts(stream),
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(err) => return Err(format!("accept failed: {err}")),
+                Err(err) => return Err(tr!("accept failed: {err}", "accept 失败：{err}")),
             }
             if let Some(status) = program.exited() {
                 // It may have connected just before it ended.
                 if let Ok((stream, _)) = listener.accept() {
                     return blocking_with_timeouts(stream);
                 }
-                return Err(self.ended_early(program, status, "connecting"));
+                return Err(self.ended_early(program, status, &tr!("connecting", "连接")));
             }
             if Instant::now() >= deadline {
-                return Err(format!("the program did not connect within {timeout:.1?}"));
+                return Err(tr!(
+                    "the program did not connect within {timeout:.1?}",
+                    "程序没有在 {timeout:.1?} 内连接上来"
+                ));
             }
             thread::sleep(Duration::from_millis(10));
         }
@@ -586,7 +612,7 @@ impl Ctx {
             self.timeout(Duration::from_secs(5)),
             self.timeout(Duration::from_secs(5)),
         )
-        .map_err(|err| format!("cannot connect to {addr}: {err}"))
+        .map_err(|err| tr!("cannot connect to {addr}: {err}", "无法连接 {addr}：{err}"))
     }
 }
 
@@ -612,34 +638,41 @@ fn blocking_with_timeouts(stream: TcpStream) -> Result<TcpStream, String> {
 fn not_listening(program: &Program, port: u16, waited: Duration) -> String {
     let elsewhere = program.listening_ports();
     if elsewhere.contains(&port) {
-        return format!(
-            "the program began to listen on port {port} only after {waited:.1?}, the time a program has to listen (a machine kept busy, by the program's own processes too, slows it: pass --time-scale to give programs more time)"
+        return tr!(
+            "the program began to listen on port {port} only after {waited:.1?}, the time a program has to listen (a machine kept busy, by the program's own processes too, slows it: pass --time-scale to give programs more time)",
+            "程序过了 {waited:.1?} 才开始在端口 {port} 上监听，这是留给程序开始监听的全部时间（机器太忙会拖慢程序，程序自己的进程也会让机器变忙：传入 --time-scale 给程序更多时间）"
         );
     }
     if elsewhere.is_empty() {
         if crate::probe::is_listening(port) {
-            return format!(
-                "port {port} was taken by another process, not the program: the program did not listen on it within {waited:.1?} (grade it again; if it persists, something else on this machine uses the port)"
+            return tr!(
+                "port {port} was taken by another process, not the program: the program did not listen on it within {waited:.1?} (grade it again; if it persists, something else on this machine uses the port)",
+                "端口 {port} 被另一个进程占用了，不是被程序占用：程序没有在 {waited:.1?} 内在这个端口上监听（请重新评分；如果一直这样，说明这台机器上有别的东西在用这个端口）"
             );
         }
-        return format!("the program did not listen on port {port} within {waited:.1?}");
-    }
-    if elsewhere.contains(&port.swap_bytes()) {
-        return format!(
-            "the program listens on port {}, which is {port} with its two bytes swapped: a port number goes into the socket address in network byte order; C: sin_port = htons(port)",
-            port.swap_bytes()
+        return tr!(
+            "the program did not listen on port {port} within {waited:.1?}",
+            "程序没有在 {waited:.1?} 内在端口 {port} 上监听"
         );
     }
+    let swapped = port.swap_bytes();
+    if elsewhere.contains(&swapped) {
+        return tr!(
+            "the program listens on port {swapped}, which is {port} with its two bytes swapped: a port number goes into the socket address in network byte order; C: sin_port = htons(port)",
+            "程序在端口 {swapped} 上监听，这是把 {port} 的两个字节对调后的数：端口号要按网络字节序放进套接字地址；C：sin_port = htons(port)"
+        );
+    }
+    let ports = join(&elsewhere);
     let ephemeral = ephemeral_ports();
     if elsewhere.iter().all(|p| ephemeral.contains(p)) {
-        format!(
-            "the program listens on port {}, not on {port}: a port the system chose, as it does when bind() failed unchecked (for example for an address that is not this machine's), was never called, or asked for port 0; check bind()'s result, and bind the port given on the command line ({{port}}) or in PORT",
-            join(&elsewhere)
+        tr!(
+            "the program listens on port {ports}, not on {port}: a port the system chose, as it does when bind() failed unchecked (for example for an address that is not this machine's), was never called, or asked for port 0; check bind()'s result, and bind the port given on the command line ({{port}}) or in PORT",
+            "程序在端口 {ports} 上监听，而不是 {port}：这是系统挑选的端口，当 bind() 失败了却没有检查（例如绑定的地址不属于本机）、根本没有调用 bind()，或者要的是端口 0 时，系统就会这样做；请检查 bind() 的结果，并绑定命令行（{{port}}）或 PORT 给出的端口"
         )
     } else {
-        format!(
-            "the program listens on port {}, not on {port}: take the port from the command line ({{port}}) or the PORT variable",
-            join(&elsewhere)
+        tr!(
+            "the program listens on port {ports}, not on {port}: take the port from the command line ({{port}}) or the PORT variable",
+            "程序在端口 {ports} 上监听，而不是 {port}：请从命令行（{{port}}）或 PORT 变量读取端口"
         )
     }
 }
@@ -668,31 +701,55 @@ pub fn launch_failure(status: ExitStatus, output: &[u8]) -> Option<String> {
             .find(|l| l.contains(needle))
             .map(|l| crate::sandbox::escape_line(l.trim(), 200))
     };
-    const RUNTIME: &[(&str, &str)] = &[
-        ("can't open file", "Python cannot open the program's file"),
+    const RUNTIME: &[(&str, Text)] = &[
+        (
+            "can't open file",
+            Text::new(
+                "Python cannot open the program's file",
+                "Python 打不开程序的文件",
+            ),
+        ),
         (
             "Cannot find module",
-            "Node.js cannot find the program's file",
+            Text::new(
+                "Node.js cannot find the program's file",
+                "Node.js 找不到程序的文件",
+            ),
         ),
         (
             "Could not find or load main class",
-            "Java cannot find the program's class",
+            Text::new(
+                "Java cannot find the program's class",
+                "Java 找不到程序的类",
+            ),
         ),
         (
             "Error occurred during initialization of VM",
-            "the Java VM could not start (not the program's fault: raise --memory, or see the line below)",
+            Text::new(
+                "the Java VM could not start (not the program's fault: raise --memory, or see the line below)",
+                "Java 虚拟机无法启动（不是程序的错：调大 --memory，或者看下面那一行）",
+            ),
         ),
         (
             "Could not reserve enough space",
-            "the Java VM could not reserve its heap (not the program's fault: raise --memory)",
+            Text::new(
+                "the Java VM could not reserve its heap (not the program's fault: raise --memory)",
+                "Java 虚拟机无法预留它的堆（不是程序的错：调大 --memory）",
+            ),
         ),
         (
             "insufficient memory for the Java Runtime Environment",
-            "the Java VM ran out of memory as it started (its initial heap is a share of the machine's memory: raise --memory, or give java -Xms)",
+            Text::new(
+                "the Java VM ran out of memory as it started (its initial heap is a share of the machine's memory: raise --memory, or give java -Xms)",
+                "Java 虚拟机在启动时内存不足（它的初始堆按机器内存的一定比例分配：调大 --memory，或者给 java 传入 -Xms）",
+            ),
         ),
         (
             "error while loading shared libraries",
-            "a library the program needs is missing",
+            Text::new(
+                "a library the program needs is missing",
+                "缺少程序需要的一个库",
+            ),
         ),
     ];
     for (needle, what) in RUNTIME {
@@ -704,7 +761,8 @@ pub fn launch_failure(status: ExitStatus, output: &[u8]) -> Option<String> {
                 .filter(|_| needle.starts_with("Error occurred"))
                 .map(|l| format!(" / {}", crate::sandbox::escape_line(l.trim(), 200)))
                 .unwrap_or_default();
-            return Some(format!("{what}: {line}{detail}"));
+            let what = what.tr();
+            return Some(tr!("{what}: {line}{detail}", "{what}：{line}{detail}"));
         }
     }
     let first = text
@@ -713,11 +771,13 @@ pub fn launch_failure(status: ExitStatus, output: &[u8]) -> Option<String> {
         .map(|l| format!(": {}", crate::sandbox::escape_line(l.trim(), 200)))
         .unwrap_or_default();
     match status.code() {
-        Some(127) => Some(format!(
-            "the command was not found (exit status 127){first}; is it on the PATH of the user the program runs as?"
+        Some(127) => Some(tr!(
+            "the command was not found (exit status 127){first}; is it on the PATH of the user the program runs as?",
+            "找不到这个命令（退出码 127）{first}；它在运行程序的那个用户的 PATH 上吗？"
         )),
-        Some(126) => Some(format!(
-            "the command could not be run (exit status 126: not executable, or permission denied){first}"
+        Some(126) => Some(tr!(
+            "the command could not be run (exit status 126: not executable, or permission denied){first}",
+            "这个命令无法运行（退出码 126：不可执行，或者权限不足）{first}"
         )),
         _ => None,
     }
@@ -775,7 +835,7 @@ pub fn free_port() -> Result<u16, String> {
     TcpListener::bind((HOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|err| format!("cannot find a free port: {err}"))
+        .map_err(|err| tr!("cannot find a free port: {err}", "找不到空闲的端口：{err}"))
 }
 
 /// Whether a program without SO_REUSEADDR could bind `port` on every
@@ -867,9 +927,12 @@ pub fn read_to_end(stream: &mut TcpStream, timeout: Duration) -> (Vec<u8>, bool)
 
 /// Sends all of `data`.
 pub fn send(stream: &mut TcpStream, data: &[u8]) -> Result<(), String> {
-    stream
-        .write_all(data)
-        .map_err(|err| format!("cannot send to the program: {err}"))
+    stream.write_all(data).map_err(|err| {
+        tr!(
+            "cannot send to the program: {err}",
+            "无法向程序发送数据：{err}"
+        )
+    })
 }
 
 /// Ends the grader's side of a conversation as the tutorial's programs do
@@ -883,7 +946,8 @@ pub fn finish_sending(stream: &TcpStream) {
 
 /// The verdict of an "exits with status 0" check: `exited` is what
 /// waiting for the program gave, `ending` how it was finally stopped, and
-/// `after` says after what it was still running ("the reply").
+/// `after` says after what it was still running, in the grading's
+/// language ("the reply", "回复").
 pub fn exit_zero(
     exited: Option<std::process::ExitStatus>,
     ending: Ending,
@@ -891,31 +955,50 @@ pub fn exit_zero(
 ) -> Result<(), String> {
     match exited {
         Some(status) if status.success() => Ok(()),
-        Some(status) => Err(format!(
-            "the program ended with {}",
-            describe_status(status)
-        )),
-        None => Err(format!(
-            "the program was still running 5 s after {after} ({})",
-            self::ending(ending)
-        )),
+        Some(status) => {
+            let status = describe_status(status);
+            Err(tr!(
+                "the program ended with {status}",
+                "程序结束了，{status}"
+            ))
+        }
+        None => {
+            let ending = self::ending(ending);
+            Err(tr!(
+                "the program was still running 5 s after {after} ({ending})",
+                "{after}之后过了 5 s，程序仍在运行（{ending}）"
+            ))
+        }
     }
 }
 
 /// Whether the text shows an uncaught error: a Python traceback, a Rust
-/// panic, a Java stack trace, a Node.js exception.
+/// panic, a Java stack trace, a Node.js exception; what it is, in the
+/// grading's language.
 pub fn crashed(output: &[u8]) -> Option<&'static str> {
     let text = String::from_utf8_lossy(output);
     [
-        ("Traceback (most recent call last)", "a Python traceback"),
-        ("panicked at", "a Rust panic"),
-        ("Exception in thread", "a Java exception"),
-        ("Segmentation fault", "a segmentation fault"),
-        ("Node.js v", "a Node.js exception"),
+        (
+            "Traceback (most recent call last)",
+            Text::new("a Python traceback", "Python 的 traceback"),
+        ),
+        ("panicked at", Text::new("a Rust panic", "Rust 的 panic")),
+        (
+            "Exception in thread",
+            Text::new("a Java exception", "Java 异常"),
+        ),
+        (
+            "Segmentation fault",
+            Text::new("a segmentation fault", "segmentation fault（段错误）"),
+        ),
+        (
+            "Node.js v",
+            Text::new("a Node.js exception", "Node.js 异常"),
+        ),
     ]
     .into_iter()
     .find(|(needle, _)| text.contains(needle))
-    .map(|(_, what)| what)
+    .map(|(_, what)| what.tr())
 }
 
 /// Whether the program printed `text`, on stdout or stderr (Python's
@@ -940,10 +1023,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub fn ending(ending: Ending) -> String {
     match ending {
         Ending::ByItself(status) => describe_status(status),
-        Ending::Stopped(signal, status) => format!(
-            "stopped by the grader with {signal}, {}",
-            describe_status(status)
-        ),
+        Ending::Stopped(signal, status) => {
+            let status = describe_status(status);
+            tr!(
+                "stopped by the grader with {signal}, {status}",
+                "被评分程序用 {signal} 停止，{status}"
+            )
+        }
     }
 }
 

@@ -28,6 +28,8 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+
+use crate::i18n::tr;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -93,7 +95,10 @@ impl RunAs {
             None if root => {
                 let uid = crate::jail::JOB_UID_BASE + std::process::id();
                 return Ok(RunAs::User {
-                    name: format!("{uid} (a uid of this grading's own)"),
+                    name: crate::tr!(
+                        "{uid} (a uid of this grading's own)",
+                        "{uid}（本次评分专用的 uid）"
+                    ),
                     uid,
                     gid: uid,
                 });
@@ -182,7 +187,11 @@ impl Captured {
         let mut out = self.head.clone();
         if self.total > (self.head.len() + self.tail.len()) as u64 {
             let skipped = self.total - (self.head.len() + self.tail.len()) as u64;
-            out.extend_from_slice(format!("\n[... {skipped} bytes not kept ...]\n").as_bytes());
+            let marker = crate::tr!(
+                "\n[... {skipped} bytes not kept ...]\n",
+                "\n[... 有 {skipped} 个字节没有保留 ...]\n"
+            );
+            out.extend_from_slice(marker.as_bytes());
         }
         out.extend(self.tail.iter());
         out
@@ -207,33 +216,58 @@ impl Ending {
     }
 }
 
-/// Describes an exit status for a person: "exit status 1", "killed by
-/// signal 11 (SIGSEGV)".
+/// Describes an exit status for a person, in the grading's language:
+/// "exit status 1", "killed by signal 11 (SIGSEGV, a crash)"; "退出码 1",
+/// "被信号 11 终止（SIGSEGV，程序崩溃）".
 pub fn describe_status(status: ExitStatus) -> String {
     match status.code() {
-        Some(126) => return "exit status 126: the command could not be run (not executable, or permission denied)".to_owned(),
-        Some(127) => return "exit status 127: command not found (is it on the PATH of the user the program runs as?)".to_owned(),
-        Some(code) => return format!("exit status {code}"),
+        Some(126) => return tr(
+            "exit status 126: the command could not be run (not executable, or permission denied)",
+            "退出码 126：这个命令无法运行（不可执行，或者权限不足）",
+        )
+        .to_owned(),
+        Some(127) => return tr(
+            "exit status 127: command not found (is it on the PATH of the user the program runs as?)",
+            "退出码 127：找不到命令（它在运行程序的那个用户的 PATH 上吗？）",
+        )
+        .to_owned(),
+        Some(code) => return crate::tr!("exit status {code}", "退出码 {code}"),
         None => {}
     }
     match status.signal() {
-        Some(signal) => format!("killed by signal {signal} ({})", signal_name(signal)),
+        Some(signal) => {
+            let name = signal_name(signal);
+            crate::tr!(
+                "killed by signal {signal} ({name})",
+                "被信号 {signal} 终止（{name}）"
+            )
+        }
         None => status.to_string(),
     }
 }
 
+/// A signal's name, and what it usually means for a student's program.
 fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGINT => "SIGINT",
         libc::SIGTERM => "SIGTERM",
-        libc::SIGKILL => "SIGKILL, perhaps a resource limit",
-        libc::SIGSEGV => "SIGSEGV, a crash",
-        libc::SIGABRT => "SIGABRT, an abort",
-        libc::SIGXCPU => "SIGXCPU, the CPU-time limit",
-        libc::SIGPIPE => "SIGPIPE, writing to a closed connection",
+        libc::SIGKILL => tr(
+            "SIGKILL, perhaps a resource limit",
+            "SIGKILL，可能是超出了资源限制",
+        ),
+        libc::SIGSEGV => tr("SIGSEGV, a crash", "SIGSEGV，程序崩溃"),
+        libc::SIGABRT => tr("SIGABRT, an abort", "SIGABRT，程序中止（abort）"),
+        libc::SIGXCPU => tr(
+            "SIGXCPU, the CPU-time limit",
+            "SIGXCPU，超出了 CPU 时间限制",
+        ),
+        libc::SIGPIPE => tr(
+            "SIGPIPE, writing to a closed connection",
+            "SIGPIPE，向已经关闭的连接写数据",
+        ),
         libc::SIGBUS => "SIGBUS",
         libc::SIGFPE => "SIGFPE",
-        _ => "a signal",
+        _ => tr("a signal", "某个信号"),
     }
 }
 
@@ -484,7 +518,10 @@ impl Program {
                         .lines()
                         .find(|l| !l.trim().is_empty())
                         .map(|l| escape_line(l.trim(), 200))
-                        .unwrap_or_else(|| "the jail could not be set up".to_owned());
+                        .unwrap_or_else(|| {
+                            tr("the jail could not be set up", "无法建立隔离环境（jail）")
+                                .to_owned()
+                        });
                     return Err(io::Error::other(line));
                 }
             }
@@ -1182,5 +1219,9 @@ mod tests {
             "exit status 1"
         );
         assert!(describe_status(ExitStatus::from_raw(11)).contains("SIGSEGV"));
+        let zh = crate::i18n::with_lang(crate::i18n::Lang::Zh, || {
+            describe_status(ExitStatus::from_raw(9))
+        });
+        assert_eq!(zh, "被信号 9 终止（SIGKILL，可能是超出了资源限制）");
     }
 }

@@ -12,8 +12,13 @@ use testkit::{Process, TIMEOUT, cargo_bin, python3_or_skip};
 
 const TIME_SCALE: &str = "0.5";
 
+/// The grader, in English whatever the machine's locale (the locale
+/// variables removed), with a time limit.
 fn grader() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_grader"));
+    for var in testkit::LOCALE_VARS {
+        command.env_remove(var);
+    }
     command.timeout(Duration::from_secs(600));
     command
 }
@@ -446,7 +451,7 @@ fn watch_grades_again_when_a_file_changes() {
     assert_ne!(first_try, careful);
     std::fs::write(dir.join("server.py"), &first_try).unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_grader"));
-    command
+    testkit::in_english(&mut command)
         .args([
             "check",
             "lesson-03",

@@ -7,11 +7,18 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+/// The grader, in English whatever the machine's locale (the locale
+/// variables removed).
+fn english() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_grader"));
+    for var in testkit::LOCALE_VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
 fn grader(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(args)
-        .output()
-        .unwrap()
+    english().args(args).output().unwrap()
 }
 
 /// Runs `args`, asserts a usage error (one line, exit 2, nothing on
@@ -184,7 +191,7 @@ fn help_and_version_exit_0_on_stdout() {
 #[test]
 fn an_argument_that_is_not_utf8_is_one_line_and_exit_2() {
     use std::os::unix::ffi::OsStrExt;
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+    let output = english()
         .args(["check", "lesson-05", "--dir"])
         .arg(std::ffi::OsStr::from_bytes(b"bad\xffname"))
         .output()

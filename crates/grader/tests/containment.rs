@@ -18,6 +18,14 @@ fn grader_path() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_grader"))
 }
 
+/// The grader, in English whatever the machine's locale (these tests read
+/// its English reasons).
+fn grader() -> Command {
+    let mut command = Command::new(grader_path());
+    testkit::in_english(&mut command);
+    command
+}
+
 /// A fresh folder under the target folder (the programs' own `/tmp` is
 /// private), removed when dropped.
 struct Folder(PathBuf);
@@ -83,7 +91,7 @@ fn nix_free_euid() -> u32 {
 
 /// `grader check lesson-03 --format json --dir DIR OPTIONS -- COMMAND`.
 fn check(dir: &Path, options: &[&str], command: &[&str]) -> (Output, Value) {
-    let output = Command::new(grader_path())
+    let output = grader()
         .args([
             "check",
             "lesson-03",
@@ -214,7 +222,7 @@ fn classmates_graded_side_by_side_cannot_kill_trace_or_rewrite_each_other() {
          else sleep 1; exec python3 server.py {{port}}; fi",
         victim_file.display()
     );
-    let output = Command::new(grader_path())
+    let output = grader()
         .args(["batch", "lesson-03"])
         .arg(&class.0)
         .args(["--time-scale", "1", "--jobs", "2", "--run", &run])
@@ -319,7 +327,7 @@ fn programs_get_a_clean_environment_not_the_graders() {
     }
     let folder = Folder::new("environment");
     let dir = folder.student("student");
-    let output = Command::new(grader_path())
+    let output = grader()
         .args([
             "check",
             "lesson-03",
@@ -435,7 +443,7 @@ fn a_grader_that_is_not_root_still_keeps_the_teachers_files_and_itself_safe() {
     assert!(chown.success());
     let run_as_nobody = |options: &[&str], attack: &[&str]| {
         use std::os::unix::process::CommandExt;
-        let output = Command::new(&grader)
+        let output = testkit::in_english(&mut Command::new(&grader))
             .args(["check", "lesson-03", "--time-scale", TIME_SCALE, "--dir"])
             .arg(place.join("student"))
             .args(options)
@@ -497,7 +505,7 @@ fn nothing_a_program_prints_reaches_the_teachers_terminal_or_breaks_a_report() {
     let dir = folder.0.clone();
     let script = "import sys; sys.stdout.write('title\\x1b]0;pwned\\x07 clear\\x1b[2J\\rPASS  forged\\x00\\x08 bad\\uffff\\ufffe end\\n'); sys.exit(1)";
     let run = |format: &str| {
-        let output = Command::new(grader_path())
+        let output = grader()
             .args([
                 "check",
                 "lesson-03",
@@ -546,7 +554,7 @@ fn a_grader_killed_mid_run_leaves_no_program_running() {
     }
     let folder = Folder::new("killed-grader");
     let token = format!("31.{}", std::process::id());
-    let mut grader = Command::new(grader_path())
+    let mut grader = grader()
         .args(["check", "lesson-03", "--format", "json", "--dir"])
         .arg(&folder.0)
         .args([
@@ -605,7 +613,7 @@ fn a_program_under_the_machines_tmp_runs_and_sees_its_folder_read_only() {
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&place, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let output = Command::new(grader_path())
+    let output = grader()
         .args([
             "check",
             "lesson-03",
@@ -732,7 +740,7 @@ fn a_program_cannot_pass_for_one_that_could_not_be_started() {
 fn a_program_that_cannot_be_started_still_gets_a_report_for_a_platform() {
     let folder = Folder::new("missing");
     let results = folder.0.join("results.json");
-    let output = Command::new(grader_path())
+    let output = grader()
         .args(["check", "lesson-03", "--format", "gradescope", "--output"])
         .arg(&results)
         .args(["--dir"])

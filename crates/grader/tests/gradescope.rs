@@ -44,7 +44,9 @@ fn autograder_root(name: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
 /// Runs the shipped run_autograder for lesson-05 under `root`, with
 /// `options` for the grader; returns results.json.
 fn grade(root: &Path, options: &str) -> Value {
-    let output = Command::new("bash")
+    // run_autograder runs the grader, which speaks English here whatever
+    // the machine's locale.
+    let output = testkit::in_english(&mut Command::new("bash"))
         .arg(run_autograder())
         .env("AUTOGRADER", root)
         .env("LESSON", "lesson-05")

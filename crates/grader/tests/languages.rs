@@ -12,8 +12,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use assert_cmd::Command;
-
 /// Set to 1 in CI: a missing runtime fails the test instead of skipping it.
 const REQUIRE_RUNTIMES: &str = "SOCKET_LESSONS_REQUIRE_RUNTIMES";
 
@@ -221,7 +219,7 @@ fn a_java_vm_that_cannot_start_is_a_setup_error_not_a_failed_bind() {
     let _slot = Slot::take();
     // An initial heap of 1 GiB under a 256 MiB memory limit: the JVM
     // cannot start, whatever the program would do.
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+    let output = common::grader()
         .args([
             "check",
             "lesson-05",

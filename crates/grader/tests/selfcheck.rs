@@ -11,7 +11,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use testkit::{cargo_bin, cargo_bin_of, python3_or_skip};
 
 /// Timeouts in these tests: half the grader's defaults, which are generous.
@@ -539,10 +538,7 @@ fn without_a_terminal_python_output_is_still_seen_thanks_to_sigint() {
 
 #[test]
 fn list_shows_every_lesson_with_points() {
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .arg("list")
-        .output()
-        .unwrap();
+    let output = common::grader().arg("list").output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     for needle in [
@@ -569,10 +565,7 @@ fn usage_errors_exit_2_with_one_line() {
         &["frobnicate"],
         &[],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_grader"))
-            .args(args)
-            .output()
-            .unwrap();
+        let output = common::grader().args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
@@ -610,7 +603,7 @@ fn the_json_report_follows_its_schema() {
 
 #[test]
 fn the_text_report_gives_reason_hint_and_output() {
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+    let output = common::grader()
         .args([
             "check",
             "lesson-03",
@@ -645,7 +638,7 @@ fn a_program_that_cannot_be_started_is_a_setup_error_said_once() {
         &["no-such-command-in-the-path", "{port}"][..],
         &["sh", "-c", "exec no-such-command-either {port}"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        let output = common::grader()
             .args(["check", "lesson-03", "--run-as", "root", "--"])
             .args(command)
             .timeout(Duration::from_secs(60))
@@ -663,7 +656,7 @@ fn a_program_that_cannot_be_started_is_a_setup_error_said_once() {
     let Some(python) = python3_or_skip("setup error") else {
         return;
     };
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+    let output = common::grader()
         .args(["check", "lesson-05", "--run-as", "root", "--"])
         .args([
             python.to_string_lossy().as_ref(),

@@ -63,35 +63,31 @@ impl PingPong {
                     .name(format!("pingpong-{client}"))
                     .stack_size(128 * 1024)
                     .spawn_scoped(scope, move || {
-                        let fail = |at: Option<usize>, reason: String| {
-                            lock(failures).push(Failure {
-                                client,
-                                message: at,
-                                reason,
-                            });
+                        let fail = |at: Option<usize>, fault: Fault| {
+                            lock(failures).push(Failure::new(client, at, fault));
                         };
                         let stream =
                             crate::connect(self.addr, self.connect_timeout, self.io_timeout);
                         gate.arrive_and_wait(deadline);
                         let mut stream = match stream {
                             Ok(stream) => stream,
-                            Err(err) => return fail(None, format!("cannot connect: {err}")),
+                            Err(err) => return fail(None, Fault::Connect(err.to_string())),
                         };
                         let mut times = Vec::with_capacity(self.messages);
                         let mut buffer = vec![0u8; reply.len()];
                         for n in 0..self.messages {
                             if Instant::now() > deadline {
                                 lock(round_trips).extend(times);
-                                return fail(Some(n), "the run's deadline passed".into());
+                                return fail(Some(n), Fault::Deadline);
                             }
                             let sent_at = Instant::now();
                             if let Err(err) = stream.write_all(&message(client, n)) {
                                 lock(round_trips).extend(times);
-                                return fail(Some(n), format!("cannot send: {err}"));
+                                return fail(Some(n), Fault::Send(err.to_string()));
                             }
-                            if let Err(reason) = read_reply(&mut stream, &mut buffer, reply) {
+                            if let Err(fault) = read_reply(&mut stream, &mut buffer, reply) {
                                 lock(round_trips).extend(times);
-                                return fail(Some(n), reason);
+                                return fail(Some(n), fault);
                             }
                             times.push(sent_at.elapsed());
                         }
@@ -101,11 +97,7 @@ impl PingPong {
                 if let Err(err) = spawned {
                     // The others must not wait for this one at the gate.
                     gate.expect_one_less();
-                    lock(failures).push(Failure {
-                        client,
-                        message: None,
-                        reason: format!("cannot start a client thread: {err}"),
-                    });
+                    lock(failures).push(Failure::new(client, None, Fault::Thread(err.to_string())));
                 }
             }
         });
@@ -169,39 +161,34 @@ fn read_reply(
     stream: &mut std::net::TcpStream,
     buffer: &mut [u8],
     expected: &[u8],
-) -> Result<(), String> {
+) -> Result<(), Fault> {
     let mut got = 0;
     while got < buffer.len() {
         match stream.read(&mut buffer[got..]) {
             Ok(0) => {
-                return Err(format!(
-                    "the server closed the connection after {got} of the reply's {} bytes",
-                    expected.len()
-                ));
+                return Err(Fault::Closed {
+                    got,
+                    expected: expected.len(),
+                });
             }
             Ok(n) => got += n,
-            Err(err) if is_timeout(&err) && got == 0 => {
-                return Err("no reply within the timeout".to_owned());
-            }
+            Err(err) if is_timeout(&err) && got == 0 => return Err(Fault::NoReply),
             Err(err) if is_timeout(&err) => {
-                return Err(format!(
-                    "wrong reply: got {} ({got} bytes) and then nothing until the timeout, expected {} ({} bytes)",
-                    describe_bytes(&buffer[..got]),
-                    describe_bytes(expected),
-                    expected.len()
-                ));
+                return Err(Fault::Partial {
+                    got: buffer[..got].to_vec(),
+                    expected: expected.to_vec(),
+                });
             }
-            Err(err) => return Err(format!("cannot receive: {err}")),
+            Err(err) => return Err(Fault::Receive(err.to_string())),
         }
     }
     if buffer == expected {
         Ok(())
     } else {
-        Err(format!(
-            "wrong reply: got {}, expected {}",
-            describe_bytes(buffer),
-            describe_bytes(expected)
-        ))
+        Err(Fault::Wrong {
+            got: buffer.to_vec(),
+            expected: expected.to_vec(),
+        })
     }
 }
 
@@ -220,8 +207,93 @@ pub struct Failure {
     pub client: usize,
     /// At which message (from 0); `None` when it could not connect.
     pub message: Option<usize>,
-    /// What went wrong.
+    /// What went wrong, in English (the [`Fault`]'s `Display`).
     pub reason: String,
+    /// What went wrong, as data: a tool that speaks another language (the
+    /// grader in Chinese) says it in its own words.
+    pub fault: Fault,
+}
+
+impl Failure {
+    /// Client `client`'s failure at message `message`.
+    pub fn new(client: usize, message: Option<usize>, fault: Fault) -> Self {
+        Failure {
+            client,
+            message,
+            reason: fault.to_string(),
+            fault,
+        }
+    }
+}
+
+/// What went wrong for one client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// It could not connect (what the system said).
+    Connect(String),
+    /// The run's deadline passed before its turn.
+    Deadline,
+    /// A send failed (what the system said).
+    Send(String),
+    /// The server closed the connection after `got` of the reply's
+    /// `expected` bytes.
+    Closed {
+        /// Bytes of the reply received.
+        got: usize,
+        /// Bytes the reply has.
+        expected: usize,
+    },
+    /// No reply came within the timeout.
+    NoReply,
+    /// Part of a reply came, then nothing until the timeout.
+    Partial {
+        /// What came.
+        got: Vec<u8>,
+        /// The whole reply expected.
+        expected: Vec<u8>,
+    },
+    /// A receive failed (what the system said).
+    Receive(String),
+    /// A reply came, but not the one expected.
+    Wrong {
+        /// What came.
+        got: Vec<u8>,
+        /// What was expected.
+        expected: Vec<u8>,
+    },
+    /// The client's thread could not be started (what the system said).
+    Thread(String),
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Connect(err) => write!(f, "cannot connect: {err}"),
+            Fault::Deadline => f.write_str("the run's deadline passed"),
+            Fault::Send(err) => write!(f, "cannot send: {err}"),
+            Fault::Closed { got, expected } => write!(
+                f,
+                "the server closed the connection after {got} of the reply's {expected} bytes"
+            ),
+            Fault::NoReply => f.write_str("no reply within the timeout"),
+            Fault::Partial { got, expected } => write!(
+                f,
+                "wrong reply: got {} ({} bytes) and then nothing until the timeout, expected {} ({} bytes)",
+                describe_bytes(got),
+                got.len(),
+                describe_bytes(expected),
+                expected.len()
+            ),
+            Fault::Receive(err) => write!(f, "cannot receive: {err}"),
+            Fault::Wrong { got, expected } => write!(
+                f,
+                "wrong reply: got {}, expected {}",
+                describe_bytes(got),
+                describe_bytes(expected)
+            ),
+            Fault::Thread(err) => write!(f, "cannot start a client thread: {err}"),
+        }
+    }
 }
 
 /// The outcome of a [`PingPong`] run.
@@ -307,6 +379,13 @@ mod tests {
             report.failures[0].reason.contains("wrong reply"),
             "{:?}",
             report.failures
+        );
+        assert_eq!(
+            report.failures[0].fault,
+            Fault::Wrong {
+                got: b"no".to_vec(),
+                expected: b"ok".to_vec()
+            }
         );
     }
 

@@ -8,40 +8,69 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Lesson, core, robust};
+use crate::i18n::Text;
 use crate::run::{self, Ctx, Outcome, Recorder};
 use crate::sandbox::{Program, describe_status};
+use crate::tr;
 
 use super::gbk;
 
 /// Lesson 04's checks.
 pub(crate) const LESSON: Lesson = Lesson {
     id: "lesson-04",
-    title: "the notes: recv returns 0 when the other side closes",
+    title: Text::new(
+        "the notes: recv returns 0 when the other side closes",
+        "注意点：对端关闭时 recv 返回 0",
+    ),
     modes: &["server", "client"],
     checks: &[
         core(
             "server-listens",
             1,
-            "in server mode, listens on the port it is given",
-            "bind and listen on the port the grader gives (see lessons/lesson-04/README.md#the-server-and-client-modes)",
+            Text::new(
+                "in server mode, listens on the port it is given",
+                "在 server 模式下，在给定的端口上监听",
+            ),
+            Text::new(
+                "bind and listen on the port the grader gives (see lessons/lesson-04/README.md#the-server-and-client-modes)",
+                "在评分程序给出的端口上绑定并监听（见 lessons/lesson-04/README.zh-CN.md#server-和-client-模式）",
+            ),
         ),
         core(
             "stops-on-zero",
             3,
-            "when a client closes, the server closes that socket and stops reading: no CPU spent after",
-            "when recv returns 0 bytes the client is gone: close() its socket and leave the loop; Python, C: if not data / n == 0; Java: read() returns -1; Node.js: the 'end' event, then socket.end() (see lessons/lesson-04/README.md#note-3-the-client-closes-the-servers-recv-returns-0)",
+            Text::new(
+                "when a client closes, the server closes that socket and stops reading: no CPU spent after",
+                "客户端关闭后，服务端关闭那个套接字并停止接收：之后不再占用 CPU",
+            ),
+            Text::new(
+                "when recv returns 0 bytes the client is gone: close() its socket and leave the loop; Python, C: if not data / n == 0; Java: read() returns -1; Node.js: the 'end' event, then socket.end() (see lessons/lesson-04/README.md#note-3-the-client-closes-the-servers-recv-returns-0)",
+                "recv 返回 0 个字节，说明客户端已经关闭了连接（数据流结束）：对它的套接字调用 close()，然后退出循环；Python、C：if not data / n == 0；Java：read() 返回 -1；Node.js：'end' 事件，然后调用 socket.end()（见 lessons/lesson-04/README.zh-CN.md#注意点-3客户端关闭服务端的-recv-返回-0）",
+            ),
         ),
         core(
             "client-exits",
             2,
-            "in client mode, prints every reply until the server closes, then exits",
-            "after sending, recv in a loop, printing each reply, until recv returns 0 (the server closed), then close and exit; Java: read() returns -1; Node.js: the 'end' event, and process.stdin.destroy() once the line is read (see lessons/lesson-04/README.md#note-4-the-server-closes-the-clients-recv-returns-0)",
+            Text::new(
+                "in client mode, prints every reply until the server closes, then exits",
+                "在 client 模式下，打印每一条回复，直到服务端关闭，然后退出",
+            ),
+            Text::new(
+                "after sending, recv in a loop, printing each reply, until recv returns 0 (the server closed), then close and exit; Java: read() returns -1; Node.js: the 'end' event, and process.stdin.destroy() once the line is read (see lessons/lesson-04/README.md#note-4-the-server-closes-the-clients-recv-returns-0)",
+                "发送之后循环调用 recv，打印每一条回复，直到 recv 返回 0（服务端已关闭），然后关闭套接字并退出；Java：read() 返回 -1；Node.js：'end' 事件，并在读完那一行之后调用 process.stdin.destroy()（见 lessons/lesson-04/README.zh-CN.md#注意点-4服务端关闭客户端的-recv-返回-0）",
+            ),
         ),
         robust(
             "survives-reset",
             2,
-            "a client that resets its connection does not stop the server",
-            "catch the connection-reset error around recv and send, and go on to the next client; Python: except ConnectionResetError; C: recv returns -1 with errno ECONNRESET; Java: catch IOException (see lessons/lesson-04/README.md#where-the-simple-version-breaks)",
+            Text::new(
+                "a client that resets its connection does not stop the server",
+                "某个客户端重置（RST）了连接，服务端不会因此停下",
+            ),
+            Text::new(
+                "catch the connection-reset error around recv and send, and go on to the next client; Python: except ConnectionResetError; C: recv returns -1 with errno ECONNRESET; Java: catch IOException (see lessons/lesson-04/README.md#where-the-simple-version-breaks)",
+                "在 recv 和 send 外面捕获连接被重置的错误，然后接着服务下一个客户端；Python：except ConnectionResetError；C：recv 返回 -1，errno 为 ECONNRESET；Java：catch IOException（见 lessons/lesson-04/README.zh-CN.md#简单版本在哪里出问题）",
+            ),
         ),
     ],
     grade,
@@ -80,7 +109,10 @@ fn server(ctx: &Ctx, rec: &mut Recorder) {
             rec.fail("server-listens", err, program.as_ref());
             return rec.fail_rest(
                 &["stops-on-zero"],
-                "the program never listened in server mode",
+                &tr!(
+                    "the program never listened in server mode",
+                    "程序在 server 模式下始终没有监听"
+                ),
             );
         }
     };
@@ -108,8 +140,9 @@ fn stops_on_zero(ctx: &Ctx, program: &mut Program, port: u16) -> Result<(), Stri
     // Let the server see the end of stream, then watch it.
     thread::sleep(Duration::from_millis(200));
     if let Some(spin) = spinning(program)? {
-        return Err(format!(
-            "after the client closed, {spin}: it keeps calling recv, which returns 0 at once, forever"
+        return Err(tr!(
+            "after the client closed, {spin}: it keeps calling recv, which returns 0 at once, forever",
+            "客户端关闭之后，{spin}：它一直在调用 recv，而 recv 每次都立即返回 0，永无止境"
         ));
     }
     let (_, ended) = run::read_to_end(&mut conn, ctx.timeout(Duration::from_secs(5)));
@@ -118,12 +151,16 @@ fn stops_on_zero(ctx: &Ctx, program: &mut Program, port: u16) -> Result<(), Stri
     }
     let local = conn.local_addr().map(|a| a.port()).unwrap_or(0);
     let state = if crate::probe::close_wait(port, local) {
-        " (its side of the connection is in CLOSE_WAIT: the end of stream arrived, and the program has not called close())"
+        crate::i18n::tr(
+            " (its side of the connection is in CLOSE_WAIT: the end of stream arrived, and the program has not called close())",
+            "（它那一端的连接处于 CLOSE_WAIT：数据流结束已经到达，而程序还没有调用 close()）",
+        )
     } else {
         ""
     };
-    Err(format!(
-        "after the client closed, the server did not close the connection within 5 s{state}: close() the client's socket when recv returns 0"
+    Err(tr!(
+        "after the client closed, the server did not close the connection within 5 s{state}: close() the client's socket when recv returns 0",
+        "客户端关闭之后，服务端没有在 5 s 内关闭连接{state}：recv 返回 0 时，要对这个客户端的套接字调用 close()"
     ))
 }
 
@@ -146,10 +183,10 @@ fn spinning(program: &mut Program) -> Result<Option<String>, String> {
             .max()
             .unwrap_or_default();
         if busiest.as_secs_f64() > window.as_secs_f64() * RUNNABLE_SHARE {
-            return Ok(Some(format!(
-                "a thread of the server wanted a CPU (running or waiting to run) for {:.2} s of {:.2} s",
-                busiest.as_secs_f64(),
-                window.as_secs_f64()
+            let (busy, window) = (busiest.as_secs_f64(), window.as_secs_f64());
+            return Ok(Some(tr!(
+                "a thread of the server wanted a CPU (running or waiting to run) for {busy:.2} s of {window:.2} s",
+                "服务端的一个线程在 {window:.2} s 里有 {busy:.2} s 想要占用 CPU（正在运行或等待运行）"
             )));
         }
         return Ok(None);
@@ -160,10 +197,10 @@ fn spinning(program: &mut Program) -> Result<Option<String>, String> {
     thread::sleep(WINDOW);
     let used = program.cpu_time().unwrap_or(before).saturating_sub(before);
     Ok((used > CPU_ALLOWANCE).then(|| {
-        format!(
-            "the server used {:.2} s of CPU in {:.1} s",
-            used.as_secs_f64(),
-            started.elapsed().as_secs_f64()
+        let (used, window) = (used.as_secs_f64(), started.elapsed().as_secs_f64());
+        tr!(
+            "the server used {used:.2} s of CPU in {window:.1} s",
+            "服务端在 {window:.1} s 里用了 {used:.2} s 的 CPU 时间"
         )
     }))
 }
@@ -173,7 +210,10 @@ fn survives_reset(ctx: &Ctx, rec: &mut Recorder) {
     if !rec.passed("server-listens") {
         return rec.fail_rest(
             &["survives-reset"],
-            "the program never listened in server mode",
+            &tr!(
+                "the program never listened in server mode",
+                "程序在 server 模式下始终没有监听"
+            ),
         );
     }
     let (mut program, port) = match ctx.start_server(Some("server")) {
@@ -192,7 +232,10 @@ fn survives_reset(ctx: &Ctx, rec: &mut Recorder) {
         reset(first);
         thread::sleep(Duration::from_millis(200));
         let mut second = ctx.connect(port).map_err(|err| {
-            format!("after a client reset its connection, the next client: {err}")
+            tr!(
+                "after a client reset its connection, the next client: {err}",
+                "一个客户端重置连接之后，下一个客户端：{err}"
+            )
         })?;
         run::send(&mut second, &gbk("你好"))?;
         let (reply, _) = run::read_message(
@@ -202,20 +245,23 @@ fn survives_reset(ctx: &Ctx, rec: &mut Recorder) {
             1 << 16,
         );
         if reply.is_empty() {
-            return Err(
-                "after a client reset its connection, the next client got no reply within 5 s"
-                    .to_owned(),
-            );
+            return Err(tr!(
+                "after a client reset its connection, the next client got no reply within 5 s",
+                "一个客户端重置连接之后，下一个客户端在 5 s 内没有收到回复"
+            ));
         }
         Ok(())
     })();
     // A server that is dying may not have ended yet on a busy machine:
     // a moment's wait lets the reason say that it ended.
     let result = result.map_err(|err| match program.wait(Duration::from_secs(1)) {
-        Some(status) => format!(
-            "the server ended ({}) after a client reset its connection: {err}",
-            describe_status(status)
-        ),
+        Some(status) => {
+            let status = describe_status(status);
+            tr!(
+                "the server ended ({status}) after a client reset its connection: {err}",
+                "一个客户端重置连接之后，服务端结束了（{status}）：{err}"
+            )
+        }
         None => err,
     });
     ctx.stop(&mut program);
@@ -254,10 +300,10 @@ fn client(ctx: &Ctx, rec: &mut Recorder) {
         }
         let replied = Instant::now();
         if let Some(status) = program.wait(HOLD) {
-            return Err(format!(
-                "the client ended ({}) {:.1} s after the reply, before the server closed the connection: recv in a loop until it returns 0",
-                describe_status(status),
-                replied.elapsed().as_secs_f64()
+            let (status, after) = (describe_status(status), replied.elapsed().as_secs_f64());
+            return Err(tr!(
+                "the client ended ({status}) {after:.1} s after the reply, before the server closed the connection: recv in a loop until it returns 0",
+                "客户端在回复之后 {after:.1} s 就结束了（{status}），这时服务端还没有关闭连接：要循环调用 recv，直到它返回 0"
             ));
         }
         let _ = run::send(&mut conn, &gbk(SECOND_REPLY));
@@ -266,19 +312,26 @@ fn client(ctx: &Ctx, rec: &mut Recorder) {
         drop(conn);
         match program.wait(ctx.timeout(Duration::from_secs(5))) {
             Some(_) => Ok(()),
-            None => Err("after the server closed the connection, the client was still running 5 s later; it must end once recv returns 0 (Node.js: an open stdin keeps a program alive)".to_owned()),
+            None => Err(tr!(
+                "after the server closed the connection, the client was still running 5 s later; it must end once recv returns 0 (Node.js: an open stdin keeps a program alive)",
+                "服务端关闭连接之后过了 5 s，客户端仍在运行；recv 返回 0 之后它就必须结束（Node.js：标准输入没有关闭，程序就不会退出）"
+            )),
         }
     })();
     ctx.stop(&mut program);
     let result = result.and_then(|()| {
         match (run::printed(&program, FIRST_REPLY), run::printed(&program, SECOND_REPLY)) {
             (_, true) => Ok(()),
-            (true, false) => Err(format!(
-                "the client printed the first reply, {FIRST_REPLY}, but not the second, {SECOND_REPLY}, sent {:.1} s later before the server closed: recv in a loop, printing each reply, until recv returns 0",
-                HOLD.as_secs_f64()
-            )),
-            (false, false) => Err(format!(
-                "neither stdout nor stderr holds the replies the server sent ({FIRST_REPLY}, then {SECOND_REPLY}, in GBK): print each reply, decoded"
+            (true, false) => {
+                let later = HOLD.as_secs_f64();
+                Err(tr!(
+                    "the client printed the first reply, {FIRST_REPLY}, but not the second, {SECOND_REPLY}, sent {later:.1} s later before the server closed: recv in a loop, printing each reply, until recv returns 0",
+                    "客户端打印了第一条回复 {FIRST_REPLY}，却没有打印第二条 {SECOND_REPLY}（它在 {later:.1} s 之后、服务端关闭之前发出）：要循环调用 recv，打印每一条回复，直到 recv 返回 0"
+                ))
+            }
+            (false, false) => Err(tr!(
+                "neither stdout nor stderr holds the replies the server sent ({FIRST_REPLY}, then {SECOND_REPLY}, in GBK): print each reply, decoded",
+                "stdout 和 stderr 里都没有服务端发送的回复（先是 {FIRST_REPLY}，然后是 {SECOND_REPLY}，GBK 编码）：要把每一条回复解码后打印出来"
             )),
         }
     });

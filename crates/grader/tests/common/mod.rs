@@ -122,6 +122,18 @@ impl Drop for Slot {
     }
 }
 
+/// The grader, speaking English whatever the machine's locale: the
+/// locale variables that would choose Chinese (`LC_ALL`, `LC_MESSAGES`,
+/// `LANG`) are removed from its environment. Every test that runs the
+/// grader and reads its words starts it so (or passes `--lang`).
+pub fn grader() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_grader"));
+    for var in testkit::LOCALE_VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
 /// `grader check LESSON --format json --run-as root --time-scale SCALE
 /// OPTIONS -- COMMAND`, with `env` added to the grader's environment
 /// (which the program inherits).
@@ -133,7 +145,7 @@ pub fn grade(
     command: &[String],
 ) -> Graded {
     let _slot = Slot::take();
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+    let output = grader()
         .args(["check", lesson, "--format", "json", "--run-as", "root"])
         .args(["--time-scale", time_scale])
         .args(options)

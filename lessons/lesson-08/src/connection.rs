@@ -108,7 +108,12 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    pub(crate) fn new(stream: TcpStream, ip_port: SocketAddr, token: Token, shared: &Shared) -> Self {
+    pub(crate) fn new(
+        stream: TcpStream,
+        ip_port: SocketAddr,
+        token: Token,
+        shared: &Shared,
+    ) -> Self {
         Connection {
             stream,
             ip_port,
@@ -131,7 +136,6 @@ impl Connection {
         if self.ended && self.output.is_empty() {
             return self.close(registry); // all said, all sent
         }
-        // ANCHOR: interest
         // WRITABLE only while output waits. The kernel then wakes us when
         // the client has read enough to make room; with nothing to send,
         // that news would only cost wakeups.
@@ -145,12 +149,15 @@ impl Connection {
             // epoll_ctl(MOD)
             if let Err(err) = registry.reregister(&mut self.stream, self.token, interest) {
                 let warning = tr("warning: cannot register", "警告: 无法注册");
-                eprintln!("{NAME}: {warning} {}: {}", PyAddr(self.ip_port), describe(&err));
+                eprintln!(
+                    "{NAME}: {warning} {}: {}",
+                    PyAddr(self.ip_port),
+                    describe(&err)
+                );
                 return self.close(registry);
             }
             self.writable = pending;
         }
-        // ANCHOR_END: interest
         match read {
             Reading::ShareUsed => Step::Again,
             // It stopped reading for backpressure, and sending made room:
@@ -265,7 +272,11 @@ impl Connection {
             // Escaped (PyText): a client's text cannot forge a line of
             // this output or steer the terminal.
             let received = tr("received:", "接收的数据：");
-            println!("{received} {} {}", PyText(&message.text), PyAddr(self.ip_port));
+            println!(
+                "{received} {} {}",
+                PyText(&message.text),
+                PyAddr(self.ip_port)
+            );
         }
         if message.has_invalid() {
             let (client, bytes) = (PyAddr(self.ip_port), PyBytes(bytes));

@@ -73,7 +73,7 @@ fn run(args: &Args) -> Result<(), Error> {
         .context(|| netcore::tr!("cannot listen on {addr}", "无法在 {addr} 上监听"))?;
     server
         .set_nonblocking(true)
-        .context(|| tr("cannot make the socket non-blocking", "无法设置非阻塞套接字"))?;
+        .context(|| tr("cannot set O_NONBLOCK", "无法设置 O_NONBLOCK"))?;
     let local = server
         .local_addr()
         .context(|| tr("cannot read the address", "无法读取地址"))?;
@@ -100,23 +100,23 @@ fn run(args: &Args) -> Result<(), Error> {
     let mut again: Vec<Token> = Vec::new();
     // ANCHOR: event_loop
     loop {
-        // ANCHOR: wait
-        // epoll_wait: the one place this thread sleeps, until a socket is
-        // ready. While a connection has work left over, only look (a
-        // timeout of 0) and come back to it: nothing would wake us for it.
-        let timeout = if again.is_empty() { None } else { Some(Duration::ZERO) };
+        // epoll_wait: the one place this thread sleeps, for as long as it
+        // takes (None) until a socket is ready. While a connection has work
+        // left over, only look (a timeout of 0) and come back to it: no
+        // event would wake us for it.
+        let timeout = (!again.is_empty()).then_some(Duration::ZERO);
         if let Err(err) = poll.poll(&mut events, timeout) {
             if err.kind() == ErrorKind::Interrupted {
                 continue; // a signal (Ctrl+Z, then fg) cut the wait short
             }
             return Err(Error::io(tr("poll failed", "poll 失败"), &err));
         }
-        // ANCHOR_END: wait
-        // ANCHOR: dispatch
         let mut ready = std::mem::take(&mut again);
         for event in events.iter() {
             match event.token() {
-                LISTENER => accept_all(&listener, &poll, &mut connections, &mut next_token, &shared),
+                LISTENER => {
+                    accept_all(&listener, &poll, &mut connections, &mut next_token, &shared)
+                }
                 token => ready.push(token),
             }
         }
@@ -135,7 +135,6 @@ fn run(args: &Args) -> Result<(), Error> {
                 Step::Close => drop(connections.remove(&token)),
             }
         }
-        // ANCHOR_END: dispatch
     }
     // ANCHOR_END: event_loop
 }
@@ -154,7 +153,15 @@ fn accept_all(
         let (mut stream, ip_port) = match listener.accept() {
             Ok(pair) => pair,
             Err(err) if err.kind() == ErrorKind::WouldBlock => return,
-            Err(err) if err.kind() == ErrorKind::ConnectionAborted => continue,
+            // A client that gave up while it waited, or a signal: next.
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    ErrorKind::ConnectionAborted | ErrorKind::Interrupted
+                ) =>
+            {
+                continue;
+            }
             Err(err) => {
                 // No descriptor left (EMFILE), say: the clients wait in the
                 // queue until the next one arrives and wakes us again.
@@ -167,7 +174,10 @@ fn accept_all(
         // client owes us nothing to write yet.
         let token = Token(*next_token);
         *next_token += 1;
-        if let Err(err) = poll.registry().register(&mut stream, token, Interest::READABLE) {
+        if let Err(err) = poll
+            .registry()
+            .register(&mut stream, token, Interest::READABLE)
+        {
             let warning = tr("warning: cannot register", "警告: 无法注册");
             eprintln!("{NAME}: {warning} {}: {}", PyAddr(ip_port), describe(&err));
             continue;

@@ -234,7 +234,10 @@ fn a_gbk_character_split_over_two_sends_is_printed_whole() {
     assert!(contains(&half, format!("{port})").as_bytes()));
     assert_eq!(ask(&mut client, b"\xe3\xba\xc3"), REPLY_GBK);
     let whole = server.expect_line("received: 你好", TIMEOUT).unwrap();
-    assert_eq!(text(&whole), format!("received: 你好 ('127.0.0.1', {port})"));
+    assert_eq!(
+        text(&whole),
+        format!("received: 你好 ('127.0.0.1', {port})")
+    );
     let stderr = text(&server.stderr());
     assert!(!stderr.contains("not valid"), "{stderr}");
 }
@@ -364,7 +367,9 @@ fn reply_mode_serves_others_beside_a_client_that_never_reads() {
     wait_for_flood(&sent, FLOOD, pid);
     let mut client = connect(addr);
     assert_eq!(ask(&mut client, &gbk("我是客户端2")), REPLY_GBK);
-    server.expect_line("received: 我是客户端2", TIMEOUT).unwrap();
+    server
+        .expect_line("received: 我是客户端2", TIMEOUT)
+        .unwrap();
     flooder.shutdown(Shutdown::Both).unwrap();
     handle.join().unwrap();
     stop(server);
@@ -390,7 +395,9 @@ fn misbehaving_clients_do_not_stop_anyone_else() {
     assert!(contains(&line, format!("{reset_port})").as_bytes()));
     let mut next = connect(addr);
     assert_eq!(ask(&mut next, &gbk("我是客户端3")), REPLY_GBK);
-    server.expect_line("received: 我是客户端3", TIMEOUT).unwrap();
+    server
+        .expect_line("received: 我是客户端3", TIMEOUT)
+        .unwrap();
     let stderr = text(&server.stderr());
     assert!(stderr.contains(r"b'\xff\xfe bad'"), "{stderr}");
 }
@@ -429,7 +436,10 @@ fn an_idle_server_uses_no_cpu() {
     let _silent: Vec<TcpStream> = (0..20).map(|_| connect(addr)).collect();
     let (flooder, sent, handle) = flood(addr, 64 << 20);
     let (flooded, _) = wait_for_flood(&sent, 64 << 20, pid);
-    assert!(flooded > OUTPUT_LIMIT, "the flood sent only {flooded} bytes");
+    assert!(
+        flooded > OUTPUT_LIMIT,
+        "the flood sent only {flooded} bytes"
+    );
     let window = Duration::from_millis(1500);
     // The thread's schedstat too: the time it ran plus the time it waited
     // for a CPU. On a machine busy with other tests, a spinning loop gets
@@ -438,7 +448,9 @@ fn an_idle_server_uses_no_cpu() {
     let (before, wanted_before) = (cpu_times(pid).unwrap().total(), wanted());
     thread::sleep(window);
     let used = cpu_times(pid).unwrap().total() - before;
-    let wanted = wanted_before.zip(wanted()).map(|(a, b)| b.saturating_sub(a));
+    let wanted = wanted_before
+        .zip(wanted())
+        .map(|(a, b)| b.saturating_sub(a));
     eprintln!("idle: {used:?} of CPU time in {window:?}, {wanted:?} wanted");
     assert!(
         used < window / 5,
@@ -478,29 +490,53 @@ fn the_readiness_experiment_shows_the_stall() {
     let stdout = text(process.stdout());
     assert!(status.success(), "{status}: {stdout}");
     let part = |n: usize| {
-        let start = stdout.find(&format!("\n{n}. ")).unwrap_or_else(|| panic!("{stdout}"));
+        let start = stdout
+            .find(&format!("\n{n}. "))
+            .unwrap_or_else(|| panic!("{stdout}"));
         let rest = &stdout[start + 1..];
         let end = rest.find("\n\n").unwrap_or(rest.len());
         rest[..end].to_owned()
     };
     let level = part(1);
-    assert!(level.contains("wakeup 4: EPOLLIN; recv 16 bytes; 0 unread"), "{level}");
-    assert!(level.contains("=> all 64 bytes read, in 4 wakeups"), "{level}");
+    assert!(
+        level.contains("wakeup 4: EPOLLIN; recv 16 bytes; 0 unread"),
+        "{level}"
+    );
+    assert!(
+        level.contains("=> all 64 bytes read, in 4 wakeups"),
+        "{level}"
+    );
     let edge = part(2);
-    assert!(edge.contains("wakeup 1: EPOLLIN; recv 16 bytes; 48 unread"), "{edge}");
-    assert!(edge.contains("no wakeup within 200 ms; 48 bytes unread"), "{edge}");
-    assert!(edge.contains("=> stalled: 48 bytes wait in the socket"), "{edge}");
+    assert!(
+        edge.contains("wakeup 1: EPOLLIN; recv 16 bytes; 48 unread"),
+        "{edge}"
+    );
+    assert!(
+        edge.contains("no wakeup within 200 ms; 48 bytes unread"),
+        "{edge}"
+    );
+    assert!(
+        edge.contains("=> stalled: 48 bytes wait in the socket"),
+        "{edge}"
+    );
     assert!(edge.contains("=> 96 bytes unread"), "{edge}");
     assert!(!edge.contains("wakeup 3"), "{edge}");
     let drain = part(3);
     assert!(
-        drain.contains("wakeup 1: EPOLLIN; recv 16 + 16 + 16 + 16 bytes, then WouldBlock; 0 unread"),
+        drain
+            .contains("wakeup 1: EPOLLIN; recv 16 + 16 + 16 + 16 bytes, then WouldBlock; 0 unread"),
         "{drain}"
     );
     assert!(!drain.contains("wakeup 2"), "{drain}");
     let writable = part(4);
-    assert!(writable.contains("level-triggered: 1000 wakeups in a row"), "{writable}");
-    assert!(writable.contains("edge-triggered: 1 wakeup, then none"), "{writable}");
+    assert!(
+        writable.contains("level-triggered: 1000 wakeups in a row"),
+        "{writable}"
+    );
+    assert!(
+        writable.contains("edge-triggered: 1 wakeup, then none"),
+        "{writable}"
+    );
 }
 
 #[test]
@@ -510,8 +546,14 @@ fn the_readiness_experiment_speaks_chinese() {
     let mut process = Process::spawn(command).unwrap();
     assert!(process.wait(TIMEOUT).unwrap().success());
     let stdout = text(process.stdout());
-    assert!(stdout.contains("2. 边缘触发（EPOLLIN | EPOLLET），每次唤醒 recv 一次"), "{stdout}");
-    assert!(stdout.contains("卡住了：套接字里还有 48 字节没读"), "{stdout}");
+    assert!(
+        stdout.contains("2. 边缘触发（EPOLLIN | EPOLLET），每次唤醒 recv 一次"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("卡住了：套接字里还有 48 字节没读"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -362,9 +362,8 @@ mod experiment {
         fn add(&self, fd: RawFd, events: u32) -> io::Result<()> {
             let mut event = libc::epoll_event { events, u64: 0 };
             // SAFETY: `event` is a live local that the kernel only reads.
-            let rc = unsafe {
-                libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event)
-            };
+            let rc =
+                unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
             if rc < 0 {
                 return Err(io::Error::last_os_error());
             }

@@ -153,15 +153,8 @@ fn accept_all(
         let (mut stream, ip_port) = match listener.accept() {
             Ok(pair) => pair,
             Err(err) if err.kind() == ErrorKind::WouldBlock => return,
-            // A client that gave up while it waited, or a signal: next.
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    ErrorKind::ConnectionAborted | ErrorKind::Interrupted
-                ) =>
-            {
-                continue;
-            }
+            // A client that gave up while it waited: take the next.
+            Err(err) if err.kind() == ErrorKind::ConnectionAborted => continue,
             Err(err) => {
                 // No descriptor left (EMFILE), say: the clients wait in the
                 // queue until the next one arrives and wakes us again.

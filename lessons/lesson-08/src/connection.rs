@@ -90,6 +90,7 @@ enum Reading {
     Failed,
 }
 
+// ANCHOR: state
 /// One client.
 pub(crate) struct Connection {
     stream: TcpStream,
@@ -106,6 +107,7 @@ pub(crate) struct Connection {
     /// `recv` returned 0.
     ended: bool,
 }
+// ANCHOR_END: state
 
 impl Connection {
     pub(crate) fn new(
@@ -138,7 +140,10 @@ impl Connection {
         }
         // WRITABLE only while output waits. The kernel then wakes us when
         // the client has read enough to make room; with nothing to send,
-        // that news would only cost wakeups.
+        // that news would only cost wakeups. And reregister only when the
+        // interest changes: epoll_ctl(MOD) makes epoll report a ready
+        // socket again at once, so a MOD at every turn would wake the loop
+        // at every turn.
         let pending = !self.output.is_empty();
         if pending != self.writable {
             let interest = if pending {

@@ -56,9 +56,10 @@ fn run(args: &Args) -> Result<(), Error> {
     }
     // ANCHOR: listen
     // socket, SO_REUSEADDR, bind, listen: lesson 05's calls, with room for
-    // 1024 waiting clients (tokio asks for as many). Then the call this
-    // lesson is about: non-blocking. accept() will never wait again; with
-    // nobody waiting it fails at once with WouldBlock.
+    // 1024 waiting clients, not 128: a burst of clients arrives faster than
+    // any loop accepts. Then the call this lesson is about: non-blocking.
+    // accept() will never wait again; with nobody waiting it fails at once
+    // with WouldBlock.
     let server = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .context(|| tr("cannot create a socket", "无法创建套接字"))?;
     #[cfg(not(windows))]

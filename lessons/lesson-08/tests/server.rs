@@ -422,9 +422,9 @@ fn the_server_is_one_thread() {
 }
 
 /// Idle, the loop sleeps in epoll_wait: over 1.5 s with silent clients and
-/// one whose output waits (it reads nothing), the server uses well under
-/// 20% of the window in CPU time. A loop that spins would use about all of
-/// it.
+/// one whose output waits (it reads nothing), the server uses under 20% of
+/// the window in CPU time, and its thread wants a CPU for under half of it.
+/// A loop that spins would use, and want, about all of it.
 #[test]
 fn an_idle_server_uses_no_cpu() {
     let server = start(&["echo", "--quiet"]);
@@ -435,6 +435,8 @@ fn an_idle_server_uses_no_cpu() {
     talked.read_exact(&mut back).unwrap();
     let _silent: Vec<TcpStream> = (0..20).map(|_| connect(addr)).collect();
     let (flooder, sent, handle) = flood(addr, 64 << 20);
+    // Stalled for half a second, twice: the server is surely done with it.
+    wait_for_flood(&sent, 64 << 20, pid);
     let (flooded, _) = wait_for_flood(&sent, 64 << 20, pid);
     assert!(
         flooded > OUTPUT_LIMIT,
@@ -443,7 +445,9 @@ fn an_idle_server_uses_no_cpu() {
     let window = Duration::from_millis(1500);
     // The thread's schedstat too: the time it ran plus the time it waited
     // for a CPU. On a machine busy with other tests, a spinning loop gets
-    // little CPU time, but it wants the whole window.
+    // little CPU time, but it wants the whole window (the bound is half of
+    // it: on such a machine a little work left over may wait long for a
+    // CPU).
     let wanted = || SchedStat::read_thread(pid, pid).ok().map(|s| s.wanted());
     let (before, wanted_before) = (cpu_times(pid).unwrap().total(), wanted());
     thread::sleep(window);
@@ -458,7 +462,7 @@ fn an_idle_server_uses_no_cpu() {
     );
     if let Some(wanted) = wanted {
         assert!(
-            wanted < window / 5,
+            wanted < window / 2,
             "the server wanted {wanted:?} of CPU time (running or waiting to run) in {window:?} with nothing to do"
         );
     }

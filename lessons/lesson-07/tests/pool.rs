@@ -405,6 +405,18 @@ fn quiet_prints_nothing_per_client_and_still_replies() {
     assert!(stdout.starts_with("listening on 127.0.0.1:"), "{stdout}");
 }
 
+/// Runs the lesson with `args` to its exit, bounded: a bad flag that were
+/// accepted would start a server, which this stops after [`TIMEOUT`] (and
+/// the test fails). Its exit code and stderr.
+fn run_to_exit(args: &[&str]) -> (Option<i32>, String) {
+    let mut process = Process::spawn(lesson(args)).unwrap_or_else(|err| panic!("{err}"));
+    let status = process
+        .wait(TIMEOUT)
+        .unwrap_or_else(|err| panic!("{args:?}: {err}"));
+    let stderr = String::from_utf8(process.stderr()).unwrap();
+    (status.code(), stderr)
+}
+
 #[test]
 fn bad_flags_are_one_line_usage_errors() {
     for args in [
@@ -419,27 +431,22 @@ fn bad_flags_are_one_line_usage_errors() {
         &["--quiet=yes"],
         &["--frobnicate"],
     ] {
-        let output = testkit::in_english(&mut Command::new(LESSON))
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
+        let (code, stderr) = run_to_exit(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("lesson-07: error: "), "{stderr}");
         assert!(stderr.ends_with("(see lesson-07 --help)\n"), "{stderr}");
     }
-    let output = testkit::in_english(&mut Command::new(LESSON))
-        .args(["--lang", "zh", "--workers", "0"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let (code, stderr) = run_to_exit(&["--lang", "zh", "--workers", "0"]);
+    assert_eq!(code, Some(2));
     assert!(
         stderr.starts_with("lesson-07: 错误: --workers 的值 '0' 无效"),
         "{stderr}"
     );
-    let output = Command::new(LESSON).arg("--help").output().unwrap();
+    let output = testkit::in_english(&mut Command::new(LESSON))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let help = String::from_utf8(output.stdout).unwrap();
     for flag in ["--workers N", "--queue Q", "--idle-timeout SECS", "--quiet"] {

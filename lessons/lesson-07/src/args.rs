@@ -36,6 +36,25 @@ const MAX_QUEUE: u64 = 65_536;
 /// time the clock can reach).
 const MAX_IDLE_SECS: u64 = 365 * 24 * 3600;
 
+impl Args {
+    /// The pool, in a line printed once at start: the learner sees what
+    /// the flags made of it.
+    pub(crate) fn pool_line(&self) -> String {
+        let (workers, queue) = (self.workers, self.queue);
+        match self.idle_timeout {
+            Some(idle) => netcore::tr!(
+                "pool: {workers} worker(s), a queue of {queue}, silent clients closed after {secs} s",
+                "线程池: {workers} 个工作线程，有界队列容纳 {queue} 个客户端，空闲 {secs} 秒的客户端被关闭",
+                secs = idle.as_secs()
+            ),
+            None => netcore::tr!(
+                "pool: {workers} worker(s), a queue of {queue}, no deadline: a silent client keeps its worker",
+                "线程池: {workers} 个工作线程，有界队列容纳 {queue} 个客户端，没有截止时间：不说话的客户端一直占着工作线程"
+            ),
+        }
+    }
+}
+
 /// `--quiet`, read by [`say!`] from every thread.
 static QUIET: AtomicBool = AtomicBool::new(false);
 

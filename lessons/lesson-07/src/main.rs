@@ -113,6 +113,7 @@ fn run(args: &Args) -> Result<(), Error> {
             .spawn(move || work(&waiting, &service))
             .context(|| tr("cannot start a worker thread", "无法启动工作线程"))?;
     }
+    println!("{}", args.pool_line());
     // ANCHOR_END: workers
 
     let busy_reply = args.server.encoding.encode(BUSY)?;

@@ -342,8 +342,8 @@ fn a_full_queue_refuses_with_the_busy_reply_and_an_end_of_stream() {
 
 /// Two hundred clients connect to `--workers 3 --queue 8` and stay: the
 /// process keeps its 3 workers and its main thread (a small constant of
-/// one more is allowed), 3 + 8 clients are taken, and every other one
-/// hears the busy reply and an end of stream.
+/// one more is allowed), at most 3 + 8 clients are taken, and every other
+/// one hears the busy reply and an end of stream.
 #[cfg(target_os = "linux")]
 #[test]
 fn the_thread_count_stays_bounded_while_two_hundred_clients_connect() {
@@ -371,8 +371,12 @@ fn the_thread_count_stays_bounded_while_two_hundred_clients_connect() {
     assert!(most <= WORKERS + 2, "{most} threads for {WORKERS} workers");
     assert!(most > WORKERS, "{most} threads: not the server's?");
 
+    // The accept loop prints a client's `client connected` line, then, if
+    // it refused it, its `server busy` line, before it accepts the next:
+    // the loop above waited for the last client's first line last, so
+    // every earlier client's lines are in.
     let mut refused = 0;
-    for client in &mut clients {
+    for client in &mut clients[..CLIENTS - 1] {
         let line = format!("server busy: refused {}", addr_of(client));
         if contains(server.stdout(), line.as_bytes()) {
             let mut answer = Vec::new();
@@ -381,14 +385,16 @@ fn the_thread_count_stays_bounded_while_two_hundred_clients_connect() {
             refused += 1;
         }
     }
-    // The lines of the last clients may still be on their way.
-    while refused < CLIENTS - WORKERS - QUEUE {
-        server.expect_line("server busy: refused", TIMEOUT).unwrap();
-        refused = String::from_utf8_lossy(server.stdout())
-            .matches("server busy: refused")
-            .count();
-    }
-    assert_eq!(refused, CLIENTS - WORKERS - QUEUE);
+    // At most 3 + 8 were taken (the workers, and the queue), and at least
+    // the first 8 (the queue was empty); the others heard "busy". (How
+    // many more than 8 depends on how soon the workers took theirs.)
+    let taken = CLIENTS - 1 - refused;
+    assert!(
+        (QUEUE..=WORKERS + QUEUE).contains(&taken),
+        "{taken} of the first {} clients taken:\n{}",
+        CLIENTS - 1,
+        stdout_text(&mut server)
+    );
 }
 
 #[test]

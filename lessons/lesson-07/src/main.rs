@@ -58,7 +58,7 @@ struct Service {
     reply: Vec<u8>,
     idle_timeout: Option<Duration>,
     /// How many workers are serving a client right now.
-    busy: AtomicUsize,
+    serving: AtomicUsize,
 }
 
 fn main() -> ExitCode {
@@ -104,7 +104,7 @@ fn run(args: &Args) -> Result<(), Error> {
         encoding: args.server.encoding,
         reply: args.server.encoding.encode(REPLY)?,
         idle_timeout: args.idle_timeout,
-        busy: AtomicUsize::new(0),
+        serving: AtomicUsize::new(0),
     });
     for number in 1..=args.workers {
         let (waiting, service) = (Arc::clone(&waiting), Arc::clone(&service));
@@ -140,14 +140,13 @@ fn run(args: &Args) -> Result<(), Error> {
             "客户端连接成功: {}",
             PyAddr(ip_port)
         );
-        // ANCHOR: hand_off
         // try_send never waits: with the queue full it gives the client
         // back at once, and the client hears "busy". (send() would stop
         // this loop until a worker is free, and the clients behind would
         // pile up unseen in the kernel's backlog.)
-        let all_busy = service.busy.load(Ordering::SeqCst) >= args.workers;
+        let all_serving = service.serving.load(Ordering::SeqCst) >= args.workers;
         match queue.try_send((conn, ip_port)) {
-            Ok(()) if all_busy => say!(
+            Ok(()) if all_serving => say!(
                 "waiting for a worker: {} (all busy: --workers {})",
                 "等待工作线程: {}（全都在忙: --workers {}）",
                 PyAddr(ip_port),
@@ -164,7 +163,6 @@ fn run(args: &Args) -> Result<(), Error> {
                 );
             }
         }
-        // ANCHOR_END: hand_off
     }
     // ANCHOR_END: accept_loop
 }
@@ -205,26 +203,24 @@ fn work(waiting: &Mutex<Receiver<Client>>, service: &Service) {
         let Ok((conn, ip_port)) = next else {
             return; // The accept loop is gone: no client will come.
         };
-        service.busy.fetch_add(1, Ordering::SeqCst);
+        // The deadline, --idle-timeout: recv waits at most that long for
+        // the client's next bytes, and send for room to put a reply. A
+        // client silent that long is closed, and this worker comes back
+        // for the next. None (--idle-timeout 0): wait for ever. (Both fail
+        // only for a zero duration, which args.rs never gives.)
+        let _ = conn.set_read_timeout(service.idle_timeout);
+        let _ = conn.set_write_timeout(service.idle_timeout);
+        service.serving.fetch_add(1, Ordering::SeqCst);
         handle_request(conn, ip_port, service);
-        service.busy.fetch_sub(1, Ordering::SeqCst);
+        service.serving.fetch_sub(1, Ordering::SeqCst);
     }
 }
 // ANCHOR_END: worker
 
 // ANCHOR: handle
-/// Serves one client until it goes offline or stays silent too long:
-/// lesson 05's `handle_request`, run on a worker.
+/// Serves one client until it goes offline or stays silent past its
+/// deadline: lesson 05's `handle_request`, run on a worker.
 fn handle_request(conn: Socket, ip_port: SocketAddr, service: &Service) {
-    // ANCHOR: deadline
-    // --idle-timeout: recv waits at most that long for the client's next
-    // bytes, and send for room to put the reply. A client silent that long
-    // is closed, and this worker takes the next one in the queue. None
-    // (--idle-timeout 0): wait for ever. (Both calls fail only for a zero
-    // duration, which args.rs never gives.)
-    let _ = conn.set_read_timeout(service.idle_timeout);
-    let _ = conn.set_write_timeout(service.idle_timeout);
-    // ANCHOR_END: deadline
     // One decoder per connection: it keeps half a character from one recv
     // until the rest arrives in the next.
     let mut decoder = service.encoding.decoder();

@@ -9,6 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use proctools::child::{Guard, LISTENING_PREFIX, connectable, listening_addr};
+use proctools::process;
 
 use crate::Paths;
 
@@ -74,6 +75,25 @@ impl Server {
 
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits until the server has finished starting: lesson-07 prints
+    /// `listening on` before it starts its workers, and a measurement's
+    /// "before" must not miss them. Steady is the same threads and resident
+    /// memory in two looks 50 ms apart; at most `timeout`.
+    fn settle(self, timeout: Duration) -> Server {
+        let until = Instant::now() + timeout;
+        let look = || process::sample(self.pid()).map(|s| (s.threads, s.rss_bytes));
+        let mut last = look().ok();
+        while Instant::now() < until {
+            thread::sleep(Duration::from_millis(50));
+            let now = look().ok();
+            if now.is_some() && now == last {
+                break;
+            }
+            last = now;
+        }
+        self
     }
 
     /// Waits (bounded) for the server to exit by itself.
@@ -217,11 +237,13 @@ impl Kind {
             let python = paths.python.as_deref().ok_or("python3 is not available")?;
             let script = paths.root.join("tests/python/tutorial_threaded_server.py");
             let script = script.to_string_lossy();
-            return Server::start(python, &[&script, "0", "127.0.0.1"], &log);
+            return Ok(
+                Server::start(python, &[&script, "0", "127.0.0.1"], &log)?.settle(START_TIMEOUT)
+            );
         }
         let mut args = vec!["--host", "127.0.0.1", "--port", "0"];
         args.extend(self.flags(purpose));
-        Server::start(&paths.bin_dir.join(self.binary()), &args, &log)
+        Ok(Server::start(&paths.bin_dir.join(self.binary()), &args, &log)?.settle(START_TIMEOUT))
     }
 
     /// How it is started, for the tables' notes.

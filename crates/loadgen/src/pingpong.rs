@@ -588,6 +588,71 @@ mod tests {
     }
 
     #[test]
+    fn an_observer_sees_every_client_connected_then_done_before_any_closes() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        const CLIENTS: usize = 40;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let closed = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&closed);
+        thread::spawn(move || {
+            for _ in 0..CLIENTS {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    return;
+                };
+                let closed = Arc::clone(&seen);
+                thread::spawn(move || {
+                    let mut buffer = [0u8; 64];
+                    while let Ok(n) = conn.read(&mut buffer) {
+                        if n == 0 || conn.write_all(b"ok").is_err() {
+                            break;
+                        }
+                    }
+                    closed.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        let phases = Mutex::new(Vec::new());
+        let mut run = PingPong::new(addr, CLIENTS, 5);
+        run.pace_connects = true;
+        let report = run.run_observed(
+            |_, _| b"x".to_vec(),
+            b"ok",
+            // Nobody has closed yet, whatever the phase.
+            |phase| lock(&phases).push((phase, closed.load(Ordering::SeqCst))),
+        );
+        assert!(report.all_ok(), "{:?}", report.failures);
+        assert_eq!(report.round_trips.len(), CLIENTS * 5);
+        let phases = phases.into_inner().unwrap();
+        assert_eq!(phases, vec![(Phase::Connected, 0), (Phase::Done, 0)]);
+        let talk = report.talk.expect("a talk time");
+        assert!(talk <= report.elapsed);
+        assert!(report.talk_messages_per_second() >= report.messages_per_second());
+        // Then every client closes.
+        let until = Instant::now() + Duration::from_secs(10);
+        while closed.load(Ordering::SeqCst) < CLIENTS && Instant::now() < until {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(closed.load(Ordering::SeqCst), CLIENTS);
+    }
+
+    #[test]
+    fn an_observer_is_told_both_phases_even_when_every_client_fails() {
+        let phases = Mutex::new(Vec::new());
+        let report = PingPong::new("192.0.2.1:80".parse().unwrap(), 3, 1).run_observed(
+            |_, _| vec![1],
+            b"",
+            |phase| lock(&phases).push(phase),
+        );
+        assert_eq!(report.failures.len(), 3);
+        assert_eq!(
+            phases.into_inner().unwrap(),
+            vec![Phase::Connected, Phase::Done]
+        );
+    }
+
+    #[test]
     fn refuses_addresses_off_this_machine() {
         let report = PingPong::new("192.0.2.1:80".parse().unwrap(), 1, 1).run(|_, _| vec![1], b"");
         assert!(report.failures[0].reason.contains("not a loopback address"));

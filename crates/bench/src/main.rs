@@ -81,6 +81,11 @@ impl Settings {
             (false, _) => 30_000,
         }
     }
+    /// Runs of section 1: at most 3 (six servers at four counts; at 5 runs
+    /// it alone would take more than 3 minutes on 2 cores).
+    fn side_runs(&self) -> usize {
+        self.runs.clamp(1, 3)
+    }
     /// The client counts of section 1.
     fn client_counts(&self) -> Vec<usize> {
         vec![1, 10, 100, 1_000]
@@ -142,7 +147,7 @@ fn command() -> clap::Command {
                 .long("runs")
                 .value_name("N")
                 .value_parser(cli::whole(1, 50))
-                .help("runs per figure (the median is shown; idle clients: at most 2) [default: 5; 1 with --quick]"),
+                .help("runs per figure (the median is shown; at most 3 for the servers side by side, 2 for idle clients) [default: 5; 1 with --quick]"),
         )
         .arg(
             Arg::new("builds")
@@ -209,6 +214,13 @@ fn run(settings: &Settings) -> Result<(), String> {
     doc.push('\n');
 
     let mut charts = Vec::new();
+    // How long each part took, for the last line.
+    let mut times = vec![("building".to_owned(), started.elapsed())];
+    let mut lap = Instant::now();
+    let mut timed = |what: &str| {
+        times.push((what.to_owned(), lap.elapsed()));
+        lap = Instant::now();
+    };
     let side = talk::side_by_side(settings, &paths)?;
     emit(&mut doc, &side.part);
     charts.push((
@@ -220,9 +232,11 @@ fn run(settings: &Settings) -> Result<(), String> {
         ),
     ));
     targets.extend(side.targets);
+    timed("1");
     let (part, target) = talk::logging(settings, &paths)?;
     emit(&mut doc, &part);
     targets.push(target);
+    timed("2");
     let idle = idle::idle(settings, &paths)?;
     emit(&mut doc, &idle.part);
     charts.push((
@@ -235,6 +249,7 @@ fn run(settings: &Settings) -> Result<(), String> {
         ),
     ));
     targets.extend(idle.targets);
+    timed("3");
     let calls = syscalls::syscalls(settings, &paths)?;
     emit(&mut doc, &calls.part);
     if !calls.bars.is_empty() {
@@ -243,6 +258,7 @@ fn run(settings: &Settings) -> Result<(), String> {
             bar_chart("System calls per message (strace -c -f)", "", &calls.bars),
         ));
     }
+    timed("4");
     let (part, bars, target) = transfer::transfer(settings, &paths)?;
     emit(&mut doc, &part);
     charts.push((
@@ -250,9 +266,11 @@ fn run(settings: &Settings) -> Result<(), String> {
         bar_chart("Loopback transfer of 1 GiB", "MB/s", &bars),
     ));
     targets.push(target);
+    timed("5");
     let (part, build_targets) = builds::builds(settings, &paths)?;
     emit(&mut doc, &part);
     targets.extend(build_targets);
+    timed("6");
 
     let mut table = Table::new(&["target", "measured", "met"]);
     for t in &targets {
@@ -268,13 +286,23 @@ fn run(settings: &Settings) -> Result<(), String> {
     }
     let part = format!("## Targets\n\n{}", table.markdown());
     emit(&mut doc, &part);
-    let took = started.elapsed().as_secs();
+    let parts: Vec<String> = times
+        .iter()
+        .map(|(what, time)| {
+            let what = if what.len() == 1 {
+                format!("section {what}")
+            } else {
+                what.clone()
+            };
+            format!("{what} {} s", time.as_secs())
+        })
+        .collect();
     emit(
         &mut doc,
         &format!(
-            "This run took {} min {} s, building the lessons included.\n",
-            took / 60,
-            took % 60
+            "This run took {} ({}).\n",
+            minutes(started.elapsed()),
+            parts.join(", ")
         ),
     );
 
@@ -284,6 +312,12 @@ fn run(settings: &Settings) -> Result<(), String> {
         write_docs(&paths.root, &doc, &charts)?;
     }
     Ok(())
+}
+
+/// "7 min 48 s".
+fn minutes(time: Duration) -> String {
+    let s = time.as_secs();
+    format!("{} min {} s", s / 60, s % 60)
 }
 
 /// Prints a part of the report and adds it to the document.

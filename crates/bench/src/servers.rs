@@ -207,9 +207,17 @@ impl Kind {
     /// (lessons 07 and 09 arrive on their own branches) and built, or
     /// `python3` is there.
     pub(crate) fn available(self, paths: &Paths) -> bool {
-        match self {
-            Kind::Python => paths.python.is_some(),
-            _ => paths.bin_dir.join(self.binary()).exists(),
+        match self.lesson() {
+            None => paths.python.is_some(),
+            Some(lesson) => {
+                paths
+                    .root
+                    .join("lessons")
+                    .join(lesson)
+                    .join("Cargo.toml")
+                    .exists()
+                    && paths.bin_dir.join(self.binary()).exists()
+            }
         }
     }
 

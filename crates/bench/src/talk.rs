@@ -261,7 +261,7 @@ pub(crate) fn side_by_side(settings: &Settings, paths: &Paths) -> Result<SideByS
     let position = |k: Kind| kinds.iter().position(|&x| x == k);
     for &clients in &settings.client_counts() {
         let messages = |k: Kind| settings.pingpong_total(k);
-        let runs = interleaved(paths, &kinds, clients, &messages, settings.runs)?;
+        let runs = interleaved(paths, &kinds, clients, &messages, settings.side_runs())?;
         for (i, (kind, r)) in kinds.iter().zip(&runs).enumerate() {
             table.row(r.row(vec![kind.name().into(), clients.to_string()]));
             switch_cells[i].push(r.switches());
@@ -324,7 +324,7 @@ pub(crate) fn side_by_side(settings: &Settings, paths: &Paths) -> Result<SideByS
          threads (`/proc/PID/task/*/status`):\n\n{}\n\
          ![Server CPU time per message](benchmarks-cpu.svg)\n",
         settings.pingpong_total(Kind::Lesson05),
-        plural(settings.runs, "run"),
+        plural(settings.side_runs(), "run"),
         table.markdown(),
         switches.markdown(),
         missing = missing_note(paths, &Kind::SIDE_BY_SIDE),

@@ -69,7 +69,18 @@ pub(crate) fn idle(settings: &Settings, paths: &Paths) -> Result<IdlePart, Strin
                     settle(Duration::from_secs(3));
                 }
                 // A fresh server each run: its memory before is the baseline.
-                let server = kind.start(paths, Purpose::Idle)?;
+                let server = match kind.start(paths, Purpose::Idle) {
+                    Ok(server) => server,
+                    Err(err) if settings.quick => return Err(err),
+                    Err(err) => {
+                        figures[i].push(Report {
+                            clients,
+                            failures: vec![err],
+                            ..Report::default()
+                        });
+                        continue;
+                    }
+                };
                 let mut run = Idle::new(server.addr, clients, settings.idle_hold());
                 run.server_pid = Some(server.pid());
                 figures[i].push(run.run());

@@ -49,6 +49,10 @@ pub(crate) fn pingpong(server: &Server, clients: usize, messages: usize) -> Resu
     let samples: Mutex<Vec<Result<(Sample, ContextSwitches), String>>> = Mutex::new(Vec::new());
     let mut run = PingPong::new(server.addr, clients, messages);
     run.pace_connects = true;
+    // A slow reply is a figure here, not a failure: the Python server's
+    // threads can wait seconds for its interpreter lock at 1,000 clients.
+    run.io_timeout = Duration::from_secs(20);
+    run.deadline = Duration::from_secs(90);
     let report = run.run_observed(
         |_, _| message.clone(),
         &reply,
@@ -111,12 +115,21 @@ fn accepted(port: u16, timeout: Duration) {
     }
 }
 
-/// Pingpong figures over several runs.
-pub(crate) struct PingRuns(Vec<Ping>);
+/// Pingpong figures over several runs, or why a server has none: a
+/// server that fails a row (refuses clients, stops answering) is shown
+/// failing, the others measured all the same.
+pub(crate) struct PingRuns {
+    pings: Vec<Ping>,
+    failed: Option<String>,
+}
 
 impl PingRuns {
+    /// Its figures, unless it failed.
+    fn ok(&self) -> Option<&PingRuns> {
+        self.failed.is_none().then_some(self)
+    }
     fn spread(&self, f: impl Fn(&Ping) -> f64) -> Spread {
-        Spread::of(&self.0.iter().map(f).collect::<Vec<_>>())
+        Spread::of(&self.pings.iter().map(f).collect::<Vec<_>>())
     }
     fn cpu(&self) -> Spread {
         self.spread(|p| p.cpu_us)
@@ -126,6 +139,11 @@ impl PingRuns {
     }
     fn row(&self, first: Vec<String>) -> Vec<String> {
         let mut row = first;
+        if let Some(why) = &self.failed {
+            row.push(format!("failed: {why}"));
+            row.extend(std::iter::repeat_n("–".to_owned(), PING_HEADERS.len() - 1));
+            return row;
+        }
         row.extend([
             self.rate().to_string(),
             self.spread(|p| p.p50_us).to_string(),
@@ -138,6 +156,9 @@ impl PingRuns {
     }
     /// The context switches per message, voluntary / nonvoluntary.
     fn switches(&self) -> String {
+        if self.failed.is_some() {
+            return "–".into();
+        }
         format!(
             "{} / {}",
             num(self.spread(|p| p.voluntary).median),
@@ -147,8 +168,8 @@ impl PingRuns {
     /// Positive and consistent: the smoke test's check. (A CPU time can
     /// be 0 in a tiny run: /proc counts in clock ticks, 10 ms on Linux.)
     fn check(&self, what: &str) -> Result<(), String> {
-        let ok = !self.0.is_empty()
-            && self.0.iter().all(|p| {
+        let ok = !self.pings.is_empty()
+            && self.pings.iter().all(|p| {
                 p.msgs_per_s > 0.0
                     && p.p50_us > 0.0
                     && p.p99_us >= p.p50_us
@@ -176,34 +197,55 @@ const PING_HEADERS: [&str; 6] = [
 
 /// Starts every server of `kinds`, then measures them in turns: a warm-up
 /// run each, then `runs` rounds of one run each, so that a change in the
-/// machine's load falls on all of them.
+/// machine's load falls on all of them. A server that fails is measured no
+/// more in this row and shown failing; with `--quick` (the smoke test's
+/// check) any failure is an error.
 fn interleaved(
+    settings: &Settings,
     paths: &Paths,
     kinds: &[Kind],
     clients: usize,
     messages: &dyn Fn(Kind) -> usize,
     runs: usize,
 ) -> Result<Vec<PingRuns>, String> {
-    let servers: Vec<Server> = kinds
+    let servers: Vec<Result<Server, String>> = kinds
         .iter()
         .map(|k| k.start(paths, Purpose::Talk))
-        .collect::<Result<_, _>>()?;
+        .collect();
+    let mut results: Vec<PingRuns> = servers
+        .iter()
+        .map(|s| PingRuns {
+            pings: Vec::new(),
+            failed: s.as_ref().err().cloned(),
+        })
+        .collect();
     let each = |k: Kind| (messages(k) / clients).max(1);
-    for (kind, server) in kinds.iter().zip(&servers) {
-        pingpong(server, clients, (each(*kind) / 10).max(1))
-            .map_err(|e| format!("{} at {clients} clients (warm-up): {e}", kind.name()))?;
-    }
-    let mut results: Vec<Vec<Ping>> = vec![Vec::new(); kinds.len()];
-    for _ in 0..runs {
+    for round in 0..=runs {
         for (i, (kind, server)) in kinds.iter().zip(&servers).enumerate() {
-            let ping = pingpong(server, clients, each(*kind))
-                .map_err(|e| format!("{} at {clients} clients: {e}", kind.name()))?;
-            results[i].push(ping);
+            let (Ok(server), None) = (server, &results[i].failed) else {
+                continue;
+            };
+            // Round 0 is a short warm-up, not counted.
+            let count = if round == 0 {
+                (each(*kind) / 10).max(1)
+            } else {
+                each(*kind)
+            };
+            match pingpong(server, clients, count) {
+                Ok(ping) if round > 0 => results[i].pings.push(ping),
+                Ok(_) => {}
+                Err(e) => results[i].failed = Some(e),
+            }
         }
     }
-    let results: Vec<PingRuns> = results.into_iter().map(PingRuns).collect();
     for (kind, r) in kinds.iter().zip(&results) {
-        r.check(kind.name())?;
+        match &r.failed {
+            None => r.check(kind.name())?,
+            Some(why) if settings.quick => {
+                return Err(format!("{} at {clients} clients: {why}", kind.name()));
+            }
+            Some(_) => {}
+        }
     }
     Ok(results)
 }
@@ -261,11 +303,18 @@ pub(crate) fn side_by_side(settings: &Settings, paths: &Paths) -> Result<SideByS
     let position = |k: Kind| kinds.iter().position(|&x| x == k);
     for &clients in &settings.client_counts() {
         let messages = |k: Kind| settings.pingpong_total(k);
-        let runs = interleaved(paths, &kinds, clients, &messages, settings.side_runs())?;
+        let runs = interleaved(
+            settings,
+            paths,
+            &kinds,
+            clients,
+            &messages,
+            settings.side_runs(),
+        )?;
         for (i, (kind, r)) in kinds.iter().zip(&runs).enumerate() {
             table.row(r.row(vec![kind.name().into(), clients.to_string()]));
             switch_cells[i].push(r.switches());
-            if clients >= 100 {
+            if clients >= 100 && r.ok().is_some() {
                 cpu_bars.push(Bar {
                     label: format!("{} ×{clients}", kind.short()),
                     value: r.cpu().median,
@@ -274,13 +323,22 @@ pub(crate) fn side_by_side(settings: &Settings, paths: &Paths) -> Result<SideByS
         }
         // Ratios of the medians, against the tutorial's program in Rust.
         if let Some(base) = position(Kind::Lesson05) {
-            let (cpu0, rate0) = (runs[base].cpu().median, runs[base].rate().median);
+            let base = runs[base].ok();
             let mut cpu_row = vec![clients.to_string()];
             let mut rate_row = vec![clients.to_string()];
             for (kind, r) in kinds.iter().zip(&runs) {
-                if *kind != Kind::Lesson05 {
-                    cpu_row.push(ratio(r.cpu().median, cpu0));
-                    rate_row.push(ratio(r.rate().median, rate0));
+                if *kind == Kind::Lesson05 {
+                    continue;
+                }
+                match (r.ok(), base) {
+                    (Some(r), Some(base)) => {
+                        cpu_row.push(ratio(r.cpu().median, base.cpu().median));
+                        rate_row.push(ratio(r.rate().median, base.rate().median));
+                    }
+                    _ => {
+                        cpu_row.push("–".into());
+                        rate_row.push("–".into());
+                    }
                 }
             }
             cpu_ratios.row(cpu_row);
@@ -363,7 +421,13 @@ fn ratio_headers(kinds: &[Kind]) -> Vec<&'static str> {
 /// The targets read at 100 clients: the hardened server against Python's
 /// (an earlier issue's), lesson 08 against lesson 05 (issue 13's).
 fn targets_at_100(kinds: &[Kind], runs: &[PingRuns]) -> Vec<Target> {
-    let find = |k: Kind| kinds.iter().position(|&x| x == k).map(|i| &runs[i]);
+    // Only the servers that did not fail.
+    let find = |k: Kind| {
+        kinds
+            .iter()
+            .position(|&x| x == k)
+            .and_then(|i| runs[i].ok())
+    };
     let mut targets = Vec::new();
     let what = "hardened's CPU per message at 100 clients ≤ 0.1 × the Python server's";
     targets.push(
@@ -397,7 +461,7 @@ fn targets_at_100(kinds: &[Kind], runs: &[PingRuns]) -> Vec<Target> {
                     met: Some(cpu(hardened) <= 0.1),
                 }
             }
-            _ => Target::not_measured(what, "python3 or lesson-05 missing"),
+            _ => Target::not_measured(what, "python3 or lesson-05 missing, or failed"),
         },
     );
     let what = "lesson-08's CPU per message at 100 clients ≤ lesson-05's (same run)";
@@ -405,9 +469,9 @@ fn targets_at_100(kinds: &[Kind], runs: &[PingRuns]) -> Vec<Target> {
         (Some(l08), Some(l05)) => {
             // Run i of both was measured back to back.
             let pairs: Vec<f64> = l08
-                .0
+                .pings
                 .iter()
-                .zip(&l05.0)
+                .zip(&l05.pings)
                 .map(|(a, b)| a.cpu_us / b.cpu_us)
                 .collect();
             let mut measured = format!(
@@ -431,7 +495,7 @@ fn targets_at_100(kinds: &[Kind], runs: &[PingRuns]) -> Vec<Target> {
                 met: Some(l08.cpu().median <= l05.cpu().median),
             }
         }
-        _ => Target::not_measured(what, "lesson-08 or lesson-05 missing"),
+        _ => Target::not_measured(what, "lesson-08 or lesson-05 missing, or failed"),
     });
     targets
 }
@@ -452,6 +516,7 @@ pub(crate) fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Tar
     let clients = 100;
     let messages = settings.logging_messages();
     let runs = interleaved(
+        settings,
         paths,
         &kinds,
         clients,
@@ -473,13 +538,21 @@ pub(crate) fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Tar
             logged.name().into(),
             "a line per message, to a file".into(),
         ]));
+        let (Some(l), Some(q)) = (l.ok(), q.ok()) else {
+            let _ = writeln!(notes, "- {}: no ratio (a server failed).", logged.name());
+            if *logged == Kind::Hardened {
+                target.measured = "a server failed".into();
+            }
+            continue;
+        };
         // The ratio of each run's pair (run i of both was measured back
         // to back), and of the medians.
-        let by_run: Vec<f64> =
-            l.0.iter()
-                .zip(&q.0)
-                .map(|(l, q)| l.cpu_us / q.cpu_us)
-                .collect();
+        let by_run: Vec<f64> = l
+            .pings
+            .iter()
+            .zip(&q.pings)
+            .map(|(l, q)| l.cpu_us / q.cpu_us)
+            .collect();
         let ratio = l.cpu().median / q.cpu().median;
         let _ = writeln!(
             notes,
@@ -499,7 +572,7 @@ pub(crate) fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Tar
     }
     let part = format!(
         "## 2. The cost of logging every message\n\n\
-         {}Each server at {clients} clients × {messages} messages ({} runs), printing a line per \
+         {}Each server at {clients} clients × {messages} messages ({}), printing a line per \
          message to a file, against the same server with `--quiet`. lesson-05's hardened server \
          batches its lines (a thread of its own writes them); lessons 08 and 09 `println!` each \
          line, as lesson-05's plain server does.\n\n{}\n{notes}",
@@ -533,4 +606,52 @@ pub(crate) fn pool_note() -> String {
          every client of the largest row, so that the pool neither refuses nor starves the load \
          generator's clients."
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ping(cpu_us: f64) -> Ping {
+        Ping {
+            msgs_per_s: 1000.0,
+            p50_us: 10.0,
+            p99_us: 20.0,
+            cpu_us,
+            user_us: cpu_us / 4.0,
+            system_us: cpu_us * 3.0 / 4.0,
+            voluntary: 1.0,
+            nonvoluntary: 0.25,
+        }
+    }
+
+    #[test]
+    fn a_failed_server_is_a_row_that_says_why() {
+        let failed = PingRuns {
+            pings: Vec::new(),
+            failed: Some("120 of 1000 clients failed".into()),
+        };
+        let row = failed.row(vec!["lesson-07".into(), "1000".into()]);
+        assert_eq!(row.len(), 2 + PING_HEADERS.len());
+        assert_eq!(row[2], "failed: 120 of 1000 clients failed");
+        assert!(row[3..].iter().all(|c| c == "–"), "{row:?}");
+        assert_eq!(failed.switches(), "–");
+        assert!(failed.ok().is_none());
+    }
+
+    #[test]
+    fn medians_and_spreads_of_the_runs() {
+        let runs = PingRuns {
+            pings: vec![ping(20.0), ping(10.0), ping(30.0)],
+            failed: None,
+        };
+        assert!(runs.check("x").is_ok());
+        let row = runs.row(vec!["a".into(), "1".into()]);
+        assert_eq!(row[5], "20 (10–30)");
+        assert_eq!(runs.switches(), "1 / 0.25");
+        assert_eq!(ratio(10.0, 20.0), "0.50");
+        assert_eq!(ratio(10.0, 0.0), "–");
+        assert_eq!(plural(1, "run"), "1 run");
+        assert_eq!(plural(3, "run"), "3 runs");
+    }
 }

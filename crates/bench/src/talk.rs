@@ -373,11 +373,12 @@ pub(crate) fn side_by_side(settings: &Settings, paths: &Paths) -> Result<SideByS
          before the next; {} messages per run in all, spread over the clients ({python_total} \
          for the Python server, which is slower), {}, the servers taking turns. Every server \
          prints every message to a file, as the tutorial's does. The clients connect one at a \
-         time, never more than 63 waiting in a server's accept queue (`loadgen --pace`). msgs/s, \
+         time, pausing whenever 32 wait in the server's accept queue (`loadgen --pace`). msgs/s, \
          CPU time and context switches count the conversation alone: from the moment every \
          client is connected and accepted to the moment every reply has come (the clients then \
          stay connected until the server has been read). CPU time is the server process's, \
-         from `/proc/PID/stat`, per verified reply. The servers:\n\n{commands}\n{pool}{}\n{ratios}\
+         from `/proc/PID/stat`, per verified reply. The servers (the lessons with `--host \
+         127.0.0.1 --port 0` besides):\n\n{commands}\n{pool}{}\n{ratios}\
          Context switches per message, voluntary / nonvoluntary, summed over the server's \
          threads (`/proc/PID/task/*/status`):\n\n{}\n\
          ![Server CPU time per message](benchmarks-cpu.svg)\n",

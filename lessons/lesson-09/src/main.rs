@@ -153,16 +153,16 @@ async fn handle_request(conn: TcpStream, ip_port: SocketAddr, config: Arc<Config
     // One decoder per connection: it keeps half a character from one recv
     // until the rest arrives in the next.
     let mut decoder = config.encoding.decoder();
-    let mut buffer = [0u8; 1024];
     loop {
-        let n = match recv(&conn, &mut buffer).await {
-            Ok(0) => return offline(&config, ip_port),
-            Ok(n) => n,
+        // data = recv(1024): Python's b'' at the end is an empty Vec here.
+        let data = match recv(&conn).await {
+            Ok(data) if data.is_empty() => return offline(&config, ip_port),
+            Ok(data) => data,
             Err(err) => return dropped(&config, ip_port, &err),
         };
-        let message = decoder.feed(&buffer[..n]);
+        let message = decoder.feed(&data);
         if !config.quiet {
-            print_message(&message, &buffer[..n], ip_port, config.encoding);
+            print_message(&message, &data, ip_port, config.encoding);
         }
         // ANCHOR: slow
         if message.text == SLOW {
@@ -197,14 +197,13 @@ fn slow_work() {
 /// kernel, so a client that does not read stops being read from: at most
 /// one buffer waits here, and TCP's flow control holds the rest.
 async fn echo(conn: TcpStream, ip_port: SocketAddr, config: Arc<Config>) {
-    let mut buffer = [0u8; 1024];
     loop {
-        let n = match recv(&conn, &mut buffer).await {
-            Ok(0) => return offline(&config, ip_port),
-            Ok(n) => n,
+        let data = match recv(&conn).await {
+            Ok(data) if data.is_empty() => return offline(&config, ip_port),
+            Ok(data) => data,
             Err(err) => return dropped(&config, ip_port, &err),
         };
-        if let Err(err) = send_all(&conn, &buffer[..n]).await {
+        if let Err(err) = send_all(&conn, &data).await {
             return cannot_reply(&config, ip_port, &err);
         }
     }
@@ -212,17 +211,24 @@ async fn echo(conn: TcpStream, ip_port: SocketAddr, config: Arc<Config>) {
 // ANCHOR_END: echo
 
 // ANCHOR: recv
-/// recv(1024), the async way: wait until the socket is readable, then read
-/// what is there without blocking.
-async fn recv(conn: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+/// recv(1024), the async way: wait until the socket is readable, then take
+/// what is there, at most 1024 bytes, without blocking.
+async fn recv(conn: &TcpStream) -> io::Result<Vec<u8>> {
     loop {
-        // Not ready yet: the task returns Pending here and the worker
-        // runs others; the I/O driver wakes it when epoll reports data.
+        // Nothing to read yet: the task returns Pending here and its worker
+        // thread runs other tasks; the I/O driver wakes this one when epoll
+        // reports data. While it waits it holds no buffer, so an idle
+        // client costs a few hundred bytes.
         conn.readable().await?;
-        match conn.try_read(buffer) {
+        let mut data = vec![0; 1024];
+        match conn.try_read(&mut data) {
+            Ok(n) => {
+                data.truncate(n);
+                return Ok(data);
+            }
             // Woken, but the data went elsewhere: wait again.
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-            result => return result,
+            Err(err) => return Err(err),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! `lessons/lesson-09/README.md`.
 
 mod args;
+mod output;
 
 use std::io;
 use std::net::SocketAddr;
@@ -29,12 +30,13 @@ use std::time::Duration;
 
 use netcore::error::{bind_failed, describe};
 use netcore::lang::tr;
-use netcore::pyrepr::{PyAddr, PyBytes, PyText};
+use netcore::pyrepr::PyAddr;
 use netcore::text::Encoding;
 use netcore::{Context, Error};
 use tokio::net::{TcpSocket, TcpStream};
 
 use args::{Args, Mode};
+use output::{cannot_reply, dropped, offline, print_message};
 
 const NAME: &str = "lesson-09";
 const ABOUT: &str = "beyond the tutorial: an async server on tokio, a task per client";
@@ -49,11 +51,11 @@ const SLOW_WORK: Duration = Duration::from_secs(1);
 const BACKLOG: u32 = 1024;
 
 /// What every client's task needs, shared by all of them.
-struct Config {
-    encoding: Encoding,
-    reply: Vec<u8>,
-    quiet: bool,
-    blocking_mistake: bool,
+pub(crate) struct Config {
+    pub(crate) encoding: Encoding,
+    pub(crate) reply: Vec<u8>,
+    pub(crate) quiet: bool,
+    pub(crate) blocking_mistake: bool,
 }
 
 fn main() -> ExitCode {
@@ -63,8 +65,9 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), Error> {
     // ANCHOR: runtime
-    // What #[tokio::main] writes for you: a runtime with its worker
-    // threads and its I/O driver (epoll), built by hand.
+    // What #[tokio::main] writes for you, built by hand: a runtime with
+    // --workers threads to run tasks, its I/O driver (epoll) and its
+    // timer (for the pause after a failed accept).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.workers)
         .enable_io()
@@ -112,8 +115,9 @@ async fn serve(args: Args) -> Result<(), Error> {
         blocking_mistake: args.blocking_mistake,
     });
     // ANCHOR: accept_loop
-    // while True: accept(). `.await` sets this loop aside until a client
-    // arrives; the thread is free meanwhile.
+    // while True: accept(). The .await waits without blocking anything:
+    // until a client arrives this future is pending, and the I/O driver
+    // wakes it when epoll reports the listening socket readable.
     loop {
         let (conn, ip_port) = match server.accept().await {
             Ok(accepted) => accepted,
@@ -161,19 +165,20 @@ async fn handle_request(conn: TcpStream, ip_port: SocketAddr, config: Arc<Config
             Err(err) => return dropped(&config, ip_port, &err),
         };
         let message = decoder.feed(&data);
-        if !config.quiet {
-            print_message(&message, &data, ip_port, config.encoding);
-        }
+        print_message(&config, &message, &data, ip_port);
         // ANCHOR: slow
         if message.text == SLOW {
             if config.blocking_mistake {
                 // The experiment: the blocking call right here holds this
                 // worker thread for a second, and every task on it waits.
                 slow_work();
-            } else if let Err(err) = tokio::task::spawn_blocking(slow_work).await {
+            } else {
                 // The blocking pool runs it on a thread of its own; this
-                // task waits for it with .await, without holding a worker.
-                eprintln!("{NAME}: {}: {err}", tr("slow work failed", "慢操作失败"));
+                // task waits for it with .await, and its worker thread
+                // serves the other clients meanwhile. (Err: it panicked.)
+                if let Err(err) = tokio::task::spawn_blocking(slow_work).await {
+                    eprintln!("{NAME}: {}: {err}", tr("slow work failed", "慢操作失败"));
+                }
             }
         }
         // ANCHOR_END: slow
@@ -226,7 +231,8 @@ async fn recv(conn: &TcpStream) -> io::Result<Vec<u8>> {
                 data.truncate(n);
                 return Ok(data);
             }
-            // Woken, but the data went elsewhere: wait again.
+            // The readiness was old news (its data was read already):
+            // tokio forgets it now, and the task waits for the next one.
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
             Err(err) => return Err(err),
         }
@@ -241,7 +247,9 @@ async fn send_all(conn: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
         conn.writable().await?;
         match conn.try_write(bytes) {
+            // send() may take only part: the rest goes round again.
             Ok(n) => bytes = &bytes[n..],
+            // The send buffer is full: wait until the client reads.
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
             Err(err) => return Err(err),
         }
@@ -249,59 +257,3 @@ async fn send_all(conn: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 // ANCHOR_END: send_all
-
-/// The line for one recv: the text, or a note that only half a character
-/// came; and a warning for bytes the encoding does not allow.
-fn print_message(
-    message: &netcore::text::Decoded,
-    bytes: &[u8],
-    ip_port: SocketAddr,
-    encoding: Encoding,
-) {
-    if message.text.is_empty() {
-        let half = tr(
-            "received: (half a character, waiting for the rest)",
-            "接收的数据： （半个字符，等待其余部分）",
-        );
-        println!("{half} {}", PyAddr(ip_port));
-    } else {
-        // Escaped (PyText): a client's text cannot forge a line.
-        let received = tr("received:", "接收的数据：");
-        println!("{received} {} {}", PyText(&message.text), PyAddr(ip_port));
-    }
-    if message.has_invalid() {
-        let (client, bytes) = (PyAddr(ip_port), PyBytes(bytes));
-        eprintln!(
-            "{NAME}: {}",
-            netcore::tr!(
-                "warning: {client} sent bytes that are not valid {encoding}, shown as �; the bytes: {bytes}",
-                "警告: {client} 发来的字节不是有效的 {encoding}，显示为 �；这些字节: {bytes}"
-            )
-        );
-    }
-}
-
-/// recv returned 0: the client closed its side. 客户端下线.
-fn offline(config: &Config, ip_port: SocketAddr) {
-    if !config.quiet {
-        let offline = tr("client offline:", "客户端下线");
-        println!("{offline} {}", PyAddr(ip_port));
-    }
-}
-
-/// recv failed: reset by the peer, say. This client is gone; the others
-/// go on.
-fn dropped(config: &Config, ip_port: SocketAddr, err: &io::Error) {
-    if !config.quiet {
-        let dropped = tr("client dropped:", "客户端断开:");
-        println!("{dropped} {} ({})", PyAddr(ip_port), describe(err));
-    }
-}
-
-/// send failed: the client is gone.
-fn cannot_reply(config: &Config, ip_port: SocketAddr, err: &io::Error) {
-    if !config.quiet {
-        let cannot = tr("cannot reply to", "无法回复");
-        println!("{cannot} {}: {}", PyAddr(ip_port), describe(err));
-    }
-}

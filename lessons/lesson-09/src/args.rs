@@ -46,7 +46,7 @@ pub(crate) fn parse() -> Args {
     let help = ServerOptions::help(NAME, ABOUT)
         .positional(
             "MODE",
-            "reply: print each message and answer `ok, 收到了` (the default); echo: send every byte back",
+            "reply (the default): print each message and answer ok, 收到了; echo: send every byte back, unchanged",
         )
         .option(
             "--workers N",

@@ -220,7 +220,7 @@ async fn echo(conn: TcpStream, ip_port: SocketAddr, config: Arc<Config>) {
 /// what is there, at most 1024 bytes, without blocking.
 async fn recv(conn: &TcpStream) -> io::Result<Vec<u8>> {
     loop {
-        // Nothing to read yet: the task returns Pending here and its worker
+        // If nothing has come, the task returns Pending here and its worker
         // thread runs other tasks; the I/O driver wakes this one when epoll
         // reports data. While it waits it holds no buffer, so an idle
         // client costs a few hundred bytes.

@@ -98,6 +98,9 @@ pub(crate) fn idle(settings: &Settings, paths: &Paths) -> Result<IdlePart, Strin
             let mib = |f: &dyn Fn(&Report) -> Option<u64>| {
                 spread(&|r| f(r).map(|b| b as f64 / MIB as f64))
             };
+            let kernel = reports
+                .iter()
+                .any(|r| r.kernel_memory_per_connection().is_some());
             let threads = spread(&|r| r.during.map(|s| s.threads as f64));
             let open_time = spread(&|r| Some(r.open_time.as_secs_f64()));
             // The servers with targets here must hold every client (a
@@ -125,8 +128,8 @@ pub(crate) fn idle(settings: &Settings, paths: &Paths) -> Result<IdlePart, Strin
                 mib(&|r| r.before.map(|s| s.rss_bytes)).to_string(),
                 mib(&|r| r.during.map(|s| s.rss_bytes)).to_string(),
                 rss.to_string(),
-                signed(stack),
-                signed(slab),
+                signed(stack, kernel),
+                signed(slab, kernel),
                 threads.to_string(),
                 open_time.to_string(),
             ]);
@@ -191,9 +194,9 @@ pub(crate) fn idle(settings: &Settings, paths: &Paths) -> Result<IdlePart, Strin
 }
 
 /// A spread that may be negative (a machine-wide figure can fall while
-/// other work ends), or "–" when there is none.
-fn signed(spread: Spread) -> String {
-    if spread.median.is_finite() && (spread.min != 0.0 || spread.max != 0.0) {
+/// other work ends), or "–" where nothing was measured.
+fn signed(spread: Spread, measured: bool) -> String {
+    if measured {
         spread.to_string()
     } else {
         "–".into()

@@ -136,8 +136,18 @@ pub(crate) fn idle(settings: &Settings, paths: &Paths) -> Result<IdlePart, Strin
             if clients != largest {
                 continue;
             }
+            // A server that held fewer (lesson-07's pool) says so on the chart.
+            let label = if held.median < clients as f64 {
+                format!(
+                    "{} ({} held)",
+                    kind.short(),
+                    thousands(held.median as usize)
+                )
+            } else {
+                kind.short().into()
+            };
             stacks.push(Stack {
-                label: kind.short().into(),
+                label,
                 values: vec![rss.median.max(0.0), stack.median.max(0.0)],
             });
             let all = held.min >= clients as f64;

@@ -144,6 +144,12 @@ fn main() -> ExitCode {
         Ok(matches) => matches,
         Err(stop) => return stop.exit(NAME),
     };
+    // A connection is a descriptor: `idle --clients 10000` needs more than
+    // the 1024 many systems start a program with. As far as the hard limit
+    // allows; beyond, the run says which connection failed.
+    if let Err(err) = netcore::sys::raise_open_file_limit() {
+        eprintln!("{NAME}: warning: cannot raise the open-file limit: {err}");
+    }
     let text = |name: &str| matches.get_one::<String>(name).map_or("", String::as_str);
     let host = text("host");
     let port = *matches.get_one::<u16>("port").expect("a default");

@@ -278,6 +278,8 @@ fn run(settings: &Settings) -> Result<(), String> {
             t.what.clone(),
             t.measured.clone(),
             match t.met {
+                // Tiny counts decide nothing.
+                Some(_) if settings.quick => "not judged (--quick)".into(),
                 Some(true) => "yes".into(),
                 Some(false) => "**no**".into(),
                 None => "not measured".into(),

@@ -559,15 +559,11 @@ pub(crate) fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Tar
             notes,
             "- {}: CPU per message, logged ÷ quiet: {} (ratio of the medians); run by run: {}.",
             logged.name(),
-            if ratio.is_finite() {
-                format!("{ratio:.3}")
-            } else {
-                "–".into()
-            },
+            ratio_of(ratio),
             Spread::of(&by_run)
         );
         if *logged == Kind::Hardened {
-            target.measured = format!("{ratio:.3} ×");
+            target.measured = format!("{} ×", ratio_of(ratio));
             target.met = Some(ratio <= 1.1);
         }
     }
@@ -589,6 +585,15 @@ pub(crate) fn logging(settings: &Settings, paths: &Paths) -> Result<(String, Tar
         table.markdown()
     );
     Ok((part, target))
+}
+
+/// A ratio with three decimals, or "–" where it has no meaning.
+fn ratio_of(r: f64) -> String {
+    if r.is_finite() {
+        format!("{r:.3}")
+    } else {
+        "–".into()
+    }
 }
 
 /// "1 run", "5 runs".

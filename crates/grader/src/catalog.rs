@@ -120,6 +120,7 @@ pub const LESSONS: &[Lesson] = &[
     crate::lessons::l04::LESSON,
     crate::lessons::l05::LESSON,
     crate::lessons::l06::LESSON,
+    crate::lessons::l08::LESSON,
 ];
 
 /// The lesson with this id (`lesson-05`, or just `05` or `5`).

@@ -16,6 +16,7 @@ fn every_lessons_help_fits_80_columns() {
         .map(|name| cargo_bin(name))
         .collect();
     programs.push(cargo_bin_of("lesson-05", "hardened"));
+    programs.push(cargo_bin("lesson-07"));
     programs.push(cargo_bin_of("lesson-08", "readiness"));
     let mut runs: Vec<(std::path::PathBuf, &[&str])> = programs
         .into_iter()

@@ -11,8 +11,13 @@ use std::path::PathBuf;
 
 use course_tests::walkthrough;
 
+/// Both tests read and (with `UPDATE_WALKTHROUGHS`) rewrite the same
+/// walkthroughs: one at a time, or one's update overwrites the other's.
+static FILES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn walkthroughs_quote_the_current_source() {
+    let _files = FILES.lock().unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut lessons: Vec<PathBuf> = fs::read_dir(root.join("lessons"))
         .unwrap()
@@ -66,6 +71,7 @@ fn walkthroughs_quote_the_current_source() {
 /// `UPDATE_WALKTHROUGHS=1` rewrites them too.
 #[test]
 fn help_blocks_show_the_current_help() {
+    let _files = FILES.lock().unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let update = std::env::var_os("UPDATE_WALKTHROUGHS").is_some();
     let mut report = String::new();

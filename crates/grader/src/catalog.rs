@@ -120,6 +120,7 @@ pub const LESSONS: &[Lesson] = &[
     crate::lessons::l04::LESSON,
     crate::lessons::l05::LESSON,
     crate::lessons::l06::LESSON,
+    crate::lessons::l07::LESSON,
     crate::lessons::l08::LESSON,
 ];
 

@@ -492,7 +492,7 @@ fn ask(ctx: &Ctx, conn: &mut TcpStream, message: &[u8]) -> Result<(), String> {
 /// for the next `recv` does; and the conversation must go on. A server
 /// that prints no messages at all has lost `prints-messages` for that:
 /// here only the conversation is checked then.
-fn split_character(
+pub(crate) fn split_character(
     ctx: &Ctx,
     port: u16,
     program: &mut Program,
@@ -519,7 +519,7 @@ fn split_character(
 }
 
 /// Bytes that are not GBK, then a normal message on the same connection.
-fn invalid_gbk(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
+pub(crate) fn invalid_gbk(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
     goes_on_after(
         ctx,
         port,

@@ -119,6 +119,26 @@ fn lesson_06_scores_full_marks() {
     .assert_failed(&[]);
 }
 
+#[test]
+fn lesson_07_scores_full_marks() {
+    grade(
+        "lesson-07",
+        &[],
+        &words(&[&bin("lesson-07"), "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_08_scores_full_marks() {
+    grade(
+        "lesson-08",
+        &[],
+        &words(&[&bin("lesson-08"), "{mode}", "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
 // The tutorial's own programs: all core checks, not the robust ones.
 
 #[test]
@@ -323,6 +343,186 @@ fn lesson_06_faults() {
                 "bytes it was asked for",
             ),
             ("exit-1", &["source-exits-0"], "exit status 1"),
+        ],
+    );
+}
+
+// Lesson 07: a careful pool in Python, and each fault; the lesson's own
+// program with its failure turned on; lesson 05's hardened server, a thread
+// per client with a cap.
+
+#[test]
+fn lesson_07_faults_threads_and_deadline() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            ("", &[], ""),
+            (
+                "thread-per-client",
+                &["bounded-threads"],
+                "with 50 clients connected and silent the program had",
+            ),
+            (
+                "no-deadline",
+                &["idle-deadline"],
+                "the server serves 4 clients at a time, and a silent client keeps its worker past the deadline",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_faults_queue() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            (
+                "unbounded",
+                &["queue-full"],
+                "none was refused (its connection closed, with or without the busy reply)",
+            ),
+            (
+                "blocking-put",
+                &["queue-full"],
+                "the server stopped accepting",
+            ),
+            ("leaks", &["queue-full"], "resident memory grew by"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_faults_conversation() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            (
+                "utf8-reply",
+                &["many-clients"],
+                "expected b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb' (\"ok, 收到了\" in GBK)",
+            ),
+            (
+                "per-recv-decode",
+                &["split-character"],
+                "neither stdout nor stderr holds 你好 whole",
+            ),
+            ("strict-decode", &["invalid-gbk"], "without a reply"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_without_its_deadline_starves_the_next_client() {
+    let graded = grade(
+        "lesson-07",
+        &[],
+        &words(&[&bin("lesson-07"), "--port", "{port}", "--idle-timeout", "0"]),
+    );
+    graded.assert_verdict(
+        "lesson-07 --idle-timeout 0",
+        &["idle-deadline"],
+        "client 5 sent a message while the 4 clients before it stayed connected and silent",
+    );
+}
+
+#[test]
+fn a_thread_per_client_with_a_cap_is_not_a_pool() {
+    let hardened = cargo_bin_of("lesson-05", "hardened");
+    let graded = grade(
+        "lesson-07",
+        &[],
+        &words(&[
+            &hardened.to_string_lossy(),
+            "--port",
+            "{port}",
+            "--max-clients",
+            "200",
+            "--max-per-address",
+            "200",
+        ]),
+    );
+    graded.assert_verdict(
+        "lesson-05 hardened",
+        &["bounded-threads"],
+        "more threads for",
+    );
+}
+
+// Lessons 08 and 09: a careful event loop (selectors) and a careful asyncio
+// server in Python, and each fault; lesson 09's own program with its
+// mistake turned on.
+
+#[test]
+fn lesson_08_faults_threads_and_cpu() {
+    faults(
+        "lesson-08",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            ("", &[], ""),
+            (
+                "thread-per-client",
+                &["one-thread"],
+                "250 more threads for 250 more clients",
+            ),
+            (
+                "spin",
+                &["no-busy-loop"],
+                "with 20 clients connected and silent, and nothing sent or received, over",
+            ),
+            (
+                "utf8-reply",
+                &["many-clients"],
+                "1000 clients connected at once, each sent message 1; 1000 of them did not get the reply",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_08_faults_echo() {
+    faults(
+        "lesson-08",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            (
+                "unbounded",
+                &["never-reads"],
+                "the server's resident memory grew by",
+            ),
+            (
+                "blocking-send",
+                &["never-reads"],
+                "meanwhile another client sent 1048576 bytes: 0 of its echo came back",
+            ),
+            ("drops-partial", &["slow-reader"], "reading the echo slowly"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_08_faults_decoding() {
+    faults(
+        "lesson-08",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            (
+                "per-recv-decode",
+                &["split-character"],
+                "neither stdout nor stderr holds 你好 whole",
+            ),
+            ("strict-decode", &["invalid-gbk"], "the program ended"),
+            // Lesson 08 sends no slow request: the loop that blocks in it
+            // loses nothing here (lesson 09's slow-request catches it).
+            ("blocking-slow", &[], ""),
         ],
     );
 }
@@ -556,7 +756,7 @@ fn list_shows_every_lesson_with_points() {
 #[test]
 fn usage_errors_exit_2_with_one_line() {
     for args in [
-        &["check", "lesson-09", "--", "x"][..],
+        &["check", "lesson-10", "--", "x"][..],
         &["check"],
         &["check", "lesson-05", "stray", "--", "x"],
         &["check", "lesson-04", "--", "prog", "{port}"],

@@ -138,16 +138,21 @@ const FIRST_MESSAGE: &str = "我是客户端1";
 /// The documented deadline: a client silent this long is closed.
 const DEADLINE: Duration = Duration::from_secs(5);
 /// A client answered later than this after its message waited for a
-/// worker: every worker held a silent client.
-const PROMPT: Duration = Duration::from_secs(1);
+/// worker (every worker held a silent client, until a deadline freed
+/// one): half the deadline, far more than a busy machine adds to a reply,
+/// far less than the wait of the first client behind N silent ones (the
+/// deadline, less the moments it took N clients to talk).
+const QUEUED: Duration = Duration::from_millis(2500);
 /// The most silent clients `idle-deadline` connects: a pool larger than
 /// this passes it unseen, as a thread per client does.
 const SILENT_MAX: usize = 32;
 /// Silent clients `queue-full` connects.
 const QUEUE_CLIENTS: usize = 300;
 /// How soon after it connected a refused client must find its connection
-/// closed.
-const REFUSE_WITHIN: Duration = Duration::from_secs(2);
+/// closed: half the deadline, so that a client closed by the deadline (5 s
+/// after a worker took it) never passes for a refused one. Not scaled by
+/// `--time-scale`: it tells two things apart, it is not a patience.
+const REFUSE_WITHIN: Duration = Duration::from_millis(2500);
 /// How much the program's resident memory may grow while those clients
 /// connect.
 const QUEUE_MEMORY: u64 = 32 << 20;
@@ -282,8 +287,10 @@ fn idle_deadline(ctx: &Ctx, port: u16) -> Result<(), String> {
                 "第 {n} 个客户端发送了一条消息{waiting}；它收到了 {got}，然后数据流就结束了：它被拒绝了，而它本应在队列里等到截止时间让出一个工作线程"
             ));
         }
-        if took > PROMPT && k > 0 {
-            // It waited for a worker, and a deadline gave it one.
+        if took > QUEUED && k > 0 {
+            // It waited for a worker, and a deadline gave it one. (A reply
+            // slower than usual but sooner than this, on a busy machine,
+            // proves nothing: the next client is tried.)
             return Ok(());
         }
         silent.push(conn);
@@ -307,7 +314,7 @@ struct Held {
 /// memory must not grow by more than [`QUEUE_MEMORY`].
 fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String> {
     let total = open_file_room(QUEUE_CLIENTS);
-    let within = ctx.timeout(REFUSE_WITHIN);
+    let within = REFUSE_WITHIN;
     let before = program.resident_bytes();
     let mut peak = before.unwrap_or(0);
     let mut pacer = Pacer::new(port);

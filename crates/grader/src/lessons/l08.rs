@@ -25,7 +25,7 @@ use crate::tr;
 
 use super::crowd::{self, Pacer, ask_all, busy_loop, fault_text, mib, open_file_room};
 use super::gbk;
-use super::l05::{converse, with_server_in};
+use super::l05::{converse, invalid_gbk, split_character, with_server_in};
 
 /// Lesson 08's checks.
 pub(crate) const LESSON: Lesson = Lesson {
@@ -120,6 +120,30 @@ pub(crate) const LESSON: Lesson = Lesson {
                 "决不要为一个客户端等待：send 是非阻塞的，发不出去的部分留在它的缓冲区里；一旦这个缓冲区达到上限（比如 256 KiB），就停止从这个客户端读取，直到缓冲区发空（背压），让 TCP 把其余的数据挡在客户端那边（见 lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock）",
             ),
         ),
+        robust(
+            "split-character",
+            2,
+            Text::new(
+                "你好 split inside a character across two sends is printed whole",
+                "你好 在一个字符的中间被拆成两次发送，仍被完整地打印出来",
+            ),
+            Text::new(
+                "decode with one incremental decoder per connection, kept with the connection's state from one event to the next, which keeps half a character for the next recv; Python: codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\"); Node.js: new TextDecoder(\"gbk\") with {stream: true} (see lessons/lesson-08/README.md#5-a-connections-turn)",
+                "每个连接用一个增量解码器来解码，它和连接的状态放在一起，从一个事件保留到下一个事件，会把半个字符留到下一次 recv；Python：codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\")；Node.js：new TextDecoder(\"gbk\") 配合 {stream: true}（见 lessons/lesson-08/README.zh-CN.md#5-一个连接的一轮处理）",
+            ),
+        ),
+        robust(
+            "invalid-gbk",
+            1,
+            Text::new(
+                "invalid GBK does not end the conversation",
+                "无效的 GBK 不会让对话中断",
+            ),
+            Text::new(
+                "decode with errors replaced: in an event loop, an exception that escapes one client's turn ends the loop, and every client with it; Python: errors=\"replace\" (see lessons/lesson-08/README.md#6-read-until-wouldblock)",
+                "解码时替换无效的字节：在事件循环里，从一个客户端的处理中逃出来的异常会结束整个循环，所有客户端都跟着完了；Python：errors=\"replace\"（见 lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock）",
+            ),
+        ),
     ],
     grade,
 };
@@ -165,6 +189,7 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     let mut rec = Recorder::new(lesson);
     if event_loop(ctx, &mut rec, &DESIGN) {
         echo_checks(ctx, &mut rec);
+        decoding_checks(ctx, &mut rec);
     }
     rec.finish()
 }
@@ -205,6 +230,20 @@ pub(crate) fn event_loop(ctx: &Ctx, rec: &mut Recorder, design: &Design) -> bool
         |ctx, port, program| crowd::thread_growth(ctx, port, program, keeps),
     );
     true
+}
+
+/// `split-character` and `invalid-gbk` (lesson 05's), in reply mode, each
+/// in a run of its own.
+pub(crate) fn decoding_checks(ctx: &Ctx, rec: &mut Recorder) {
+    let prints = rec.passed("prints-messages");
+    with_server_in(
+        ctx,
+        rec,
+        "split-character",
+        Some("reply"),
+        |ctx, port, program| split_character(ctx, port, program, prints),
+    );
+    with_server_in(ctx, rec, "invalid-gbk", Some("reply"), invalid_gbk);
 }
 
 /// Whether the lesson being graded has check `id`.

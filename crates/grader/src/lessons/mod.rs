@@ -14,6 +14,7 @@ pub(crate) mod l05;
 pub(crate) mod l06;
 pub(crate) mod l07;
 pub(crate) mod l08;
+pub(crate) mod l09;
 
 pub(crate) mod crowd;
 

@@ -22,6 +22,8 @@ Without a fault it is a careful solution. Each fault breaks one thing:
     drops-partial      ignores what send() did not take (slow-reader)
     blocking-slow      runs the slow request's sleep inside the loop (lesson 09: slow-request)
     utf8-reply         replies in UTF-8 (many-clients)
+    per-recv-decode    decodes each recv on its own (split-character)
+    strict-decode      decodes strictly: bytes that are not GBK raise, which ends the loop (invalid-gbk)
 """
 
 import codecs
@@ -60,7 +62,8 @@ class Client:
         self.out = bytearray()
         self.ended = False
         self.closed = False
-        self.decoder = codecs.getincrementaldecoder("gbk")(errors="replace")
+        errors = "strict" if FAULT == "strict-decode" else "replace"
+        self.decoder = codecs.getincrementaldecoder("gbk")(errors=errors)
         self.events = selectors.EVENT_READ
         selector.register(sock, self.events, self)
 
@@ -87,7 +90,10 @@ class Client:
             if MODE == "echo":
                 self.owe(data)
                 continue
-            text = self.decoder.decode(data)
+            if FAULT == "per-recv-decode":
+                text = data.decode("gbk", errors="replace")
+            else:
+                text = self.decoder.decode(data)
             say(f"received: {text} {self.addr}")
             if text == "slow":
                 if FAULT == "blocking-slow":

@@ -655,6 +655,29 @@ fn a_program_that_does_not_listen_fails_every_mode_of_lessons_04_and_06() {
 }
 
 #[test]
+fn a_program_that_does_not_listen_fails_every_check_of_lessons_07_to_09_saying_why() {
+    for lesson in ["lesson-07", "lesson-08", "lesson-09"] {
+        let graded = grade(lesson, &[], &words(&["sh", "-c", "exit 5", "{mode}"]));
+        let all: Vec<&str> = graded.checks().map(|c| c["id"].as_str().unwrap()).collect();
+        graded.assert_failed(&all);
+        assert!(
+            graded.reason(all[0]).contains("exit status 5"),
+            "{lesson}: {}",
+            graded.reason(all[0])
+        );
+        // Every other check says it was not checked because the program
+        // never listened: none is left to the run's time limit.
+        for id in &all[1..] {
+            let reason = graded.reason(id);
+            assert!(
+                reason.starts_with("not checked: the program never listened"),
+                "{lesson} {id}: {reason}"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_cpu_time_limit_stops_a_busy_loop() {
     let Some(python) = python3_or_skip("cpu limit") else {
         return;

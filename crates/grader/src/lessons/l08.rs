@@ -205,6 +205,8 @@ pub(crate) fn event_loop(ctx: &Ctx, rec: &mut Recorder, design: &Design) -> bool
             design.threads_check,
             "slow-reader",
             "never-reads",
+            "split-character",
+            "invalid-gbk",
         ];
         if rec_has(rec, "slow-request") {
             rest.push("slow-request");

@@ -13,6 +13,7 @@ fn every_lessons_help_fits_80_columns() {
         .iter()
         .chain(&["lesson-04", "lesson-05", "lesson-06", "loadgen", "bench"])
         .chain(&["lesson-08"])
+        .chain(&["lesson-09"])
         .map(|name| cargo_bin(name))
         .collect();
     programs.push(cargo_bin_of("lesson-05", "hardened"));

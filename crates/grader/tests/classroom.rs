@@ -276,6 +276,7 @@ fn every_exercise_as_shipped_fails_its_core_checks() {
         "lesson-06",
         "lesson-07",
         "lesson-08",
+        "lesson-09",
     ] {
         let output = grader()
             .args([
@@ -425,6 +426,7 @@ fn progress_shows_every_exercise_as_a_bar() {
         "exercise-06",
         "exercise-07",
         "exercise-08",
+        "exercise-09",
         "course",
     ] {
         let line = text

@@ -139,6 +139,16 @@ fn lesson_08_scores_full_marks() {
     .assert_failed(&[]);
 }
 
+#[test]
+fn lesson_09_scores_full_marks() {
+    grade(
+        "lesson-09",
+        &[],
+        &words(&[&bin("lesson-09"), "{mode}", "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
 // The tutorial's own programs: all core checks, not the robust ones.
 
 #[test]
@@ -524,6 +534,59 @@ fn lesson_08_faults_decoding() {
             // loses nothing here (lesson 09's slow-request catches it).
             ("blocking-slow", &[], ""),
         ],
+    );
+}
+
+#[test]
+fn lesson_09_faults() {
+    faults(
+        "lesson-09",
+        "async09.py",
+        &["{mode}", "{port}"],
+        &[
+            ("", &[], ""),
+            (
+                "blocking-slow",
+                &["slow-request"],
+                "other clients were answered only after it",
+            ),
+        ],
+    );
+    faults(
+        "lesson-09",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            // The event loop runs `slow` on a thread of its own: a careful
+            // lesson 09 too.
+            ("", &[], ""),
+            (
+                "thread-per-client",
+                &["bounded-threads"],
+                "250 more threads for 250 more clients",
+            ),
+            (
+                "blocking-slow",
+                &["slow-request"],
+                "the blocking work stopped the other clients",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_09_with_its_blocking_mistake_stalls_the_other_clients() {
+    // `--blocking-mistake` is for the reply mode only (lesson 09 refuses it
+    // in echo mode), and one worker thread makes the stall certain on any
+    // machine.
+    let script = format!(
+        "if [ \"$MODE\" = reply ]; then exec {0} reply --port \"$PORT\" --workers 1 --blocking-mistake; else exec {0} \"$MODE\" --port \"$PORT\"; fi",
+        bin("lesson-09")
+    );
+    grade("lesson-09", &[], &words(&["sh", "-c", &script, "{mode}"])).assert_verdict(
+        "lesson-09 --blocking-mistake",
+        &["slow-request"],
+        "were answered only after it",
     );
 }
 

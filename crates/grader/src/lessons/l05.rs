@@ -321,25 +321,31 @@ pub(crate) fn with_server_in(
         }
     };
     let result = check(ctx, port, &mut program);
-    // A server that is dying may not have ended yet on a busy machine:
-    // a moment's wait lets the reason say that it ended.
-    let ended = tr("the server ended", "服务端结束了");
-    let result =
-        result.map_err(
-            |err| match program.wait(Duration::from_secs(1)).zip(program.ending()) {
-                Some((status, Ending::ByItself(_))) if !err.contains(ended) => {
-                    let status = describe_status(status);
-                    crate::tr!(
-                        "the program ended ({status}) during the check: {err}",
-                        "检查进行中程序结束了（{status}）：{err}"
-                    )
-                }
-                _ => err,
-            },
-        );
+    let result = result.map_err(|err| ended_during(&mut program, err));
     ctx.stop(&mut program);
     rec.record(id, result, Some(&program));
     true
+}
+
+/// `err`, a check's reason, preceded by "the program ended (its status)
+/// during the check" when it did (and the reason does not say so already).
+/// A server that is dying may not have ended yet on a busy machine: a
+/// moment's wait lets the reason say that it ended.
+pub(crate) fn ended_during(program: &mut Program, err: String) -> String {
+    let said = [
+        tr("the server ended", "服务端结束了"),
+        tr("the program ended", "程序结束了"),
+    ];
+    match program.wait(Duration::from_secs(1)).zip(program.ending()) {
+        Some((status, Ending::ByItself(_))) if !said.iter().any(|s| err.contains(s)) => {
+            let status = describe_status(status);
+            crate::tr!(
+                "the program ended ({status}) during the check: {err}",
+                "检查进行中程序结束了（{status}）：{err}"
+            )
+        }
+        _ => err,
+    }
 }
 
 fn many_clients(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {

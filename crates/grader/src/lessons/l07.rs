@@ -23,7 +23,7 @@ use crate::sandbox::Program;
 use crate::tr;
 
 use super::crowd::{self, Pacer, mib, open_file_room};
-use super::l05::{converse, invalid_gbk, pingpong, split_character, with_server};
+use super::l05::{converse, ended_during, invalid_gbk, pingpong, split_character, with_server};
 use super::{gbk, show_bytes};
 
 /// Lesson 07's checks.
@@ -76,8 +76,8 @@ pub(crate) const LESSON: Lesson = Lesson {
                 "300 个客户端连上来时，它的线程数保持有界：再多 250 个客户端也不会多出线程",
             ),
             Text::new(
-                "start a fixed number of worker threads once (Python: threading.Thread × N, or a ThreadPoolExecutor(max_workers=N) fed from the queue; Java: Executors.newFixedThreadPool(N); C: N pthread_create at start) and hand each accepted client to them through the queue; never start a thread per client (see lessons/lesson-07/README.md#3-the-workers-started-once)",
-                "只启动一次、固定数量的工作线程（Python：N 个 threading.Thread，或者从队列取客户端的 ThreadPoolExecutor(max_workers=N)；Java：Executors.newFixedThreadPool(N)；C：启动时调用 N 次 pthread_create），通过队列把每个接受的客户端交给它们；决不要每个客户端开一个线程（见 lessons/lesson-07/README.zh-CN.md#3-工作线程只启动一次）",
+                "start a fixed number of worker threads once, each taking clients from the bounded queue (Python: N threading.Thread reading a queue.Queue(maxsize=Q); Java: N threads reading an ArrayBlockingQueue; C: N pthread_create at start) and hand each accepted client to them through the queue; never start a thread per client (see lessons/lesson-07/README.md#3-the-workers-started-once)",
+                "只启动一次、固定数量的工作线程，每个都从有界队列里取客户端（Python：N 个 threading.Thread 读取一个 queue.Queue(maxsize=Q)；Java：N 个线程读取一个 ArrayBlockingQueue；C：启动时调用 N 次 pthread_create），通过队列把每个接受的客户端交给它们；决不要每个客户端开一个线程（见 lessons/lesson-07/README.zh-CN.md#3-工作线程只启动一次）",
             ),
         ),
         core(
@@ -100,8 +100,8 @@ pub(crate) const LESSON: Lesson = Lesson {
                 "300 个不说话的客户端：队列满了以后，后来的客户端立即被拒绝（关闭连接，发不发繁忙回复都行），内存保持有界",
             ),
             Text::new(
-                "hand each client to the queue without waiting (Python: queue.put_nowait, which raises queue.Full; Java: offer() on an ArrayBlockingQueue; Rust: try_send on a sync_channel), and when it is full send the busy reply 服务器忙，请稍后再试, shutdown the sending side, read what the client sent, close; never a queue without a bound, never an accept loop that waits for room (see lessons/lesson-07/README.md#5-a-full-queue-refuse-without-a-reset)",
-                "把客户端交给队列时不要等待（Python：queue.put_nowait，队列满时抛出 queue.Full；Java：ArrayBlockingQueue 的 offer()；Rust：sync_channel 的 try_send），队列满时发送繁忙回复 服务器忙，请稍后再试，关闭发送方向，读掉客户端发来的数据，再关闭；决不要用没有上限的队列，也决不要让 accept 循环等队列腾出位置（见 lessons/lesson-07/README.zh-CN.md#5-队列满了拒绝但不发送重置）",
+                "hand each client to the queue without waiting (Python: queue.put_nowait, which raises queue.Full; Java: offer() on an ArrayBlockingQueue; Rust: try_send on a sync_channel), and when it is full send the busy reply 服务器忙，请稍后再试, shutdown the sending side, read what the client sent, close; never a queue without a bound (a ThreadPoolExecutor's or Executors.newFixedThreadPool's own queue has none), never an accept loop that waits for room (see lessons/lesson-07/README.md#5-a-full-queue-refuse-without-a-reset)",
+                "把客户端交给队列时不要等待（Python：queue.put_nowait，队列满时抛出 queue.Full；Java：ArrayBlockingQueue 的 offer()；Rust：sync_channel 的 try_send），队列满时发送繁忙回复 服务器忙，请稍后再试，关闭发送方向，读掉客户端发来的数据，再关闭；决不要用没有上限的队列（ThreadPoolExecutor 和 Executors.newFixedThreadPool 自带的队列都没有上限），也决不要让 accept 循环等队列腾出位置（见 lessons/lesson-07/README.zh-CN.md#5-队列满了拒绝但不发送重置）",
             ),
         ),
         robust(
@@ -208,7 +208,7 @@ fn first_run(ctx: &Ctx, rec: &mut Recorder) {
     rec.pass("listens");
     let talked = converse(ctx, port, &gbk(FIRST_MESSAGE));
     rec.start();
-    let deadline = idle_deadline(ctx, port);
+    let deadline = idle_deadline(ctx, port).map_err(|err| ended_during(&mut program, err));
     ctx.stop(&mut program);
     rec.record("idle-deadline", deadline, Some(&program));
     let printed = match talked {

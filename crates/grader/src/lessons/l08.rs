@@ -25,7 +25,7 @@ use crate::tr;
 
 use super::crowd::{self, Pacer, ask_all, busy_loop, fault_text, mib, open_file_room};
 use super::gbk;
-use super::l05::{converse, invalid_gbk, split_character, with_server_in};
+use super::l05::{converse, ended_during, invalid_gbk, split_character, with_server_in};
 
 /// Lesson 08's checks.
 pub(crate) const LESSON: Lesson = Lesson {
@@ -292,7 +292,7 @@ fn first_run(ctx: &Ctx, rec: &mut Recorder) -> bool {
     rec.pass("listens");
     let talked = converse(ctx, port, &gbk(FIRST_MESSAGE));
     rec.start();
-    let idle = no_busy_loop(ctx, port, &program);
+    let idle = no_busy_loop(ctx, port, &mut program).map_err(|err| ended_during(&mut program, err));
     ctx.stop(&mut program);
     rec.record("no-busy-loop", idle, Some(&program));
     let printed = match talked {
@@ -314,7 +314,7 @@ fn first_run(ctx: &Ctx, rec: &mut Recorder) -> bool {
 /// not required: the conversation is `many-clients`' to check) and stays
 /// silent; after a moment for the server to finish, the grader watches
 /// its CPU for [`IDLE_WINDOW`].
-fn no_busy_loop(ctx: &Ctx, port: u16, program: &Program) -> Result<(), String> {
+fn no_busy_loop(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String> {
     let mut pacer = Pacer::new(port);
     let mut silent = Vec::with_capacity(IDLE_CLIENTS);
     for n in 1..=IDLE_CLIENTS {
@@ -333,7 +333,16 @@ fn no_busy_loop(ctx: &Ctx, port: u16, program: &Program) -> Result<(), String> {
     }
     thread::sleep(Duration::from_millis(500));
     let clients = silent.len();
-    match busy_loop(program, IDLE_WINDOW) {
+    let busy = busy_loop(program, IDLE_WINDOW);
+    if let Some(status) = program.exited() {
+        // A program that ended uses no CPU: that is no pass.
+        let status = crate::sandbox::describe_status(status);
+        return Err(tr!(
+            "the program ended ({status}) with {clients} clients connected",
+            "有 {clients} 个客户端连着时，程序结束了（{status}）"
+        ));
+    }
+    match busy {
         None => Ok(()),
         Some(seen) => Err(tr!(
             "with {clients} clients connected and silent, and nothing sent or received, {seen}: a busy loop",

@@ -172,6 +172,13 @@ const SLOW_WORK: Duration = Duration::from_secs(1);
 const SLOW_AT_LEAST: Duration = Duration::from_millis(900);
 /// Clients that send a message while the slow requests are worked on.
 const FAST_CLIENTS: usize = 8;
+/// How long after the slow requests the fast clients send: the server has
+/// most likely read the slow requests by then, and where a busy machine
+/// kept it from running meanwhile, it finds them first, readable since
+/// earlier (an epoll's ready list, tokio's and asyncio's, is in the order
+/// sockets became ready; a select() loop goes by descriptor, and the slow
+/// clients' are the lower).
+const FAST_AFTER: Duration = Duration::from_millis(100);
 /// How many times the check is tried before it fails: a busy machine can
 /// delay one fast reply past a second; a stalled server delays them every
 /// time.
@@ -255,12 +262,18 @@ fn timed_reply(conn: &mut TcpStream, len: usize, timeout: Duration) -> Option<(I
 fn one_try(ctx: &Ctx, port: u16) -> Result<(), Failed> {
     let reply = gbk(REPLY);
     let slow_count = slow_clients();
-    // The fast clients talk once first: connected, accepted, served.
+    // Every client talks once first: connected, accepted, served, its
+    // handler waiting for its next message. (A slow client still waiting
+    // to be accepted when the fast ones talk would let a server that
+    // blocks answer them first.) The slow clients connect first: a server
+    // that looks at its sockets in the order of their descriptors, as a
+    // select() loop does, comes to them first too.
+    let mut slow = Vec::with_capacity(slow_count);
     let mut fast = Vec::with_capacity(FAST_CLIENTS);
-    for n in 1..=FAST_CLIENTS {
+    for n in 1..=slow_count + FAST_CLIENTS {
         let mut conn = ctx.connect(port).map_err(Failed::Other)?;
         let talked = conn
-            .write_all(&gbk(&format!("快客户端{n}")))
+            .write_all(&gbk(&format!("客户端{n}")))
             .map_err(|err| loadgen::pingpong::Fault::Send(err.to_string()))
             .and_then(|()| {
                 read_reply(&mut conn, &reply, ctx.timeout(Duration::from_secs(5)), true)
@@ -272,11 +285,11 @@ fn one_try(ctx: &Ctx, port: u16) -> Result<(), Failed> {
                 "在发出任何慢请求之前，第 {n} 个客户端：{fault}"
             )));
         }
-        fast.push(conn);
-    }
-    let mut slow = Vec::with_capacity(slow_count);
-    for _ in 0..slow_count {
-        slow.push(ctx.connect(port).map_err(Failed::Other)?);
+        if n <= slow_count {
+            slow.push(conn);
+        } else {
+            fast.push(conn);
+        }
     }
     // Long enough for a server that does the slow requests one after
     // another, and stalls the fast ones behind them all.
@@ -291,7 +304,7 @@ fn one_try(ctx: &Ctx, port: u16) -> Result<(), Failed> {
             .iter_mut()
             .map(|conn| scope.spawn(|| timed_reply(conn, reply.len(), wait)))
             .collect();
-        thread::sleep(Duration::from_millis(100));
+        thread::sleep(FAST_AFTER);
         let fast_readers: Vec<_> = fast
             .iter_mut()
             .enumerate()

@@ -400,6 +400,11 @@ fn lesson_07_faults_queue() {
                 &["queue-full"],
                 "the server stopped accepting",
             ),
+            (
+                "unbounded-1s",
+                &["queue-full"],
+                "the others were kept waiting",
+            ),
             ("leaks", &["queue-full"], "resident memory grew by"),
         ],
     );

@@ -387,10 +387,21 @@ fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
             "{connected} 个客户端连上来、不说话；没有一个在连上之后 {within_s:.1} s 内被拒绝（连接被关闭，发不发繁忙回复都算）：服务端让它们每一个都在等着{memory}"
         ));
     }
+    // Once the queue is full, a bounded queue refuses the clients that
+    // come after, nearly all of them (a deadline may free a place now and
+    // then); a queue without a bound whose workers close silent clients
+    // soon ends a few connections, one worker's client at a time.
+    let (first, ..) = refused[0];
+    let (count, after) = (refused.len(), connected + 1 - first);
+    if count * 2 < after {
+        return Err(tr!(
+            "{connected} clients connected and stayed silent; from client {first} on, the connections of only {count} of the {after} clients were closed within {within_s:.1} s of connecting: the others were kept waiting, where a full queue refuses every client that comes{memory}",
+            "{connected} 个客户端连上来、不说话；从第 {first} 个起的 {after} 个客户端里，只有 {count} 个的连接在连上之后 {within_s:.1} s 内被关闭：其余的都被留下来等着，而队列满了时，每一个后来的客户端都应该被拒绝{memory}"
+        ));
+    }
     if let Some((before, grown)) = grown
         && grown > QUEUE_MEMORY
     {
-        let (first, ..) = refused[0];
         let (grown, before, peak, allowed) =
             (mib(grown), mib(before), mib(peak), mib(QUEUE_MEMORY));
         return Err(tr!(

@@ -12,6 +12,8 @@ careful solution. Each fault breaks one thing:
     thread-per-client  a thread per client, at most 100 at once (more are refused): bounded-threads
     no-deadline        a silent client keeps its worker for ever: idle-deadline
     unbounded          a queue without a bound, which never refuses: queue-full
+    unbounded-1s       a queue without a bound, and a deadline of 1 s, which ends a few silent
+                       clients soon after they connect, none refused: queue-full
     blocking-put       the accept loop waits for room in the queue: queue-full
     leaks              keeps a 1 MiB buffer for every client it accepts, refused or not: queue-full
     utf8-reply         replies in UTF-8: many-clients
@@ -30,12 +32,12 @@ FAULT = sys.argv[2] if len(sys.argv) > 2 else ""
 
 WORKERS = 4
 QUEUE = 16
-IDLE = None if FAULT == "no-deadline" else 5.0
+IDLE = {"no-deadline": None, "unbounded-1s": 1.0}.get(FAULT, 5.0)
 REPLY = "ok, 收到了".encode("utf-8" if FAULT == "utf8-reply" else "gbk")
 BUSY = "服务器忙，请稍后再试".encode("gbk")
 ERRORS = "strict" if FAULT == "strict-decode" else "replace"
 
-waiting = queue.Queue(maxsize=0 if FAULT == "unbounded" else QUEUE)
+waiting = queue.Queue(maxsize=0 if FAULT.startswith("unbounded") else QUEUE)
 leaked = []
 lock = threading.Lock()
 active = 0

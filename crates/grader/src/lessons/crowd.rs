@@ -100,7 +100,11 @@ pub(crate) fn open_file_room(wanted: usize) -> usize {
     let room = usize::try_from(limit.saturating_sub(100)).unwrap_or(usize::MAX);
     if room < wanted {
         eprintln!(
-            "grader: warning: the grader's open-file limit is {limit} (ulimit -n): {room} clients at once instead of {wanted}"
+            "grader: {}",
+            tr!(
+                "warning: the grader's open-file limit is {limit} (ulimit -n): {room} clients at once instead of {wanted}",
+                "警告：评分程序的打开文件数上限是 {limit}（ulimit -n）：同时只用 {room} 个客户端，而不是 {wanted} 个"
+            )
         );
     }
     wanted.min(room).max(1)

@@ -517,6 +517,11 @@ fn lesson_08_faults_echo() {
                 &["never-reads"],
                 "meanwhile another client sent 1048576 bytes: 0 of its echo came back",
             ),
+            (
+                "spin-while-full",
+                &["never-reads"],
+                "then, with its output waiting and nothing else to do, over",
+            ),
             ("drops-partial", &["slow-reader"], "reading the echo slowly"),
         ],
     );

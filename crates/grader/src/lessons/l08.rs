@@ -112,12 +112,12 @@ pub(crate) const LESSON: Lesson = Lesson {
             "never-reads",
             2,
             Text::new(
-                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others nor makes the server's memory grow",
-                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长",
+                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others, nor makes the server's memory grow, nor keeps it busy",
+                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长或者忙个不停",
             ),
             Text::new(
-                "never wait for one client: sends are non-blocking, and what does not fit stays in its buffer; once that buffer holds a limit (256 KiB, say), stop reading from that client until it drains (backpressure), so that TCP holds the rest back in the client (see lessons/lesson-08/README.md#6-read-until-wouldblock)",
-                "决不要为一个客户端等待：send 是非阻塞的，发不出去的部分留在它的缓冲区里；一旦这个缓冲区达到上限（比如 256 KiB），就停止从这个客户端读取，直到缓冲区发空（背压），让 TCP 把其余的数据挡在客户端那边（见 lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock）",
+                "never wait for one client: sends are non-blocking, and what does not fit stays in its buffer until the socket is WRITABLE (do not come back to it before: that spins); once that buffer holds a limit (256 KiB, say), stop reading from that client until it drains (backpressure), so that TCP holds the rest back in the client (see lessons/lesson-08/README.md#6-read-until-wouldblock)",
+                "决不要为一个客户端等待：send 是非阻塞的，发不出去的部分留在它的缓冲区里，直到套接字 WRITABLE（在那之前不要回头再试：那会空转）；一旦这个缓冲区达到上限（比如 256 KiB），就停止从这个客户端读取，直到缓冲区发空（背压），让 TCP 把其余的数据挡在客户端那边（见 lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock）",
             ),
         ),
         robust(
@@ -268,7 +268,17 @@ pub(crate) fn echo_checks(ctx: &Ctx, rec: &mut Recorder) {
             ),
         );
     }
-    with_server_in(ctx, rec, "never-reads", Some("echo"), never_reads);
+    // Whether the program sleeps when idle with no output waiting: only
+    // then is its CPU watched while a client's output waits (a program
+    // that always spins has lost `no-busy-loop` for it already).
+    let sleeps = rec.passed("no-busy-loop");
+    with_server_in(
+        ctx,
+        rec,
+        "never-reads",
+        Some("echo"),
+        |ctx, port, program| never_reads(ctx, port, program, sleeps),
+    );
 }
 
 /// Listens; a client talks and leaves; 20 clients talk once and stay
@@ -595,7 +605,7 @@ fn slow_reader(ctx: &Ctx, port: u16) -> Result<(), String> {
 /// server's resident memory is sampled. Then another client's echo of
 /// [`BESIDE`] must come back whole, and the memory must not have grown by
 /// more than [`FLOOD_MEMORY`].
-fn never_reads(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String> {
+fn never_reads(ctx: &Ctx, port: u16, program: &mut Program, watch: bool) -> Result<(), String> {
     let before = program.resident_bytes();
     let mut peak = before.unwrap_or(0);
     let sample = |peak: &mut u64| {
@@ -673,6 +683,15 @@ fn never_reads(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String
         Ok(())
     })();
     sample(&mut peak);
+    // With the flood's output waiting and nothing else to do, the program
+    // must sleep: a loop that comes back to a connection whose output does
+    // not fit, again and again, spins.
+    let busy = if watch && beside.is_ok() {
+        thread::sleep(Duration::from_millis(300));
+        busy_loop(program, IDLE_WINDOW)
+    } else {
+        None
+    };
     stop.store(true, Ordering::SeqCst);
     let _ = flooder.shutdown(Shutdown::Both);
     let _ = flood.join();
@@ -692,6 +711,12 @@ fn never_reads(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String
                 "一个客户端发送了 {flooded}，却一点回显也不读；服务端的常驻内存增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：它把欠这个客户端的数据全都留在了内存里"
             ));
         }
+    }
+    if let Some(seen) = busy {
+        return Err(tr!(
+            "a client sent {flooded} and read none of the echo; then, with its output waiting and nothing else to do, {seen}: a busy loop",
+            "一个客户端发送了 {flooded}，却一点回显也不读；之后，在欠它的数据等着发送、又没有别的事可做时，{seen}：这是忙循环"
+        ));
     }
     Ok(())
 }

@@ -118,12 +118,12 @@ pub(crate) const LESSON: Lesson = Lesson {
             "never-reads",
             2,
             Text::new(
-                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others nor makes the server's memory grow",
-                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长",
+                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others, nor makes the server's memory grow, nor keeps it busy",
+                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长或者忙个不停",
             ),
             Text::new(
-                "read again only once what was read is sent (await the send), so that a client that does not read stops being read from, and TCP holds the rest back in the client (backpressure); never keep a growing buffer for it, never a send that blocks the thread (see lessons/lesson-09/README.md#9-echo-and-backpressure)",
-                "只有把读到的数据发完（await 发送）之后才再读，这样一个不读取的客户端就不会再被读取，TCP 会把其余的数据挡在客户端那边（背压）；决不要为它保留一个越来越大的缓冲区，也决不要用会阻塞线程的发送（见 lessons/lesson-09/README.zh-CN.md#9-echo-与背压）",
+                "read again only once what was read is sent (await the send), so that a client that does not read stops being read from, and TCP holds the rest back in the client (backpressure); never keep a growing buffer for it, never a send that blocks the thread, never a task that retries a full socket without awaiting writable() (see lessons/lesson-09/README.md#9-echo-and-backpressure)",
+                "只有把读到的数据发完（await 发送）之后才再读，这样一个不读取的客户端就不会再被读取，TCP 会把其余的数据挡在客户端那边（背压）；决不要为它保留一个越来越大的缓冲区，决不要用会阻塞线程的发送，也决不要让任务不 await writable() 就反复重试一个已满的套接字（见 lessons/lesson-09/README.zh-CN.md#9-echo-与背压）",
             ),
         ),
         robust(

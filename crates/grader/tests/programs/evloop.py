@@ -20,6 +20,9 @@ Without a fault it is a careful solution. Each fault breaks one thing:
     unbounded          no backpressure: keeps all a client is owed (never-reads)
     blocking-send      sends with a blocking sendall, which waits on a client that does not read (never-reads)
     drops-partial      ignores what send() did not take (slow-reader)
+    spin-while-full    comes back to a connection whose output does not fit at once, in a loop,
+                       instead of waiting until it is writable: it spins only while output waits
+                       (never-reads)
     blocking-slow      runs the slow request's sleep inside the loop (lesson 09: slow-request)
     utf8-reply         replies in UTF-8 (many-clients)
     per-recv-decode    decodes each recv on its own (split-character)
@@ -193,7 +196,13 @@ print(f"listening on 0.0.0.0:{PORT}", flush=True)
 if FAULT == "thread-per-client":
     threading.stack_size(256 * 1024)
 timeout = 0 if FAULT == "spin" else None
+clients = []
 while True:
+    if FAULT == "spin-while-full":
+        # The mistake: every connection with output left over gets another
+        # turn at once, whether or not its socket has room.
+        clients = [c for c in clients if not c.closed]
+        timeout = 0 if any(c.out for c in clients) else None
     for key, _ in selector.select(timeout):
         if key.data == "server":
             while True:
@@ -208,7 +217,7 @@ while True:
                     threading.Thread(target=serve_blocking, args=(sock, addr), daemon=True).start()
                 else:
                     sock.setblocking(False)
-                    Client(sock, addr)
+                    clients.append(Client(sock, addr))
         elif key.data == "wake":
             try:
                 wake_read.recv(4096)

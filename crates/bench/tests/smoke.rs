@@ -4,6 +4,7 @@
 //! speed is shown by the benchmark, never asserted by a test).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use testkit::{Process, TIMEOUT, cargo_bin, cargo_bin_of};
@@ -88,6 +89,27 @@ fn pingpong_verifies_every_reply_and_reports_rate_latency_and_server_cpu() {
 }
 
 #[test]
+fn paced_pingpong_brings_a_crowd_through_the_tutorials_listen_128() {
+    // lesson-05 listens with the tutorial's backlog of 128; 300 clients
+    // connect one at a time, never more than 63 waiting.
+    let server = lesson_05(&[]);
+    let port = server.addr().port().to_string();
+    let out = loadgen(&[
+        "pingpong",
+        "--port",
+        &port,
+        "--clients",
+        "300",
+        "--messages",
+        "2",
+        "--pace",
+    ]);
+    let f = figures(&out);
+    assert_eq!(number(&f, "clients_completed"), 300.0);
+    assert_eq!(number(&f, "replies_verified"), 600.0);
+}
+
+#[test]
 fn pingpong_reports_a_wrong_reply_as_a_failure() {
     let server = lesson_05(&[]);
     let port = server.addr().port().to_string();
@@ -159,6 +181,15 @@ fn idle_holds_silent_connections_and_reads_the_servers_memory_and_threads() {
     assert!(number(&f, "server_threads") >= 7.0, "{f:?}");
     assert!(number(&f, "server_rss_kib") >= number(&f, "server_rss_before_kib"));
     assert!(number(&f, "server_rss_before_kib") > 0.0);
+    // Machine-wide figures: other work may make them fall, but they are
+    // numbers.
+    for name in ["kernel_stack_per_conn_kib", "slab_per_conn_kib"] {
+        let value = f.get(name).unwrap_or_else(|| panic!("no {name} in {f:?}"));
+        assert!(
+            value.parse::<f64>().is_ok_and(f64::is_finite),
+            "{name}: {value}"
+        );
+    }
 }
 
 #[test]
@@ -194,12 +225,60 @@ fn loadgen_refuses_other_hosts_and_bad_modes_as_usage_errors() {
     }
 }
 
+/// Whether the workspace has this lesson (lessons 07 and 09 arrive on
+/// branches of their own).
+fn has_lesson(lesson: &str) -> bool {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../lessons")
+        .join(lesson)
+        .join("Cargo.toml")
+        .exists()
+}
+
+/// The first number of a table cell ("123 (100–130)" is 123).
+fn first(cell: &str) -> f64 {
+    cell.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The rows of the Markdown table that follows `heading` (up to the next
+/// blank line after it), split into trimmed cells, header and rule left out.
+fn table_after<'a>(text: &'a str, heading: &str) -> Vec<Vec<&'a str>> {
+    let Some(at) = text.find(heading) else {
+        return Vec::new();
+    };
+    text[at..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect()
+}
+
 #[test]
 fn bench_quick_prints_every_table_with_sane_figures() {
     // Built for the test profile's lessons, beside this test.
+    let mut servers = vec!["lesson-05", "hardened"];
     cargo_bin("lesson-05");
     cargo_bin_of("lesson-05", "hardened");
     cargo_bin("lesson-06");
+    for lesson in ["lesson-07", "lesson-08", "lesson-09"] {
+        if has_lesson(lesson) {
+            cargo_bin(lesson);
+            servers.push(lesson);
+        }
+    }
+    let python = testkit::python3().is_some();
+    if python {
+        servers.push("Python (tutorial)");
+    }
+    let strace = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
     let out = Command::new(env!("CARGO_BIN_EXE_bench"))
         .arg("--quick")
         .output()
@@ -211,39 +290,69 @@ fn bench_quick_prints_every_table_with_sane_figures() {
         String::from_utf8_lossy(&out.stderr)
     );
     for heading in [
-        "## 1. lesson-05 against the tutorial's Python server",
+        "## 1. The servers side by side",
         "## 2. The cost of logging every message",
         "## 3. Idle clients",
-        "## 4. lesson-06's transfer",
-        "## 5. Cold builds of the lessons",
+        "## 4. System calls per message",
+        "## 5. lesson-06's transfer",
+        "## 6. Cold builds and size of the lessons",
         "## Targets",
     ] {
         assert!(stdout.contains(heading), "no {heading:?} in:\n{stdout}");
     }
-    // Every row of lesson-05's two servers has a positive msgs/s, and p99 >= p50.
-    let rows: Vec<Vec<&str>> = stdout
-        .lines()
-        .filter(|l| l.starts_with("| lesson-05 ") || l.starts_with("| hardened"))
-        .map(|l| l.split('|').map(str::trim).collect())
-        .collect();
-    assert!(rows.len() >= 4, "{stdout}");
-    let first = |cell: &str| -> f64 {
-        cell.split_whitespace()
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(-1.0)
-    };
-    for row in rows
-        .iter()
-        .filter(|r| r.len() > 8 && r[2].parse::<u32>().is_ok())
-    {
-        let (rate, p50, p99) = (first(row[3]), first(row[4]), first(row[5]));
-        assert!(
-            rate > 0.0 && p50 > 0.0 && p99 >= p50,
-            "{row:?} in:\n{stdout}"
-        );
+
+    // 1. Every server at 1, 10, 100 and 1,000 clients: a positive msgs/s,
+    // p99 >= p50, and CPU times that are not negative.
+    let rows = table_after(&stdout, "## 1. The servers side by side");
+    for server in &servers {
+        let counts: Vec<&str> = rows
+            .iter()
+            .filter(|r| r[0] == *server)
+            .map(|r| r[1])
+            .collect();
+        assert_eq!(counts, ["1", "10", "100", "1000"], "{server}:\n{stdout}");
     }
-    // The transfer table: three read sizes, each positive.
+    for row in &rows {
+        let (rate, p50, p99) = (first(row[2]), first(row[3]), first(row[4]));
+        assert!(rate > 0.0 && p50 > 0.0 && p99 >= p50, "{row:?}");
+        assert!(row[5..8].iter().all(|c| first(c) >= 0.0), "{row:?}");
+    }
+    // Context switches, voluntary / nonvoluntary, per server and count.
+    let switches = table_after(&stdout, "Context switches per message");
+    assert_eq!(switches.len(), servers.len(), "{stdout}");
+    for row in &switches {
+        assert_eq!(row.len(), 5, "{row:?}");
+        for cell in &row[1..] {
+            let (v, n) = cell.split_once(" / ").unwrap_or_else(|| panic!("{row:?}"));
+            assert!(first(v) >= 0.0 && first(n) >= 0.0, "{row:?}");
+        }
+    }
+
+    // 3. Every server held 20 idle clients but lesson-07, whose pool holds
+    // 2,000; the single-threaded loop stays at one thread.
+    let idle = table_after(&stdout, "## 3. Idle clients");
+    assert_eq!(idle.len(), servers.len(), "{stdout}");
+    for row in &idle {
+        assert_eq!(first(row[2]), 20.0, "{row:?}");
+    }
+    if has_lesson("lesson-08") {
+        let row = idle.iter().find(|r| r[0] == "lesson-08").unwrap();
+        assert_eq!(row[8], "1", "{row:?}");
+    }
+
+    // 4. System calls: every server counted, or strace missing said so.
+    if strace {
+        let calls = table_after(&stdout, "## 4. System calls per message");
+        assert_eq!(calls.len(), servers.len(), "{stdout}");
+        for row in &calls {
+            assert!(first(row[2]) > 1.0, "{row:?}");
+            assert!(!row[3].is_empty(), "{row:?}");
+        }
+    } else {
+        assert!(stdout.contains("strace is not installed"), "{stdout}");
+    }
+
+    // 5. The transfer table: three read sizes, each positive.
     let rates: Vec<f64> = stdout
         .lines()
         .filter(|l| l.starts_with("| lesson-06 sink"))
@@ -251,4 +360,12 @@ fn bench_quick_prints_every_table_with_sane_figures() {
         .collect();
     assert_eq!(rates.len(), 3, "{stdout}");
     assert!(rates.iter().all(|&r| r > 0.0), "{rates:?}");
+
+    // 6. Lines of code: every lesson, main.rs no longer than src/.
+    let sizes = table_after(&stdout, "Lines of code:");
+    assert!(sizes.len() >= 6, "{stdout}");
+    for row in &sizes {
+        let (code, main) = (first(row[2]), first(row[3]));
+        assert!(code > 0.0 && main <= code, "{row:?}");
+    }
 }

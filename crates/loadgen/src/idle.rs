@@ -6,7 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use proctools::process::{self, Sample};
-use proctools::tcp;
+use proctools::system::KernelMemory;
 
 /// An idle run: open `clients` connections, send nothing, hold them for
 /// `hold`, then check which the server kept open.
@@ -64,6 +64,7 @@ impl Idle {
             })
         };
         report.before = measure(&mut report);
+        report.kernel_before = KernelMemory::read().ok();
         let started = Instant::now();
         let deadline = started + self.open_deadline;
         let mut streams = Vec::with_capacity(self.clients);
@@ -77,8 +78,8 @@ impl Idle {
                 ));
                 break;
             }
-            if streams.len() % PACE_EVERY == 0 {
-                self.wait_for_accepts(deadline);
+            if streams.len() % crate::PACE_EVERY == 0 {
+                crate::wait_for_accepts(self.addr.port(), deadline);
             }
             match TcpStream::connect_timeout(&self.addr, self.connect_timeout) {
                 Ok(stream) => streams.push(stream),
@@ -96,28 +97,9 @@ impl Idle {
         report.open_time = started.elapsed();
         thread::sleep(self.hold);
         report.during = measure(&mut report);
+        report.kernel_during = KernelMemory::read().ok();
         report.still_open = streams.iter().filter(|s| still_open(s)).count();
         report
-    }
-}
-
-/// How many connections are opened between two looks at the server's
-/// accept queue.
-const PACE_EVERY: usize = 32;
-
-impl Idle {
-    /// Waits (up to `deadline`, and at most 5 s) until fewer than
-    /// [`PACE_EVERY`] connections wait in the server's accept queue, so that
-    /// the next ones fit in it (a backlog of 128 is common; see
-    /// [`tcp::accept_queue`]). Without `/proc` it returns at once.
-    fn wait_for_accepts(&self, deadline: Instant) {
-        let until = deadline.min(Instant::now() + Duration::from_secs(5));
-        while let Some(queued) = tcp::accept_queue(self.addr.port()) {
-            if queued < PACE_EVERY as u64 || Instant::now() >= until {
-                break;
-            }
-            thread::sleep(Duration::from_millis(1));
-        }
     }
 }
 
@@ -156,6 +138,10 @@ pub struct Report {
     pub before: Option<Sample>,
     /// The server at the end of the hold.
     pub during: Option<Sample>,
+    /// The machine's kernel memory before the first connection (Linux).
+    pub kernel_before: Option<KernelMemory>,
+    /// The machine's kernel memory at the end of the hold.
+    pub kernel_during: Option<KernelMemory>,
     /// What went wrong, if anything.
     pub failures: Vec<String>,
 }
@@ -171,6 +157,21 @@ impl Report {
         let (before, during) = (self.before?, self.during?);
         (self.still_open > 0)
             .then(|| (during.rss_bytes as f64 - before.rss_bytes as f64) / self.still_open as f64)
+    }
+
+    /// The growth of the machine's kernel memory per open connection, in
+    /// bytes: `(KernelStack, Slab)`. Machine-wide figures: both ends of
+    /// every loopback connection are in `Slab`, and whatever else runs on
+    /// the machine moves them too.
+    pub fn kernel_memory_per_connection(&self) -> Option<(f64, f64)> {
+        let (before, during) = (self.kernel_before?, self.kernel_during?);
+        let per = |b: u64, d: u64| (d as f64 - b as f64) / self.still_open as f64;
+        (self.still_open > 0).then(|| {
+            (
+                per(before.kernel_stack, during.kernel_stack),
+                per(before.slab, during.slab),
+            )
+        })
     }
 }
 

@@ -25,7 +25,8 @@ pub mod stats;
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// Refuses any address that is not loopback (127.0.0.0/8 or ::1).
 ///
@@ -54,4 +55,24 @@ pub fn connect(addr: SocketAddr, timeout: Duration, io_timeout: Duration) -> io:
     stream.set_write_timeout(Some(io_timeout))?;
     stream.set_nodelay(true)?;
     Ok(stream)
+}
+
+/// How many connections are opened between two looks at the server's
+/// accept queue, when connections are paced ([`wait_for_accepts`]).
+pub const PACE_EVERY: usize = 32;
+
+/// Waits (until `deadline`, and at most 5 s) until fewer than
+/// [`PACE_EVERY`] connections wait in the accept queue of the server on
+/// `port`, so that the next [`PACE_EVERY`] fit in it even with the
+/// tutorial's `listen(128)`. A full queue does not refuse: Linux drops the
+/// handshake, and the client retries a second or more later. Without
+/// `/proc` it returns at once.
+pub fn wait_for_accepts(port: u16, deadline: Instant) {
+    let until = deadline.min(Instant::now() + Duration::from_secs(5));
+    while let Some(queued) = proctools::tcp::accept_queue(port) {
+        if queued < PACE_EVERY as u64 || Instant::now() >= until {
+            break;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
 }

@@ -7,8 +7,9 @@
 //!   a sink (lesson 06's exercise), which replies with the count (or the
 //!   SHA-256); reports MB/s.
 //! - `idle`: `--clients C` silent connections held for `--seconds S`;
-//!   reports how many stayed open and, with `--pid`, the server's resident
-//!   memory and threads.
+//!   reports how many stayed open, the growth of the machine's kernel
+//!   memory per connection (`KernelStack`, `Slab`) and, with `--pid`, the
+//!   server's resident memory and threads.
 //!
 //! Results are printed as `name: value` lines, one per figure, so that a
 //! person and a script can both read them. Only loopback addresses are
@@ -93,6 +94,12 @@ fn command() -> Command {
             .default_value(Encoding::Gbk.name()),
         )
         .arg(
+            Arg::new("pace")
+                .long("pace")
+                .action(clap::ArgAction::SetTrue)
+                .help("pingpong: connect one client at a time, pausing while 32 or more wait in the server's accept queue (a crowd connecting at once overflows listen(128))"),
+        )
+        .arg(
             number("bytes", "N", "bulk: bytes to send", (1, 64 * 1024 * MIB))
                 .default_value((64 * MIB).to_string()),
         )
@@ -137,6 +144,12 @@ fn main() -> ExitCode {
         Ok(matches) => matches,
         Err(stop) => return stop.exit(NAME),
     };
+    // A connection is a descriptor: `idle --clients 10000` needs more than
+    // the 1024 many systems start a program with. As far as the hard limit
+    // allows; beyond, the run says which connection failed.
+    if let Err(err) = netcore::sys::raise_open_file_limit() {
+        eprintln!("{NAME}: warning: cannot raise the open-file limit: {err}");
+    }
     let text = |name: &str| matches.get_one::<String>(name).map_or("", String::as_str);
     let host = text("host");
     let port = *matches.get_one::<u16>("port").expect("a default");
@@ -174,7 +187,7 @@ fn main() -> ExitCode {
         "bulk" => {
             only(
                 &[
-                    "clients", "messages", "message", "reply", "encoding", "seconds", "pid",
+                    "clients", "messages", "message", "reply", "encoding", "seconds", "pid", "pace",
                 ],
                 "bulk",
             );
@@ -182,7 +195,9 @@ fn main() -> ExitCode {
         }
         "idle" => {
             only(
-                &["messages", "message", "reply", "encoding", "bytes", "chunk"],
+                &[
+                    "messages", "message", "reply", "encoding", "bytes", "chunk", "pace",
+                ],
                 "idle",
             );
             idle(addr, &matches)
@@ -215,6 +230,7 @@ fn pingpong(
     let messages = count(matches, "messages").unwrap_or(100) as usize;
     let mut run = PingPong::new(addr, clients, messages);
     run.deadline = Duration::from_secs(count(matches, "timeout").unwrap_or(60));
+    run.pace_connects = matches.get_flag("pace");
     println!("pingpong: {clients} clients x {messages} messages to {addr}");
     let before = pid(matches).map(process::sample).transpose();
     let report = run.run(|_, _| message.to_vec(), reply);
@@ -302,6 +318,11 @@ fn idle(addr: SocketAddr, matches: &ArgMatches) -> Result<(), Error> {
     }
     if let Some(per) = report.memory_per_connection() {
         println!("server_rss_per_conn_kib: {:.2}", per / 1024.0);
+    }
+    if let Some((stack, slab)) = report.kernel_memory_per_connection() {
+        // Machine-wide: both ends of each connection, and whatever else runs.
+        println!("kernel_stack_per_conn_kib: {:.2}", stack / 1024.0);
+        println!("slab_per_conn_kib: {:.2}", slab / 1024.0);
     }
     if report.all_ok() {
         Ok(())

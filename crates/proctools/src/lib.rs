@@ -10,6 +10,8 @@
 //!   (`sysconf(_SC_CLK_TCK)`), resident memory and threads, the time each
 //!   thread wanted a CPU, its sockets and children; and every process on the
 //!   machine;
+//! - [`system`]: the machine's kernel memory that no process's `VmRSS`
+//!   shows (`KernelStack`, `Slab` in `/proc/meminfo`);
 //! - [`tcp`]: the kernel's tables of TCP sockets (`/proc/net/tcp`, `tcp6`):
 //!   who listens, how many connections wait to be accepted, which
 //!   connection is in CLOSE_WAIT;
@@ -27,4 +29,5 @@
 
 pub mod child;
 pub mod process;
+pub mod system;
 pub mod tcp;

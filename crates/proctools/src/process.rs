@@ -14,6 +14,8 @@
 //!   threads and the real user id.
 //! - `/proc/PID/task/TID/schedstat`: nanoseconds a thread ran and waited for
 //!   a CPU.
+//! - `/proc/PID/task/TID/status`: each thread's context switches, summed
+//!   ([`context_switches`]).
 //!
 //! A process may end between two reads: every reader returns an error or
 //! `None` then, never a panic.
@@ -274,6 +276,69 @@ impl SchedStat {
     }
 }
 
+/// Context switches of a process, summed over its threads: how often its
+/// threads gave up a CPU because they had to wait (`voluntary`: a `recv`
+/// with nothing to read, a lock held by another thread, `epoll_wait`) and
+/// how often the scheduler took the CPU from them (`nonvoluntary`).
+///
+/// `/proc/PID/status` counts the main thread only; the sum is over
+/// `/proc/PID/task/*/status`. A thread that has ended takes its counts with
+/// it: read while the threads that matter are alive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContextSwitches {
+    /// `voluntary_ctxt_switches`.
+    pub voluntary: u64,
+    /// `nonvoluntary_ctxt_switches`.
+    pub nonvoluntary: u64,
+}
+
+impl ContextSwitches {
+    /// The two counts of one status file; `None` where it lacks them.
+    pub fn parse(status: &str) -> Option<ContextSwitches> {
+        let number = |name: &str| {
+            status.lines().find_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(':')?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+        };
+        Some(ContextSwitches {
+            voluntary: number("voluntary_ctxt_switches")?,
+            nonvoluntary: number("nonvoluntary_ctxt_switches")?,
+        })
+    }
+
+    /// Both counts of `later` minus those of `self` (zero where a count
+    /// went down: threads ended in between).
+    pub fn until(&self, later: &ContextSwitches) -> ContextSwitches {
+        ContextSwitches {
+            voluntary: later.voluntary.saturating_sub(self.voluntary),
+            nonvoluntary: later.nonvoluntary.saturating_sub(self.nonvoluntary),
+        }
+    }
+}
+
+/// The context switches of every live thread of process `pid`, summed. A
+/// thread that ends while it is read is left out; a process that has ended
+/// is an error.
+pub fn context_switches(pid: u32) -> io::Result<ContextSwitches> {
+    let tasks = proc_path(pid).join("task");
+    let mut sum = ContextSwitches::default();
+    for entry in std::fs::read_dir(&tasks)? {
+        let Ok(entry) = entry else { continue };
+        let Ok(text) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue; // ended since the folder was listed
+        };
+        if let Some(one) = ContextSwitches::parse(&text) {
+            sum.voluntary += one.voluntary;
+            sum.nonvoluntary += one.nonvoluntary;
+        }
+    }
+    Ok(sum)
+}
+
 /// Every process on the machine (empty without `/proc`).
 pub fn pids() -> Vec<u32> {
     numbered_entries(Path::new("/proc"))
@@ -375,6 +440,37 @@ mod tests {
     /// A stat line as the kernel writes it, for a command named
     /// `a (b) c` (spaces and parentheses, as a program may name itself).
     const STAT: &str = "42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 150 25 0 0 20 0 1 0 100 0 0\n";
+
+    #[test]
+    fn context_switches_are_read_from_a_status_file_and_subtracted() {
+        let status = "Name:\tx\nThreads:\t1\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
+        let one = ContextSwitches::parse(status).unwrap();
+        assert_eq!(
+            one,
+            ContextSwitches {
+                voluntary: 120,
+                nonvoluntary: 7
+            }
+        );
+        assert_eq!(ContextSwitches::parse("Name:\tx\n"), None);
+        let later = ContextSwitches {
+            voluntary: 150,
+            nonvoluntary: 5,
+        };
+        assert_eq!(
+            one.until(&later),
+            ContextSwitches {
+                voluntary: 30,
+                nonvoluntary: 0
+            }
+        );
+        if cfg!(target_os = "linux") {
+            let mine = context_switches(std::process::id()).unwrap();
+            std::thread::sleep(Duration::from_millis(5));
+            let again = context_switches(std::process::id()).unwrap();
+            assert!(again.voluntary > mine.voluntary, "{mine:?} {again:?}");
+        }
+    }
 
     #[test]
     fn a_command_name_with_spaces_and_parentheses_does_not_shift_the_fields() {

@@ -120,6 +120,9 @@ pub const LESSONS: &[Lesson] = &[
     crate::lessons::l04::LESSON,
     crate::lessons::l05::LESSON,
     crate::lessons::l06::LESSON,
+    crate::lessons::l07::LESSON,
+    crate::lessons::l08::LESSON,
+    crate::lessons::l09::LESSON,
 ];
 
 /// The lesson with this id (`lesson-05`, or just `05` or `5`).
@@ -268,6 +271,6 @@ mod tests {
         assert_eq!(lesson("05").unwrap().id, "lesson-05");
         assert_eq!(lesson("lesson-05").unwrap().id, "lesson-05");
         assert!(lesson("lesson-01").is_none());
-        assert!(lesson("9").is_none());
+        assert!(lesson("10").is_none());
     }
 }

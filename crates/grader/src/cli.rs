@@ -26,7 +26,8 @@ use crate::{batch, exercise, jail, report, sandbox, tr};
 const PLACEHOLDERS: &str = "  {port}   a free loopback port (also in the environment as PORT)
   {host}   127.0.0.1 (also HOST)
   {mode}   lesson-04 runs the program as `server` and `client`, lesson-06 as
-           `sink` and `source` (also MODE)
+           `sink` and `source`, lessons 08 and 09 as `reply` and `echo` (also
+           MODE)
   {bytes}  how many bytes lesson-06's source must send (also BYTES)";
 
 /// The sandbox, in a sentence.

@@ -105,6 +105,11 @@ impl Recorder {
             .unwrap_or_else(|| panic!("{}: no check '{id}' in the catalog", self.lesson.id))
     }
 
+    /// The lesson whose checks it records.
+    pub fn lesson(&self) -> &'static Lesson {
+        self.lesson
+    }
+
     /// Starts timing the next check.
     pub fn start(&mut self) {
         self.started = Instant::now();

@@ -772,6 +772,34 @@ impl Program {
         seen.then_some(times)
     }
 
+    /// How many threads its live processes have together (`Threads:` in
+    /// each `/proc/PID/status`): a program run under a shell, an
+    /// interpreter or a launcher is counted whole, and a program that
+    /// forks a process per client shows as many threads as that. `None`
+    /// where the kernel does not say.
+    pub fn threads(&self) -> Option<u64> {
+        self.status_sum(|status| status.threads)
+    }
+
+    /// The resident memory of its live processes together, in bytes
+    /// (`VmRSS:` in each `/proc/PID/status`); `None` where the kernel
+    /// does not say.
+    pub fn resident_bytes(&self) -> Option<u64> {
+        self.status_sum(|status| status.rss_bytes)
+    }
+
+    /// `field` of every live process's status, added up; `None` when no
+    /// process's status had it.
+    fn status_sum(&self, field: impl Fn(&Status) -> Option<u64>) -> Option<u64> {
+        let values: Vec<u64> = self
+            .members()
+            .into_iter()
+            .filter_map(|pid| Status::read(pid).ok())
+            .filter_map(|status| field(&status))
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum())
+    }
+
     /// The TCP ports its processes listen on (Linux: from /proc).
     pub fn listening_ports(&self) -> Vec<u16> {
         self.listening_sockets().iter().map(|s| s.port).collect()

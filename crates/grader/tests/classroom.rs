@@ -274,6 +274,9 @@ fn every_exercise_as_shipped_fails_its_core_checks() {
         "lesson-04",
         "lesson-05",
         "lesson-06",
+        "lesson-07",
+        "lesson-08",
+        "lesson-09",
     ] {
         let output = grader()
             .args([
@@ -421,6 +424,9 @@ fn progress_shows_every_exercise_as_a_bar() {
         "exercise-04",
         "exercise-05",
         "exercise-06",
+        "exercise-07",
+        "exercise-08",
+        "exercise-09",
         "course",
     ] {
         let line = text

@@ -101,8 +101,8 @@ fn a_bad_value_is_one_line_and_exit_2() {
             "expected NAME=VALUE",
         ),
         (
-            &["check", "lesson-09", "--", "x"],
-            "invalid value 'lesson-09' for '<LESSON>': expected one of lesson-02",
+            &["check", "lesson-10", "--", "x"],
+            "invalid value 'lesson-10' for '<LESSON>': expected one of lesson-02",
         ),
         (
             &["check", "lesson-05", "--timeout"],

@@ -119,6 +119,36 @@ fn lesson_06_scores_full_marks() {
     .assert_failed(&[]);
 }
 
+#[test]
+fn lesson_07_scores_full_marks() {
+    grade(
+        "lesson-07",
+        &[],
+        &words(&[&bin("lesson-07"), "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_08_scores_full_marks() {
+    grade(
+        "lesson-08",
+        &[],
+        &words(&[&bin("lesson-08"), "{mode}", "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
+#[test]
+fn lesson_09_scores_full_marks() {
+    grade(
+        "lesson-09",
+        &[],
+        &words(&[&bin("lesson-09"), "{mode}", "--port", "{port}"]),
+    )
+    .assert_failed(&[]);
+}
+
 // The tutorial's own programs: all core checks, not the robust ones.
 
 #[test]
@@ -327,6 +357,249 @@ fn lesson_06_faults() {
     );
 }
 
+// Lesson 07: a careful pool in Python, and each fault; the lesson's own
+// program with its failure turned on; lesson 05's hardened server, a thread
+// per client with a cap.
+
+#[test]
+fn lesson_07_faults_threads_and_deadline() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            ("", &[], ""),
+            (
+                "thread-per-client",
+                &["bounded-threads"],
+                "with 50 clients connected and silent the program had",
+            ),
+            (
+                "no-deadline",
+                &["idle-deadline"],
+                "the server serves 4 clients at a time, and a silent client keeps its worker past the deadline",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_faults_queue() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            (
+                "unbounded",
+                &["queue-full"],
+                "none was refused (its connection closed, with or without the busy reply)",
+            ),
+            (
+                "blocking-put",
+                &["queue-full"],
+                "the server stopped accepting",
+            ),
+            (
+                "unbounded-1s",
+                &["queue-full"],
+                "the others were kept waiting",
+            ),
+            ("leaks", &["queue-full"], "resident memory grew by"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_faults_conversation() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            (
+                "utf8-reply",
+                &["many-clients"],
+                "expected b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb' (\"ok, 收到了\" in GBK)",
+            ),
+            (
+                "per-recv-decode",
+                &["split-character"],
+                "neither stdout nor stderr holds 你好 whole",
+            ),
+            ("strict-decode", &["invalid-gbk"], "without a reply"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_without_its_deadline_starves_the_next_client() {
+    let graded = grade(
+        "lesson-07",
+        &[],
+        &words(&[&bin("lesson-07"), "--port", "{port}", "--idle-timeout", "0"]),
+    );
+    graded.assert_verdict(
+        "lesson-07 --idle-timeout 0",
+        &["idle-deadline"],
+        "client 5 sent a message while the 4 clients before it stayed connected and silent",
+    );
+}
+
+#[test]
+fn a_thread_per_client_with_a_cap_is_not_a_pool() {
+    let hardened = cargo_bin_of("lesson-05", "hardened");
+    let graded = grade(
+        "lesson-07",
+        &[],
+        &words(&[
+            &hardened.to_string_lossy(),
+            "--port",
+            "{port}",
+            "--max-clients",
+            "200",
+            "--max-per-address",
+            "200",
+        ]),
+    );
+    graded.assert_verdict(
+        "lesson-05 hardened",
+        &["bounded-threads"],
+        "more threads for",
+    );
+}
+
+// Lessons 08 and 09: a careful event loop (selectors) and a careful asyncio
+// server in Python, and each fault; lesson 09's own program with its
+// mistake turned on.
+
+#[test]
+fn lesson_08_faults_threads_and_cpu() {
+    faults(
+        "lesson-08",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            ("", &[], ""),
+            (
+                "thread-per-client",
+                &["one-thread"],
+                "250 more threads for 250 more clients",
+            ),
+            (
+                "spin",
+                &["no-busy-loop"],
+                "with 20 clients connected and silent, and nothing sent or received, over",
+            ),
+            (
+                "utf8-reply",
+                &["many-clients"],
+                "1000 clients connected at once, each sent message 1; 1000 of them did not get the reply",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_08_faults_echo() {
+    faults(
+        "lesson-08",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            (
+                "unbounded",
+                &["never-reads"],
+                "the server's resident memory grew by",
+            ),
+            (
+                "blocking-send",
+                &["never-reads"],
+                "meanwhile another client sent 1048576 bytes: 0 of its echo came back",
+            ),
+            (
+                "spin-while-full",
+                &["never-reads"],
+                "then, with its output waiting and nothing else to do, over",
+            ),
+            ("drops-partial", &["slow-reader"], "reading the echo slowly"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_08_faults_decoding() {
+    faults(
+        "lesson-08",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            (
+                "per-recv-decode",
+                &["split-character"],
+                "neither stdout nor stderr holds 你好 whole",
+            ),
+            ("strict-decode", &["invalid-gbk"], "the program ended"),
+            // Lesson 08 sends no slow request: the loop that blocks in it
+            // loses nothing here (lesson 09's slow-request catches it).
+            ("blocking-slow", &[], ""),
+        ],
+    );
+}
+
+#[test]
+fn lesson_09_faults() {
+    faults(
+        "lesson-09",
+        "async09.py",
+        &["{mode}", "{port}"],
+        &[
+            ("", &[], ""),
+            (
+                "blocking-slow",
+                &["slow-request"],
+                "other clients were answered only after it",
+            ),
+        ],
+    );
+    faults(
+        "lesson-09",
+        "evloop.py",
+        &["{mode}", "{port}"],
+        &[
+            // The event loop runs `slow` on a thread of its own: a careful
+            // lesson 09 too.
+            ("", &[], ""),
+            (
+                "thread-per-client",
+                &["bounded-threads"],
+                "250 more threads for 250 more clients",
+            ),
+            (
+                "blocking-slow",
+                &["slow-request"],
+                "the blocking work stopped the other clients",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_09_with_its_blocking_mistake_stalls_the_other_clients() {
+    // `--blocking-mistake` is for the reply mode only (lesson 09 refuses it
+    // in echo mode), and one worker thread makes the stall certain on any
+    // machine.
+    let script = format!(
+        "if [ \"$MODE\" = reply ]; then exec {0} reply --port \"$PORT\" --workers 1 --blocking-mistake; else exec {0} \"$MODE\" --port \"$PORT\"; fi",
+        bin("lesson-09")
+    );
+    grade("lesson-09", &[], &words(&["sh", "-c", &script, "{mode}"])).assert_verdict(
+        "lesson-09 --blocking-mistake",
+        &["slow-request"],
+        "were answered only after it",
+    );
+}
+
 // Programs that misbehave in general.
 
 #[test]
@@ -455,6 +728,29 @@ fn a_program_that_does_not_listen_fails_every_mode_of_lessons_04_and_06() {
 }
 
 #[test]
+fn a_program_that_does_not_listen_fails_every_check_of_lessons_07_to_09_saying_why() {
+    for lesson in ["lesson-07", "lesson-08", "lesson-09"] {
+        let graded = grade(lesson, &[], &words(&["sh", "-c", "exit 5", "{mode}"]));
+        let all: Vec<&str> = graded.checks().map(|c| c["id"].as_str().unwrap()).collect();
+        graded.assert_failed(&all);
+        assert!(
+            graded.reason(all[0]).contains("exit status 5"),
+            "{lesson}: {}",
+            graded.reason(all[0])
+        );
+        // Every other check says it was not checked because the program
+        // never listened: none is left to the run's time limit.
+        for id in &all[1..] {
+            let reason = graded.reason(id);
+            assert!(
+                reason.starts_with("not checked: the program never listened"),
+                "{lesson} {id}: {reason}"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_cpu_time_limit_stops_a_busy_loop() {
     let Some(python) = python3_or_skip("cpu limit") else {
         return;
@@ -556,7 +852,7 @@ fn list_shows_every_lesson_with_points() {
 #[test]
 fn usage_errors_exit_2_with_one_line() {
     for args in [
-        &["check", "lesson-09", "--", "x"][..],
+        &["check", "lesson-10", "--", "x"][..],
         &["check"],
         &["check", "lesson-05", "stray", "--", "x"],
         &["check", "lesson-04", "--", "prog", "{port}"],

@@ -4,9 +4,8 @@
 //! 05 does; `exercise-08 echo --port P` sends every byte back. Both from ONE
 //! thread: fill in the TODO steps of `run`, and write a client's state and
 //! its turn below it. `lessons/lesson-08/README.md` explains every step.
-//! Check your work with `cargo run -p grader -- check lesson-08` once
-//! lesson 08 has its grader, and by hand:
-//! `cargo run -p exercise-08 -- --port 8080`, then
+//! Check your work with `cargo run -p grader -- check lesson-08`, and by
+//! hand: `cargo run -p exercise-08 -- --port 8080`, then
 //! `cargo run -p lesson-02 -- --interactive` in other terminals.
 //!
 //! What the TODO steps use: `mio` (already in Cargo.toml: `mio::Poll`,
@@ -20,8 +19,7 @@
 //! `exercise-08 echo --port P` 把收到的每个字节发回去。两种模式都只用一个线程：
 //! 完成 `run` 里的各个 TODO 步骤，再在它下面写出一个客户端的状态和它的一轮处理，
 //! 每个 TODO 下面都有中文说明；`lessons/lesson-08/README.zh-CN.md` 讲解了每一步。
-//! 第 08 课有了评分程序以后，用 `cargo run -p grader -- check lesson-08` 检查你的
-//! 程序；也可以手工检查：`cargo run -p exercise-08 -- --port 8080`，然后在其他终端里
+//! 用 `cargo run -p grader -- check lesson-08` 检查你的程序；也可以手工检查：`cargo run -p exercise-08 -- --port 8080`，然后在其他终端里
 //! 运行 `cargo run -p lesson-02 -- --interactive`。
 //!
 //! TODO 步骤会用到：`mio`（Cargo.toml 里已经有了：`mio::Poll`、`mio::Events`、

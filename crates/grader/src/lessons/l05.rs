@@ -274,7 +274,7 @@ fn concurrent(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
 }
 
 /// Sends one message, waits for a reply (any bytes), closes.
-fn converse(ctx: &Ctx, port: u16, message: &[u8]) -> Result<(), String> {
+pub(crate) fn converse(ctx: &Ctx, port: u16, message: &[u8]) -> Result<(), String> {
     let mut conn = ctx.connect(port)?;
     run::send(&mut conn, message)?;
     let (reply, _) = run::read_message(
@@ -291,45 +291,76 @@ fn converse(ctx: &Ctx, port: u16, message: &[u8]) -> Result<(), String> {
 
 /// Starts the program, waits for it to listen, runs `check` against it and
 /// records the result for check `id`.
-fn with_server(
+pub(crate) fn with_server(
     ctx: &Ctx,
     rec: &mut Recorder,
     id: &str,
     check: impl FnOnce(&Ctx, u16, &mut Program) -> Result<(), String>,
 ) {
+    with_server_in(ctx, rec, id, None, check);
+}
+
+/// [`with_server`], with the program started in `mode`. Returns whether
+/// the program listened.
+pub(crate) fn with_server_in(
+    ctx: &Ctx,
+    rec: &mut Recorder,
+    id: &str,
+    mode: Option<&str>,
+    check: impl FnOnce(&Ctx, u16, &mut Program) -> Result<(), String>,
+) -> bool {
     rec.start();
     if ctx.out_of_time() {
-        return;
+        return false;
     }
-    let (mut program, port) = match ctx.start_server(None) {
+    let (mut program, port) = match ctx.start_server(mode) {
         Ok(started) => started,
-        Err((err, program)) => return rec.fail(id, err, program.as_ref()),
+        Err((err, program)) => {
+            rec.fail(id, err, program.as_ref());
+            return false;
+        }
     };
     let result = check(ctx, port, &mut program);
-    // A server that is dying may not have ended yet on a busy machine:
-    // a moment's wait lets the reason say that it ended.
-    let ended = tr("the server ended", "服务端结束了");
-    let result =
-        result.map_err(
-            |err| match program.wait(Duration::from_secs(1)).zip(program.ending()) {
-                Some((status, Ending::ByItself(_))) if !err.contains(ended) => {
-                    let status = describe_status(status);
-                    crate::tr!(
-                        "the program ended ({status}) during the check: {err}",
-                        "检查进行中程序结束了（{status}）：{err}"
-                    )
-                }
-                _ => err,
-            },
-        );
+    let result = result.map_err(|err| ended_during(&mut program, err));
     ctx.stop(&mut program);
     rec.record(id, result, Some(&program));
+    true
+}
+
+/// `err`, a check's reason, preceded by "the program ended (its status)
+/// during the check" when it did (and the reason does not say so already).
+/// A server that is dying may not have ended yet on a busy machine: a
+/// moment's wait lets the reason say that it ended.
+pub(crate) fn ended_during(program: &mut Program, err: String) -> String {
+    let said = [
+        tr("the server ended", "服务端结束了"),
+        tr("the program ended", "程序结束了"),
+    ];
+    match program.wait(Duration::from_secs(1)).zip(program.ending()) {
+        Some((status, Ending::ByItself(_))) if !said.iter().any(|s| err.contains(s)) => {
+            let status = describe_status(status);
+            crate::tr!(
+                "the program ended ({status}) during the check: {err}",
+                "检查进行中程序结束了（{status}）：{err}"
+            )
+        }
+        _ => err,
+    }
 }
 
 fn many_clients(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
-    const CLIENTS: usize = 50;
-    const MESSAGES: usize = 20;
-    let mut run = PingPong::new(SocketAddr::from(([127, 0, 0, 1], port)), CLIENTS, MESSAGES);
+    pingpong(ctx, port, 50, 20)
+}
+
+/// `clients` clients at once, `messages` messages each (`客户端C消息M`):
+/// every reply must be `ok, 收到了` in GBK.
+pub(crate) fn pingpong(
+    ctx: &Ctx,
+    port: u16,
+    clients: usize,
+    messages: usize,
+) -> Result<(), String> {
+    let mut run = PingPong::new(SocketAddr::from(([127, 0, 0, 1], port)), clients, messages);
     // This check is about the replies, not about concurrency (`concurrent`
     // is): a client may wait for its turn, as it does at a server that
     // serves one client at a time on a busy machine, as long as the whole
@@ -352,13 +383,13 @@ fn many_clients(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
         }
     };
     let (failed, client, reason) = (
-        CLIENTS - report.completed,
+        clients - report.completed,
         first.client + 1,
         pingpong_reason(first),
     );
     Err(crate::tr!(
-        "{failed} of {CLIENTS} clients failed; the first, client {client}, at {at}: {reason}",
-        "{CLIENTS} 个客户端中有 {failed} 个失败；第一个是第 {client} 个客户端，在{at}时：{reason}"
+        "{failed} of {clients} clients failed; the first, client {client}, at {at}: {reason}",
+        "{clients} 个客户端中有 {failed} 个失败；第一个是第 {client} 个客户端，在{at}时：{reason}"
     ))
 }
 
@@ -369,7 +400,12 @@ fn pingpong_reason(failure: &Failure) -> String {
     if crate::i18n::current() == crate::i18n::Lang::En {
         return failure.reason.clone();
     }
-    match &failure.fault {
+    fault_zh(&failure.fault)
+}
+
+/// A client's fault, in Chinese (loadgen says it in English).
+pub(crate) fn fault_zh(fault: &Fault) -> String {
+    match fault {
         Fault::Connect(err) => format!("无法连接：{err}"),
         Fault::Deadline => "整次运行的期限已过".to_owned(),
         Fault::Send(err) => format!("无法发送：{err}"),
@@ -462,7 +498,7 @@ fn ask(ctx: &Ctx, conn: &mut TcpStream, message: &[u8]) -> Result<(), String> {
 /// for the next `recv` does; and the conversation must go on. A server
 /// that prints no messages at all has lost `prints-messages` for that:
 /// here only the conversation is checked then.
-fn split_character(
+pub(crate) fn split_character(
     ctx: &Ctx,
     port: u16,
     program: &mut Program,
@@ -489,7 +525,7 @@ fn split_character(
 }
 
 /// Bytes that are not GBK, then a normal message on the same connection.
-fn invalid_gbk(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
+pub(crate) fn invalid_gbk(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
     goes_on_after(
         ctx,
         port,

@@ -12,6 +12,11 @@ pub(crate) mod l03;
 pub(crate) mod l04;
 pub(crate) mod l05;
 pub(crate) mod l06;
+pub(crate) mod l07;
+pub(crate) mod l08;
+pub(crate) mod l09;
+
+pub(crate) mod crowd;
 
 use crate::i18n::tr;
 

@@ -1,0 +1,454 @@
+//! Lesson 07: the student's program is a thread pool, a fixed number of
+//! worker threads serving the clients of a bounded queue. The grader checks
+//! lesson 05's conversation, that the threads stay bounded while hundreds
+//! of clients connect, that silent clients hold a worker no longer than the
+//! documented deadline (5 s), and that a full queue refuses the next client
+//! at once instead of keeping it (and its memory) without bound.
+//!
+//! The grader knows neither the pool's size nor its queue's: it finds them
+//! out, as a client would. Clients that talk once and stay silent come one
+//! after another until one is not answered at once (every worker holds a
+//! silent client); that one must be answered within the deadline. Silent
+//! clients keep coming until some are refused.
+
+use std::io::{ErrorKind, Read};
+use std::net::TcpStream;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::catalog::{Lesson, core, robust};
+use crate::i18n::{Text, tr};
+use crate::run::{self, Ctx, Outcome, Recorder};
+use crate::sandbox::Program;
+use crate::tr;
+
+use super::crowd::{self, Pacer, mib, open_file_room};
+use super::l05::{converse, ended_during, invalid_gbk, pingpong, split_character, with_server};
+use super::{gbk, show_bytes};
+
+/// Lesson 07's checks.
+pub(crate) const LESSON: Lesson = Lesson {
+    id: "lesson-07",
+    title: Text::new(
+        "a thread pool: N workers and a bounded queue",
+        "线程池：N 个工作线程和一个有界队列",
+    ),
+    modes: &[],
+    checks: &[
+        core(
+            "listens",
+            1,
+            Text::new("listens on the port it is given", "在给定的端口上监听"),
+            Text::new(
+                "bind and listen on the port the grader gives (see lessons/lesson-07/README.md#1-listen-as-before)",
+                "在评分程序给出的端口上绑定并监听（见 lessons/lesson-07/README.zh-CN.md#1-监听和之前一样）",
+            ),
+        ),
+        core(
+            "prints-messages",
+            1,
+            Text::new(
+                "prints each message it receives, decoded",
+                "把收到的每条消息解码后打印出来",
+            ),
+            Text::new(
+                "print each message decoded from GBK, on stdout or stderr (see lessons/lesson-07/README.md#7-serve-one-client)",
+                "把每条消息按 GBK 解码后打印到 stdout 或 stderr（见 lessons/lesson-07/README.zh-CN.md#7-服务一个客户端）",
+            ),
+        ),
+        core(
+            "many-clients",
+            3,
+            Text::new(
+                "8 clients at once, 20 messages each: every reply is ok, 收到了 in GBK",
+                "同时 8 个客户端，每个发送 20 条消息：每条回复都是 GBK 编码的 ok, 收到了",
+            ),
+            Text::new(
+                "a worker replies ok, 收到了 in GBK (exactly the bytes b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb') to every message of its client until recv returns 0, then takes the next client from the queue; the workers and the queue together must hold 8 clients (the lesson's 4 workers and queue of 16 hold 20) (see lessons/lesson-07/README.md#7-serve-one-client)",
+                "工作线程对它的客户端的每条消息都回复 GBK 编码的 ok, 收到了（正好是这些字节：b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb'），直到 recv 返回 0，然后从队列里取下一个客户端；工作线程和队列加起来要能容纳 8 个客户端（本课的 4 个工作线程加上容纳 16 个的队列，能容纳 20 个）（见 lessons/lesson-07/README.zh-CN.md#7-服务一个客户端）",
+            ),
+        ),
+        core(
+            "bounded-threads",
+            3,
+            Text::new(
+                "its threads stay bounded while 300 clients connect: 250 more clients add no threads",
+                "300 个客户端连上来时，它的线程数保持有界：再多 250 个客户端也不会多出线程",
+            ),
+            Text::new(
+                "start a fixed number of worker threads once, each taking clients from the bounded queue (Python: N threading.Thread reading a queue.Queue(maxsize=Q); Java: N threads reading an ArrayBlockingQueue; C: N pthread_create at start) and hand each accepted client to them through the queue; never start a thread per client (see lessons/lesson-07/README.md#3-the-workers-started-once)",
+                "只启动一次、固定数量的工作线程，每个都从有界队列里取客户端（Python：N 个 threading.Thread 读取一个 queue.Queue(maxsize=Q)；Java：N 个线程读取一个 ArrayBlockingQueue；C：启动时调用 N 次 pthread_create），通过队列把每个接受的客户端交给它们；决不要每个客户端开一个线程（见 lessons/lesson-07/README.zh-CN.md#3-工作线程只启动一次）",
+            ),
+        ),
+        core(
+            "idle-deadline",
+            3,
+            Text::new(
+                "while every worker holds a client that says nothing, the next client is answered within the deadline (5 s)",
+                "每个工作线程都被一个不说话的客户端占着时，下一个客户端在截止时间（5 s）内得到回复",
+            ),
+            Text::new(
+                "give each connection a deadline: a recv that waits longer than 5 s for a client's next bytes ends that client, so that its worker takes the next one from the queue. Python: conn.settimeout(5), then except socket.timeout; C: setsockopt SO_RCVTIMEO (recv returns -1, EAGAIN); Java: socket.setSoTimeout(5000) (SocketTimeoutException) (see lessons/lesson-07/README.md#the-fix-a-deadline-per-connection)",
+                "给每个连接一个截止时间：recv 等待客户端下一批字节超过 5 s，就结束这个客户端，让它的工作线程去队列里取下一个。Python：conn.settimeout(5)，然后 except socket.timeout；C：setsockopt 设置 SO_RCVTIMEO（recv 返回 -1，EAGAIN）；Java：socket.setSoTimeout(5000)（SocketTimeoutException）（见 lessons/lesson-07/README.zh-CN.md#解决办法每个连接一个截止时间）",
+            ),
+        ),
+        core(
+            "queue-full",
+            3,
+            Text::new(
+                "300 silent clients: once the queue is full, the next are refused at once (closed, with or without the busy reply), and memory stays bounded",
+                "300 个不说话的客户端：队列满了以后，后来的客户端立即被拒绝（关闭连接，发不发繁忙回复都行），内存保持有界",
+            ),
+            Text::new(
+                "hand each client to the queue without waiting (Python: queue.put_nowait, which raises queue.Full; Java: offer() on an ArrayBlockingQueue; Rust: try_send on a sync_channel), and when it is full send the busy reply 服务器忙，请稍后再试, shutdown the sending side, read what the client sent, close; never a queue without a bound (a ThreadPoolExecutor's or Executors.newFixedThreadPool's own queue has none), never an accept loop that waits for room (see lessons/lesson-07/README.md#5-a-full-queue-refuse-without-a-reset)",
+                "把客户端交给队列时不要等待（Python：queue.put_nowait，队列满时抛出 queue.Full；Java：ArrayBlockingQueue 的 offer()；Rust：sync_channel 的 try_send），队列满时发送繁忙回复 服务器忙，请稍后再试，关闭发送方向，读掉客户端发来的数据，再关闭；决不要用没有上限的队列（ThreadPoolExecutor 和 Executors.newFixedThreadPool 自带的队列都没有上限），也决不要让 accept 循环等队列腾出位置（见 lessons/lesson-07/README.zh-CN.md#5-队列满了拒绝但不发送重置）",
+            ),
+        ),
+        robust(
+            "split-character",
+            2,
+            Text::new(
+                "你好 split inside a character across two sends is printed whole",
+                "你好 在一个字符的中间被拆成两次发送，仍被完整地打印出来",
+            ),
+            Text::new(
+                "decode with one incremental decoder per connection, which keeps half a character for the next recv; Python: codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\"); Java: one CharsetDecoder per connection (see lessons/lesson-07/README.md#7-serve-one-client)",
+                "每个连接用一个增量解码器来解码，它会把半个字符留到下一次 recv；Python：codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\")；Java：每个连接一个 CharsetDecoder（见 lessons/lesson-07/README.zh-CN.md#7-服务一个客户端）",
+            ),
+        ),
+        robust(
+            "invalid-gbk",
+            1,
+            Text::new(
+                "invalid GBK does not end the conversation",
+                "无效的 GBK 不会让对话中断",
+            ),
+            Text::new(
+                "decode with errors replaced instead of letting the error end the worker; Python: errors=\"replace\" (see lessons/lesson-07/README.md#7-serve-one-client)",
+                "解码时替换无效的字节，不要让解码错误结束工作线程；Python：errors=\"replace\"（见 lessons/lesson-07/README.zh-CN.md#7-服务一个客户端）",
+            ),
+        ),
+    ],
+    grade,
+};
+
+/// "ok, 收到了": the reply to every message.
+const REPLY: &str = "ok, 收到了";
+const FIRST_MESSAGE: &str = "我是客户端1";
+/// The documented deadline: a client silent this long is closed.
+const DEADLINE: Duration = Duration::from_secs(5);
+/// A client answered later than this after its message waited for a
+/// worker (every worker held a silent client, until a deadline freed
+/// one): half the deadline, far more than a busy machine adds to a reply,
+/// far less than the wait of the first client behind N silent ones (the
+/// deadline, less the moments it took N clients to talk).
+const QUEUED: Duration = Duration::from_millis(2500);
+/// The most silent clients `idle-deadline` connects: a pool larger than
+/// this passes it unseen, as a thread per client does.
+const SILENT_MAX: usize = 32;
+/// Silent clients `queue-full` connects.
+const QUEUE_CLIENTS: usize = 300;
+/// How soon after it connected a refused client must find its connection
+/// closed: half the deadline, so that a client closed by the deadline (5 s
+/// after a worker took it) never passes for a refused one. Not scaled by
+/// `--time-scale`: it tells two things apart, it is not a patience.
+const REFUSE_WITHIN: Duration = Duration::from_millis(2500);
+/// How much the program's resident memory may grow while those clients
+/// connect.
+const QUEUE_MEMORY: u64 = 32 << 20;
+
+fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
+    let mut rec = Recorder::new(lesson);
+    first_run(ctx, &mut rec);
+    if !rec.passed("listens") {
+        rec.fail_rest(
+            &[
+                "many-clients",
+                "bounded-threads",
+                "queue-full",
+                "split-character",
+                "invalid-gbk",
+            ],
+            &tr!("the program never listened", "程序始终没有监听"),
+        );
+        return rec.finish();
+    }
+    with_server(ctx, &mut rec, "many-clients", |ctx, port, _| {
+        pingpong(ctx, port, 8, 20)
+    });
+    with_server(ctx, &mut rec, "bounded-threads", |ctx, port, program| {
+        let keeps = tr(
+            "a thread pool keeps the fixed number of workers it started",
+            "线程池一直只有它启动的那几个固定数量的工作线程",
+        );
+        crowd::thread_growth(ctx, port, program, keeps)
+    });
+    with_server(ctx, &mut rec, "queue-full", queue_full);
+    let prints = rec.passed("prints-messages");
+    with_server(ctx, &mut rec, "split-character", |ctx, port, program| {
+        split_character(ctx, port, program, prints)
+    });
+    with_server(ctx, &mut rec, "invalid-gbk", invalid_gbk);
+    rec.finish()
+}
+
+/// Listens; a client talks and leaves; then `idle-deadline`; finally the
+/// output must show the first message.
+fn first_run(ctx: &Ctx, rec: &mut Recorder) {
+    let (mut program, port) = match ctx.start_server(None) {
+        Ok(started) => started,
+        Err((err, program)) => {
+            rec.fail("listens", err, program.as_ref());
+            return rec.fail_rest(
+                &["prints-messages", "idle-deadline"],
+                &tr!("the program never listened", "程序始终没有监听"),
+            );
+        }
+    };
+    rec.pass("listens");
+    let talked = converse(ctx, port, &gbk(FIRST_MESSAGE));
+    rec.start();
+    let deadline = idle_deadline(ctx, port).map_err(|err| ended_during(&mut program, err));
+    ctx.stop(&mut program);
+    rec.record("idle-deadline", deadline, Some(&program));
+    let printed = match talked {
+        Err(err) => Err(tr!(
+            "a client could not talk to the server: {err}",
+            "一个客户端无法和服务端对话：{err}"
+        )),
+        Ok(()) if run::printed(&program, FIRST_MESSAGE) => Ok(()),
+        Ok(()) => Err(tr!(
+            "neither stdout nor stderr holds the message {FIRST_MESSAGE} a client sent (in GBK)",
+            "stdout 和 stderr 里都没有客户端发送的消息 {FIRST_MESSAGE}（GBK 编码）"
+        )),
+    };
+    rec.record("prints-messages", printed, Some(&program));
+}
+
+/// Clients connect one after another; each sends a message, gets its
+/// reply, and stays connected and silent. While a worker is free, a reply
+/// comes at once; the first client whose reply does not (every worker holds
+/// a silent client, and it waits in the queue) must get it within the
+/// deadline and a margin: a deadline closed a silent client, and its worker
+/// took this one. Then the check is over. A server that answers
+/// [`SILENT_MAX`] + 1 clients at once passes too.
+fn idle_deadline(ctx: &Ctx, port: u16) -> Result<(), String> {
+    let wait = DEADLINE + ctx.timeout(Duration::from_secs(3));
+    let secs = wait.as_secs_f64();
+    let reply = gbk(REPLY);
+    let mut silent: Vec<TcpStream> = Vec::with_capacity(SILENT_MAX);
+    for n in 1..=SILENT_MAX + 1 {
+        let k = silent.len();
+        let waiting = match k {
+            0 => String::new(),
+            1 => tr(
+                " while the client before it stayed connected and silent",
+                "，这时它前面的那个客户端保持连接、不再发送",
+            )
+            .to_owned(),
+            k => tr!(
+                " while the {k} clients before it stayed connected and silent",
+                "，这时它前面的 {k} 个客户端保持连接、不再发送"
+            ),
+        };
+        let mut conn = ctx.connect(port).map_err(|err| {
+            tr!(
+                "client {n} could not connect{waiting}: {err}",
+                "第 {n} 个客户端无法连接{waiting}：{err}"
+            )
+        })?;
+        run::send(&mut conn, &gbk(&format!("安静的客户端{n}")))?;
+        let sent = Instant::now();
+        let (got, ended) = run::read_message(&mut conn, wait, Duration::from_millis(100), 1 << 16);
+        let took = sent.elapsed();
+        if got.is_empty() {
+            return Err(if ended {
+                tr!(
+                    "client {n} sent a message{waiting}; the server closed its connection without a reply",
+                    "第 {n} 个客户端发送了一条消息{waiting}；服务端没有回复就关闭了它的连接"
+                )
+            } else if k == 0 {
+                tr!(
+                    "the first client sent a message; it got no reply within {secs:.1} s",
+                    "第一个客户端发送了一条消息；它在 {secs:.1} s 内没有收到回复"
+                )
+            } else {
+                let s = if k == 1 { "" } else { "s" };
+                tr!(
+                    "client {n} sent a message{waiting}; it got no reply within {secs:.1} s, the deadline (5 s) and a margin: the server serves {k} client{s} at a time, and a silent client keeps its worker past the deadline",
+                    "第 {n} 个客户端发送了一条消息{waiting}；它在 {secs:.1} s（截止时间 5 s 加上余量）内没有收到回复：服务端一次只服务 {k} 个客户端，而不说话的客户端过了截止时间还占着它的工作线程"
+                )
+            });
+        }
+        if ended && !got.starts_with(&reply) {
+            let got = show_bytes(&got);
+            return Err(tr!(
+                "client {n} sent a message{waiting}; it got {got} and the end of the stream: it was refused, where it should wait in the queue until a deadline frees a worker",
+                "第 {n} 个客户端发送了一条消息{waiting}；它收到了 {got}，然后数据流就结束了：它被拒绝了，而它本应在队列里等到截止时间让出一个工作线程"
+            ));
+        }
+        if took > QUEUED && k > 0 {
+            // It waited for a worker, and a deadline gave it one. (A reply
+            // slower than usual but sooner than this, on a busy machine,
+            // proves nothing: the next client is tried.)
+            return Ok(());
+        }
+        silent.push(conn);
+    }
+    Ok(())
+}
+
+/// A silent client of `queue-full`.
+struct Held {
+    conn: TcpStream,
+    /// When it connected.
+    at: Instant,
+    /// What the server sent it.
+    got: Vec<u8>,
+}
+
+/// [`QUEUE_CLIENTS`] clients connect (paced) and say nothing. Once the
+/// workers and the queue are full, the next must be refused at once: their
+/// connection ends (the busy reply, then the end of the stream, or a
+/// reset) within [`REFUSE_WITHIN`] of connecting. Meanwhile the program's
+/// memory must not grow by more than [`QUEUE_MEMORY`].
+fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String> {
+    let total = open_file_room(QUEUE_CLIENTS);
+    let within = REFUSE_WITHIN;
+    let before = program.resident_bytes();
+    let mut peak = before.unwrap_or(0);
+    let mut pacer = Pacer::new(port);
+    let mut held: Vec<Held> = Vec::with_capacity(total);
+    // Refused clients: which (from 1), how soon, what they read.
+    let mut refused: Vec<(usize, Duration, Vec<u8>)> = Vec::new();
+    let mut connected = 0;
+    let mut failed = None;
+    let mut numbers: Vec<usize> = Vec::with_capacity(total);
+    for n in 1..=total {
+        match pacer.connect(ctx, ctx.timeout(Duration::from_secs(3))) {
+            Ok(conn) => {
+                let _ = conn.set_nonblocking(true);
+                held.push(Held {
+                    conn,
+                    at: Instant::now(),
+                    got: Vec::new(),
+                });
+                numbers.push(n);
+                connected = n;
+            }
+            Err(err) => {
+                failed = Some((n, err));
+                break;
+            }
+        }
+        if n % 10 == 0 {
+            look(&mut held, &mut numbers, &mut refused, within);
+            if let Some(now) = program.resident_bytes() {
+                peak = peak.max(now);
+            }
+        }
+    }
+    // The last clients get their time too.
+    let until = Instant::now() + within;
+    loop {
+        look(&mut held, &mut numbers, &mut refused, within);
+        if let Some(now) = program.resident_bytes() {
+            peak = peak.max(now);
+        }
+        if Instant::now() >= until
+            || (!refused.is_empty() && held.iter().all(|h| h.at.elapsed() > within))
+        {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let grown = before.map(|before| (before, peak.saturating_sub(before)));
+    let memory = grown
+        .map(|(_, grown)| {
+            let grown = mib(grown);
+            tr!(
+                "; its resident memory grew by {grown} meanwhile",
+                "；与此同时，它的常驻内存增长了 {grown}"
+            )
+        })
+        .unwrap_or_default();
+    let within_s = within.as_secs_f64();
+    if refused.is_empty() {
+        if let Some((n, err)) = failed {
+            let waiting = proctools::tcp::accept_queue(port).unwrap_or(0);
+            let k = n - 1;
+            return Err(tr!(
+                "{k} clients connected and stayed silent, none of them refused; client {n}: {err}, with {waiting} connections waiting in the server's listen queue: the server stopped accepting, where a full queue must refuse the next client at once{memory}",
+                "{k} 个客户端连上来、不说话，没有一个被拒绝；第 {n} 个客户端：{err}，这时服务端的监听队列里有 {waiting} 个连接在等待：服务端不再 accept 了，而队列满了时应该立即拒绝下一个客户端{memory}"
+            ));
+        }
+        return Err(tr!(
+            "{connected} clients connected and stayed silent; none was refused (its connection closed, with or without the busy reply) within {within_s:.1} s of connecting: the server keeps every one of them waiting{memory}",
+            "{connected} 个客户端连上来、不说话；没有一个在连上之后 {within_s:.1} s 内被拒绝（连接被关闭，发不发繁忙回复都算）：服务端让它们每一个都在等着{memory}"
+        ));
+    }
+    // Once the queue is full, a bounded queue refuses the clients that
+    // come after, nearly all of them (a deadline may free a place now and
+    // then); a queue without a bound whose workers close silent clients
+    // soon ends a few connections, one worker's client at a time.
+    let (first, ..) = refused[0];
+    let (count, after) = (refused.len(), connected + 1 - first);
+    if count * 2 < after {
+        return Err(tr!(
+            "{connected} clients connected and stayed silent; from client {first} on, the connections of only {count} of the {after} clients were closed within {within_s:.1} s of connecting: the others were kept waiting, where a full queue refuses every client that comes{memory}",
+            "{connected} 个客户端连上来、不说话；从第 {first} 个起的 {after} 个客户端里，只有 {count} 个的连接在连上之后 {within_s:.1} s 内被关闭：其余的都被留下来等着，而队列满了时，每一个后来的客户端都应该被拒绝{memory}"
+        ));
+    }
+    if let Some((before, grown)) = grown
+        && grown > QUEUE_MEMORY
+    {
+        let (grown, before, peak, allowed) =
+            (mib(grown), mib(before), mib(peak), mib(QUEUE_MEMORY));
+        return Err(tr!(
+            "{connected} clients connected and stayed silent, and from client {first} on they were refused, but the server's resident memory grew by {grown}, from {before} to {peak} (at most {allowed} more is allowed): it keeps something for every client, refused or not",
+            "{connected} 个客户端连上来、不说话，从第 {first} 个起它们被拒绝了，但服务端的常驻内存增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：不管拒绝与否，它都为每个客户端留下了一些东西"
+        ));
+    }
+    Ok(())
+}
+
+/// Reads what waits for each held client, without waiting: a client whose
+/// connection ended within `within` of connecting was refused; one that
+/// ended later (a deadline closed it) is let go.
+fn look(
+    held: &mut Vec<Held>,
+    numbers: &mut Vec<usize>,
+    refused: &mut Vec<(usize, Duration, Vec<u8>)>,
+    within: Duration,
+) {
+    let mut buffer = [0u8; 1024];
+    let mut i = 0;
+    while i < held.len() {
+        let client = &mut held[i];
+        let ended = loop {
+            match client.conn.read(&mut buffer) {
+                Ok(0) => break true,
+                Ok(n) => {
+                    if client.got.len() < 256 {
+                        client.got.extend_from_slice(&buffer[..n]);
+                    }
+                }
+                Err(err) if err.kind() == ErrorKind::WouldBlock => break false,
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                // A reset ends the connection too.
+                Err(_) => break true,
+            }
+        };
+        if ended {
+            let client = held.swap_remove(i);
+            let n = numbers.swap_remove(i);
+            let after = client.at.elapsed();
+            if after <= within {
+                refused.push((n, after, client.got));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    refused.sort_by_key(|(n, ..)| *n);
+}

@@ -338,7 +338,8 @@ pub fn check(exercise: &Path) -> Vec<String> {
 
     // Every TODO's anchors, found in order across the solution's files; and
     // each TODO's steps, as (file in the lesson, anchor).
-    let mut last: Option<(usize, usize)> = None;
+    // The line of the last step found in each of the solution's files.
+    let mut last: Vec<Option<usize>> = vec![None; solutions.len()];
     let mut steps: Vec<Vec<(String, String)>> = Vec::new();
     for todo in &todos {
         let mut found_steps = Vec::new();
@@ -360,17 +361,26 @@ pub fn check(exercise: &Path) -> Vec<String> {
                 ));
                 continue;
             };
-            if last.is_some_and(|last| (index, line) < last) {
+            // Steps keep their order within a file; a file of its own (a
+            // module, or another lesson's file the lesson uses) may come
+            // between them.
+            if last[index].is_some_and(|last_line| line < last_line) {
                 problems.push(format!(
                     "src/main.rs line {}: TODO {} ({anchor}) comes before an earlier TODO's step in the finished program: reorder the TODO steps",
                     todo.line, todo.number
                 ));
             }
-            last = Some((index, line));
-            let relative = path
-                .strip_prefix(&lesson)
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .unwrap_or_default();
+            last[index] = Some(line);
+            // As the walkthrough names it: relative to the lesson, or
+            // `../lesson-NN/...` for another lesson's file.
+            let relative = match path.strip_prefix(&lesson) {
+                Ok(inside) => inside.to_string_lossy().replace('\\', "/"),
+                Err(_) => lesson
+                    .parent()
+                    .and_then(|lessons| path.strip_prefix(lessons).ok())
+                    .map(|p| format!("../{}", p.to_string_lossy().replace('\\', "/")))
+                    .unwrap_or_default(),
+            };
             if !quoted
                 .iter()
                 .any(|q| q.file == relative && q.anchor == *anchor)

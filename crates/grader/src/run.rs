@@ -1018,6 +1018,27 @@ pub fn printed(program: &Program, text: &str) -> bool {
         .any(|output| contains(output, text.as_bytes()) || contains(output, &gbk))
 }
 
+/// The verdict of the `prints-messages` checks: a client talked to the
+/// server (`talked`, the error if it could not), and the server printed
+/// the `message` it sent, in UTF-8 or GBK, on stdout or stderr.
+pub fn printed_message(
+    program: &Program,
+    talked: Result<(), String>,
+    message: &str,
+) -> Result<(), String> {
+    match talked {
+        Err(err) => Err(tr!(
+            "a client could not talk to the server: {err}",
+            "一个客户端无法和服务端对话：{err}"
+        )),
+        Ok(()) if printed(program, message) => Ok(()),
+        Ok(()) => Err(tr!(
+            "neither stdout nor stderr holds the message {message} a client sent (in GBK)",
+            "stdout 和 stderr 里都没有客户端发送的消息 {message}（GBK 编码）"
+        )),
+    }
+}
+
 /// Whether `haystack` holds `needle`, compared as bytes: GBK output never
 /// goes through a UTF-8 conversion, which would turn it into `�`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

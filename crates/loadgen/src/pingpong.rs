@@ -10,6 +10,8 @@ use netcore::pyrepr::describe_bytes;
 
 use crate::stats::Latency;
 
+pub use netcore::error::is_timeout;
+
 /// A ping-pong run: `clients` connections at once, each sending `messages`
 /// messages one after another and waiting for the reply to each.
 #[derive(Clone, Debug)]
@@ -363,14 +365,6 @@ fn read_reply(stream: &mut TcpStream, buffer: &mut [u8], expected: &[u8]) -> Res
             expected: expected.to_vec(),
         })
     }
-}
-
-/// Whether an I/O error is a read or write timeout.
-pub fn is_timeout(err: &std::io::Error) -> bool {
-    matches!(
-        err.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
 }
 
 /// One client's failure.

@@ -69,6 +69,16 @@ impl From<crate::text::EncodeError> for Error {
     }
 }
 
+/// Whether a `recv` or `send` failed because its timeout
+/// (`set_read_timeout`, `set_write_timeout`) expired: Unix says "would
+/// block", Windows "timed out".
+pub fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 /// What the OS said, as a clause: `connection refused (os error 111)`. In
 /// Chinese the errors a learner meets most are said in Chinese, with the
 /// same `(os error N)` to search for: `连接被拒绝 (os error 111)`.

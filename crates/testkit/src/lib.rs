@@ -17,7 +17,7 @@
 //! Every wait here is bounded by a timeout; a failure is a `String` that says
 //! what was expected and shows what the program printed.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{ChildStdout, Command, ExitStatus, Stdio};
@@ -113,6 +113,18 @@ impl Process {
         let mut process = Self::spawn(command)?;
         process.wait_for_listening(TIMEOUT)?;
         Ok(process)
+    }
+
+    /// Starts the server `program` on a port the OS chooses, as
+    /// `program --host 127.0.0.1 --port 0 EXTRA...`, and waits for its
+    /// `listening on` line. Panics, showing what it printed, if it does not
+    /// listen: a test can do nothing without its server.
+    pub fn start_on_loopback(program: impl AsRef<std::ffi::OsStr>, extra: &[&str]) -> Self {
+        let mut command = Command::new(program);
+        command
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(extra);
+        Self::start_server(command).unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// Waits for the `listening on IP:PORT` line and returns the address.
@@ -318,6 +330,31 @@ fn read_lines(stdout: ChildStdout) -> Receiver<Vec<u8>> {
 /// bytes, never through a UTF-8 conversion).
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The tutorial's reply, "ok, 收到了", in GBK: what the servers of lessons
+/// 05 and 07-09 send for every message.
+pub const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
+
+/// `text` in GBK, as the tutorial's programs send it.
+pub fn gbk(text: &str) -> Vec<u8> {
+    netcore::text::Encoding::Gbk
+        .encode(text)
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Sends `message` and reads exactly one reply the length of
+/// [`REPLY_GBK`], which it returns for the test to compare. Panics if the
+/// server closes or stays silent past the client's timeout.
+pub fn ask(client: &mut TcpStream, message: &[u8]) -> Vec<u8> {
+    client
+        .write_all(message)
+        .unwrap_or_else(|err| panic!("send: {err}"));
+    let mut reply = vec![0; REPLY_GBK.len()];
+    client
+        .read_exact(&mut reply)
+        .unwrap_or_else(|err| panic!("reading a reply: {err}"));
+    reply
 }
 
 /// A TCP client for tests: connected to `addr`, with read and write

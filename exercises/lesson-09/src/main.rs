@@ -1,8 +1,9 @@
 //! Exercise 09: write lesson 09's async server on tokio, a task per client.
 //!
 //! Fill in the TODO steps below; `lessons/lesson-09/README.md` explains
-//! every call. The flags (`src/args.rs`) and the lines about clients
-//! (`src/output.rs`) are written for you. Check your work with
+//! every call. The flags and the lines about clients are written for you:
+//! they are lesson 09's own `args.rs` and `output.rs`, used as they are.
+//! Check your work with
 //! `cargo run -p grader -- check lesson-09` (add `--watch` to re-check each
 //! time you save).
 //!
@@ -13,8 +14,8 @@
 //! builds the runtime by hand.
 //!
 //! 中文：完成下面的各个 TODO 步骤，每个 TODO 下面都有中文说明；
-//! `lessons/lesson-09/README.zh-CN.md` 逐一讲解了每个调用。命令行选项
-//! （`src/args.rs`）和关于客户端的输出（`src/output.rs`）已经为你写好了。用
+//! `lessons/lesson-09/README.zh-CN.md` 逐一讲解了每个调用。命令行选项和关于
+//! 客户端的输出已经为你写好了：直接使用第 09 课自己的 `args.rs` 和 `output.rs`。用
 //! `cargo run -p grader -- check lesson-09` 检查你的程序（加上 `--watch`，
 //! 每次保存都会重新检查）。
 //!
@@ -30,7 +31,13 @@
 //   步骤后删掉这一行，这样编译器就会告诉你程序里有哪些东西从没用到。
 #![allow(dead_code)]
 
+// Lesson 09's files, shared so that they cannot drift apart: they use
+// this file's NAME, ABOUT and Config.
+//   中文：第 09 课自己的文件，共用同一份，两边就不会不一致；它们用到本文件的
+//   NAME、ABOUT 和 Config。
+#[path = "../../../lessons/lesson-09/src/args.rs"]
 mod args;
+#[path = "../../../lessons/lesson-09/src/output.rs"]
 mod output;
 
 use std::process::ExitCode;

@@ -67,7 +67,7 @@ fn run(options: &ServerOptions) -> Result<(), Error> {
     // a new client is taken at once however busy the others are.
     loop {
         let (conn, ip_port) = match server.accept() {
-            Ok((conn, addr)) => (conn, addr.as_socket().unwrap_or(local_unknown())),
+            Ok((conn, peer)) => (conn, peer.as_socket().unwrap_or(addr)),
             Err(err) => {
                 // A client that gave up before it was accepted, or no file
                 // descriptor left: say so, and take the next one.
@@ -172,9 +172,3 @@ fn handle_request(conn: Socket, ip_port: SocketAddr, encoding: Encoding, reply: 
     // close(): the socket is dropped here, which closes it.
 }
 // ANCHOR_END: handle
-
-/// Stands in for a peer address that is not an IP address (it cannot happen
-/// on a TCP socket, but the type system does not know that).
-fn local_unknown() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 0))
-}

@@ -10,10 +10,8 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use testkit::{Process, TIMEOUT, connect, contains, fake_server, read_to_end};
+use testkit::{Process, REPLY_GBK, TIMEOUT, ask, connect, contains, fake_server, gbk, read_to_end};
 
-/// The tutorial's reply, "ok, 收到了", in GBK.
-const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
 /// "服务器忙，请稍后再试" in GBK.
 const BUSY_GBK: &[u8] =
     b"\xb7\xfe\xce\xf1\xc6\xf7\xc3\xa6\xa3\xac\xc7\xeb\xc9\xd4\xba\xf3\xd4\xd9\xca\xd4";
@@ -28,23 +26,7 @@ fn start(extra: &[&str]) -> Process {
 }
 
 fn start_bin(binary: &str, extra: &[&str]) -> Process {
-    let mut command = Command::new(binary);
-    command
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .args(extra);
-    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
-}
-
-/// Sends `message` and reads exactly one reply.
-fn ask(client: &mut TcpStream, message: &[u8]) -> Vec<u8> {
-    client.write_all(message).unwrap();
-    let mut reply = vec![0; REPLY_GBK.len()];
-    client.read_exact(&mut reply).unwrap();
-    reply
-}
-
-fn gbk(text: &str) -> Vec<u8> {
-    netcore::text::Encoding::Gbk.encode(text).unwrap()
+    Process::start_on_loopback(binary, extra)
 }
 
 /// Reads one reply, or the busy reply and the end of stream.

@@ -18,9 +18,13 @@
 
 mod args;
 mod message;
+// Lesson 05's hardened server turns a client away the same way: one file
+// for both (step 5 of the walkthrough).
+#[path = "../../lesson-05/src/bin/hardened/refusal.rs"]
+mod refusal;
 
-use std::io::Read;
-use std::net::{Shutdown, SocketAddr};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, TrySendError};
@@ -28,7 +32,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use netcore::error::{bind_failed, describe};
+use netcore::error::{bind_failed, describe, is_timeout};
 use netcore::lang::tr;
 use netcore::pyrepr::PyAddr;
 use netcore::text::Encoding;
@@ -45,9 +49,6 @@ const REPLY: &str = "ok, 收到了";
 /// What a client hears when the queue is full: "the server is busy, please
 /// try again later" (lesson 05's hardened server says the same).
 const BUSY: &str = "服务器忙，请稍后再试";
-/// What a refused client may have sent that is read before its socket is
-/// closed (see `refuse`).
-const REFUSED_READ_LIMIT: usize = 64 * 1024;
 
 /// A client that was accepted and waits for a worker.
 type Client = (Socket, SocketAddr);
@@ -122,7 +123,7 @@ fn run(args: &Args) -> Result<(), Error> {
     // accepts; it hands each client on instead of starting a thread.
     loop {
         let (conn, ip_port) = match server.accept() {
-            Ok((conn, addr)) => (conn, addr.as_socket().unwrap_or(unknown_addr())),
+            Ok((conn, peer)) => (conn, peer.as_socket().unwrap_or(addr)),
             Err(err) => {
                 // A client that gave up before it was accepted, or no file
                 // descriptor left (EMFILE): say so, pause so that a full
@@ -154,7 +155,7 @@ fn run(args: &Args) -> Result<(), Error> {
             ),
             Ok(()) => {}
             Err(TrySendError::Full((conn, _)) | TrySendError::Disconnected((conn, _))) => {
-                refuse(conn, &busy_reply);
+                refusal::refuse(conn, &busy_reply);
                 say!(
                     "server busy: refused {} (the queue is full: --queue {})",
                     "服务端繁忙: 拒绝了 {}（有界队列已满: --queue {}）",
@@ -166,27 +167,6 @@ fn run(args: &Args) -> Result<(), Error> {
     }
     // ANCHOR_END: accept_loop
 }
-
-// ANCHOR: refuse
-/// Tells a client the server is busy, and closes: lesson 05's hardened
-/// `refuse`. Closing a socket whose received data was never read sends a
-/// reset (RST), and a reset can make the client lose the busy reply; so
-/// the server says it will send nothing more (`shutdown`) and reads what
-/// the client had sent. Nothing here waits: the accept loop must not.
-fn refuse(conn: Socket, busy: &[u8]) {
-    let _ = conn.set_nonblocking(true);
-    let _ = conn.send(busy);
-    let _ = conn.shutdown(Shutdown::Write);
-    let mut buffer = [0u8; 4096];
-    let mut read = 0;
-    while read < REFUSED_READ_LIMIT {
-        match (&conn).read(&mut buffer) {
-            Ok(n) if n > 0 => read += n,
-            _ => break,
-        }
-    }
-}
-// ANCHOR_END: refuse
 
 // ANCHOR: worker
 /// One worker: takes the next client from the queue, serves it until it
@@ -255,38 +235,18 @@ fn handle_request(conn: Socket, ip_port: SocketAddr, service: &Service) {
         }
         // Decoded and printed as lesson 05 does (message.rs).
         message::print(&mut decoder, &buffer[..n], ip_port);
-        // send('ok, 收到了'), all of it: send() may take only part.
-        let mut sent = 0;
-        while sent < service.reply.len() {
-            match conn.send(&service.reply[sent..]) {
-                Ok(n) => sent += n,
-                Err(err) => {
-                    let why = describe(&err);
-                    say!(
-                        "cannot reply to {}: {why}",
-                        "无法回复 {}: {why}",
-                        PyAddr(ip_port)
-                    );
-                    return;
-                }
-            }
+        // send('ok, 收到了'), all of it: write_all is Python's sendall, the
+        // loop lesson 06 showed. It too gives up at the deadline.
+        if let Err(err) = (&conn).write_all(&service.reply) {
+            let why = describe(&err);
+            say!(
+                "cannot reply to {}: {why}",
+                "无法回复 {}: {why}",
+                PyAddr(ip_port)
+            );
+            return;
         }
     }
     // close(): the socket is dropped here, which closes it.
 }
 // ANCHOR_END: handle
-
-/// Whether a recv or send failed because its timeout expired (Unix says
-/// "would block", Windows "timed out").
-fn is_timeout(err: &std::io::Error) -> bool {
-    matches!(
-        err.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
-}
-
-/// Stands in for a peer address that is not an IP address (it cannot happen
-/// on a TCP socket, but the type system does not know that).
-fn unknown_addr() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 0))
-}

@@ -16,11 +16,9 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use testkit::{Process, TIMEOUT, connect, contains};
+use testkit::{Process, REPLY_GBK, TIMEOUT, ask, connect, contains, gbk};
 
 const LESSON: &str = env!("CARGO_BIN_EXE_lesson-07");
-/// The tutorial's reply, "ok, 收到了", in GBK.
-const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
 /// "服务器忙，请稍后再试" in GBK.
 const BUSY_GBK: &[u8] =
     b"\xb7\xfe\xce\xf1\xc6\xf7\xc3\xa6\xa3\xac\xc7\xeb\xc9\xd4\xba\xf3\xd4\xd9\xca\xd4";
@@ -35,18 +33,6 @@ fn lesson(extra: &[&str]) -> Command {
 
 fn start(extra: &[&str]) -> Process {
     Process::start_server(lesson(extra)).unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn gbk(text: &str) -> Vec<u8> {
-    netcore::text::Encoding::Gbk.encode(text).unwrap()
-}
-
-/// Sends `message` and reads exactly one reply.
-fn ask(client: &mut TcpStream, message: &[u8]) -> Vec<u8> {
-    client.write_all(message).unwrap();
-    let mut reply = vec![0; REPLY_GBK.len()];
-    client.read_exact(&mut reply).unwrap();
-    reply
 }
 
 /// `('127.0.0.1', PORT)` of a client, as the server prints it.

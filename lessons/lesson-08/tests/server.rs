@@ -18,33 +18,15 @@ use std::time::{Duration, Instant};
 
 use proctools::process::{SchedStat, Status, cpu_times};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
-use testkit::{Process, TIMEOUT, connect, contains};
+use testkit::{Process, REPLY_GBK, TIMEOUT, ask, connect, contains, gbk};
 
-/// The tutorial's reply, "ok, 收到了", in GBK.
-const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
 const SERVER: &str = env!("CARGO_BIN_EXE_lesson-08");
 const READINESS: &str = env!("CARGO_BIN_EXE_readiness");
 /// The server's limit on output waiting for one client (connection.rs).
 const OUTPUT_LIMIT: usize = 256 * 1024;
 
 fn start(extra: &[&str]) -> Process {
-    let mut command = Command::new(SERVER);
-    command
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .args(extra);
-    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn gbk(text: &str) -> Vec<u8> {
-    netcore::text::Encoding::Gbk.encode(text).unwrap()
-}
-
-/// Sends `message` and reads exactly one reply.
-fn ask(client: &mut TcpStream, message: &[u8]) -> Vec<u8> {
-    client.write_all(message).unwrap();
-    let mut reply = vec![0; REPLY_GBK.len()];
-    client.read_exact(&mut reply).unwrap();
-    reply
+    Process::start_on_loopback(SERVER, extra)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -16,21 +16,14 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 
-use testkit::{Process, TIMEOUT, connect};
+use testkit::{Process, REPLY_GBK, TIMEOUT, connect};
 
-/// "ok, 收到了" in GBK.
-const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
 const LESSON: &str = env!("CARGO_BIN_EXE_lesson-09");
 const ROUNDS: usize = 3;
 
 fn start(extra: &[&str]) -> Process {
-    let mut command = Command::new(LESSON);
-    command
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .args(extra);
-    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
+    Process::start_on_loopback(LESSON, extra)
 }
 
 fn ask(client: &mut TcpStream, message: &[u8]) -> Vec<u8> {

@@ -14,30 +14,12 @@ use std::thread;
 use std::time::Duration;
 
 use proctools::process::Status;
-use testkit::{Process, TIMEOUT, connect, contains};
+use testkit::{Process, REPLY_GBK, TIMEOUT, ask, connect, contains, gbk};
 
-/// The tutorial's reply, "ok, 收到了", in GBK.
-const REPLY_GBK: &[u8] = b"ok, \xca\xd5\xb5\xbd\xc1\xcb";
 const LESSON: &str = env!("CARGO_BIN_EXE_lesson-09");
 
 fn start(extra: &[&str]) -> Process {
-    let mut command = Command::new(LESSON);
-    command
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .args(extra);
-    Process::start_server(command).unwrap_or_else(|err| panic!("{err}"))
-}
-
-/// Sends `message` and reads exactly one reply.
-fn ask(client: &mut TcpStream, message: &[u8]) -> Vec<u8> {
-    client.write_all(message).unwrap();
-    let mut reply = vec![0; REPLY_GBK.len()];
-    client.read_exact(&mut reply).unwrap();
-    reply
-}
-
-fn gbk(text: &str) -> Vec<u8> {
-    netcore::text::Encoding::Gbk.encode(text).unwrap()
+    Process::start_on_loopback(LESSON, extra)
 }
 
 fn port(client: &TcpStream) -> u16 {

@@ -182,17 +182,7 @@ fn first_run(ctx: &Ctx, rec: &mut Recorder) {
     // Recorded in the order they ran, for their times; reported in the
     // catalog's order.
     rec.record("concurrent", concurrent, Some(&program));
-    let printed = match talked {
-        Err(err) => Err(crate::tr!(
-            "a client could not talk to the server: {err}",
-            "一个客户端无法和服务端对话：{err}"
-        )),
-        Ok(()) if run::printed(&program, FIRST_MESSAGE) => Ok(()),
-        Ok(()) => Err(crate::tr!(
-            "neither stdout nor stderr holds the message {FIRST_MESSAGE} a client sent (in GBK)",
-            "stdout 和 stderr 里都没有客户端发送的消息 {FIRST_MESSAGE}（GBK 编码）"
-        )),
-    };
+    let printed = run::printed_message(&program, talked, FIRST_MESSAGE);
     rec.record("prints-messages", printed, Some(&program));
 }
 

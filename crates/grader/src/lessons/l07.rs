@@ -211,17 +211,7 @@ fn first_run(ctx: &Ctx, rec: &mut Recorder) {
     let deadline = idle_deadline(ctx, port).map_err(|err| ended_during(&mut program, err));
     ctx.stop(&mut program);
     rec.record("idle-deadline", deadline, Some(&program));
-    let printed = match talked {
-        Err(err) => Err(tr!(
-            "a client could not talk to the server: {err}",
-            "一个客户端无法和服务端对话：{err}"
-        )),
-        Ok(()) if run::printed(&program, FIRST_MESSAGE) => Ok(()),
-        Ok(()) => Err(tr!(
-            "neither stdout nor stderr holds the message {FIRST_MESSAGE} a client sent (in GBK)",
-            "stdout 和 stderr 里都没有客户端发送的消息 {FIRST_MESSAGE}（GBK 编码）"
-        )),
-    };
+    let printed = run::printed_message(&program, talked, FIRST_MESSAGE);
     rec.record("prints-messages", printed, Some(&program));
 }
 

@@ -11,9 +11,10 @@
 mod args;
 mod limits;
 mod output;
+mod refusal;
 
 use std::io::Read;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use netcore::cli::ServerOptions;
-use netcore::error::{bind_failed, describe};
+use netcore::error::{bind_failed, describe, is_timeout};
 use netcore::lang::{self, Lang};
 use netcore::pyrepr::{PyAddr, PyBytes, PyText};
 use netcore::text::Encoding;
@@ -48,9 +49,6 @@ const BACKLOG: i32 = 4096;
 /// Each client thread's stack. Rust's default is 2 MiB of address space;
 /// a client thread needs far less, and thousands of them add up.
 const CLIENT_STACK: usize = 256 * 1024;
-/// What a refused client may have sent that is read before its socket is
-/// closed (see `refuse`).
-const REFUSED_READ_LIMIT: usize = 64 * 1024;
 
 /// The limits a real server needs; all off by default, as in the tutorial
 /// (`args.rs` reads them).
@@ -226,7 +224,7 @@ fn run(
     // a new client is taken at once however busy the others are.
     loop {
         let (conn, ip_port) = match server.accept() {
-            Ok((conn, addr)) => (conn, addr.as_socket().unwrap_or(addr_unknown())),
+            Ok((conn, peer)) => (conn, peer.as_socket().unwrap_or(addr)),
             Err(err) => {
                 // Out of file descriptors (EMFILE), or a client that gave up
                 // before we accepted it: say so and keep serving. A short
@@ -304,28 +302,11 @@ fn run(
     }
 }
 
-// ANCHOR: refuse
-/// Tells a client there is no place for it, and closes. Closing a socket
-/// whose received data was never read sends a reset (RST) instead of an
-/// end of stream, and a reset can make the client lose the busy reply.
-/// So the server says it will send nothing more (`shutdown`), and reads
-/// what the client had sent before closing. Nothing here waits: the
-/// accept loop must not.
+/// Turns a client away ([`refusal::refuse`]) and counts it.
 fn refuse(conn: Socket, busy: &[u8], stats: &Stats) {
     stats.refused.fetch_add(1, Ordering::Relaxed);
-    let _ = conn.set_nonblocking(true);
-    let _ = conn.send(busy);
-    let _ = conn.shutdown(Shutdown::Write);
-    let mut buffer = [0u8; 4096];
-    let mut read = 0;
-    while read < REFUSED_READ_LIMIT {
-        match (&conn).read(&mut buffer) {
-            Ok(n) if n > 0 => read += n,
-            _ => break,
-        }
-    }
+    refusal::refuse(conn, busy);
 }
-// ANCHOR_END: refuse
 
 /// Everything one client's thread needs.
 struct Client {
@@ -522,19 +503,4 @@ fn send_reply(conn: &Socket, ip_port: SocketAddr, reply: &[u8]) -> bool {
         }
     }
     true
-}
-
-/// Whether a recv failed because the read timeout expired (Unix says
-/// "would block", Windows "timed out").
-fn is_timeout(err: &std::io::Error) -> bool {
-    matches!(
-        err.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
-}
-
-/// Stands in for a peer address that is not an IP address (it cannot happen
-/// on a TCP socket, but the type system does not know that).
-fn addr_unknown() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 0))
 }

@@ -267,11 +267,15 @@ fn pingpong(
         Ok(())
     } else {
         let first = &report.failures[0];
+        // None: the client failed before its first message (connecting).
+        let at = match first.message {
+            Some(message) => format!("at message {message}"),
+            None => "before its first message".to_owned(),
+        };
         Err(Error::msg(format!(
-            "{} of {clients} clients failed; client {} at message {:?}: {}",
+            "{} of {clients} clients failed; client {} {at}: {}",
             report.clients - report.completed,
             first.client,
-            first.message,
             first.reason
         )))
     }

@@ -103,7 +103,10 @@ impl FromStr for Lang {
         match value.to_ascii_lowercase().as_str() {
             "en" | "english" => Ok(Lang::En),
             "zh" | "zh-cn" | "zh_cn" | "chinese" | "中文" => Ok(Lang::Zh),
-            _ => Err(format!("unknown language '{value}': expected en or zh")),
+            _ => Err(crate::tr!(
+                "unknown language '{value}': expected en or zh",
+                "未知的语言 '{value}'：应为 en 或 zh"
+            )),
         }
     }
 }

@@ -82,7 +82,8 @@ fn run(options: &ClientOptions) -> Result<(), Error> {
     // Then delete these two lines.
     //   中文：最后把下面这两句（`let _ = ...;` 和 `Err(...)`）删掉。
     let _ = server;
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "not written yet: follow the TODO steps in exercises/lesson-02/src/main.rs",
-    ))
+        "还没有写好：请按照 exercises/lesson-02/src/main.rs 里的 TODO 步骤来写",
+    )))
 }

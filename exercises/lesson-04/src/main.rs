@@ -95,9 +95,10 @@ fn server(port: u16, encoding: Encoding) -> Result<(), Error> {
     // Then delete these two lines.
     //   中文：最后把下面这两句（`let _ = ...;` 和 `Err(...)`）删掉。
     let _ = (addr, encoding);
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "server mode is not written yet: follow the TODO steps in exercises/lesson-04/src/main.rs",
-    ))
+        "服务端模式还没有写好：请按照 exercises/lesson-04/src/main.rs 里的 TODO 步骤来写",
+    )))
 }
 
 /// Connects, sends one line typed on stdin, and prints replies until the
@@ -131,7 +132,8 @@ fn client(port: u16, encoding: Encoding) -> Result<(), Error> {
     // Then delete these two lines.
     //   中文：最后把下面这两句（`let _ = ...;` 和 `Err(...)`）删掉。
     let _ = (addr, encoding);
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "client mode is not written yet: follow the TODO steps in exercises/lesson-04/src/main.rs",
-    ))
+        "客户端模式还没有写好：请按照 exercises/lesson-04/src/main.rs 里的 TODO 步骤来写",
+    )))
 }

@@ -96,9 +96,10 @@ fn sink(port: u16) -> Result<(), Error> {
     // Then delete these two lines.
     //   中文：最后把下面这两句（`let _ = ...;` 和 `Err(...)`）删掉。
     let _ = addr;
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "sink mode is not written yet: follow the TODO steps in exercises/lesson-06/src/main.rs",
-    ))
+        "sink 模式还没有写好：请按照 exercises/lesson-06/src/main.rs 里的 TODO 步骤来写",
+    )))
 }
 
 /// Sends `bytes` bytes of the course's pattern: byte i is i % 251.
@@ -125,7 +126,8 @@ fn source(port: u16, bytes: u64) -> Result<(), Error> {
     // Then delete these two lines.
     //   中文：最后把下面这两句（`let _ = ...;` 和 `Err(...)`）删掉。
     let _ = (addr, data);
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "source mode is not written yet: follow the TODO steps in exercises/lesson-06/src/main.rs",
-    ))
+        "source 模式还没有写好：请按照 exercises/lesson-06/src/main.rs 里的 TODO 步骤来写",
+    )))
 }

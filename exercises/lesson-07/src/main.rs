@@ -94,9 +94,10 @@ fn run(args: &Args) -> Result<(), Error> {
         args.queue,
         args.idle_timeout,
     );
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "not written yet: follow the TODO steps in exercises/lesson-07/src/main.rs",
-    ))
+        "还没有写好：请按照 exercises/lesson-07/src/main.rs 里的 TODO 步骤来写",
+    )))
 }
 
 // TODO 4 (refuse): write `fn refuse(conn: socket2::Socket, busy: &[u8])`, which turns a client

@@ -126,9 +126,10 @@ fn run(options: &ServerOptions, echo: bool) -> Result<(), Error> {
     // Then delete these two lines.
     //   中文：最后把下面这两句（`let _ = ...;` 和 `Err(...)`）删掉。
     let _ = (addr, reply, echo);
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "not written yet: follow the TODO steps in exercises/lesson-08/src/main.rs",
-    ))
+        "还没有写好：请按照 exercises/lesson-08/src/main.rs 里的 TODO 步骤来写",
+    )))
 }
 
 // TODO 4 (state): a struct for one client, kept between two events: its mio TcpStream, its

@@ -115,9 +115,10 @@ fn run(args: Args) -> Result<(), Error> {
     // Then delete these two lines.
     //   中文：最后把下面这两句（`let _ = ...;` 和 `Err(...)`）删掉。
     let _ = args;
-    Err(Error::msg(
+    Err(Error::msg(netcore::lang::tr(
         "not written yet: follow the TODO steps in exercises/lesson-09/src/main.rs",
-    ))
+        "还没有写好：请按照 exercises/lesson-09/src/main.rs 里的 TODO 步骤来写",
+    )))
 }
 
 // TODO 4 (handle, slow): write the task that serves one client in the reply mode:

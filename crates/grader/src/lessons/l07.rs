@@ -72,8 +72,8 @@ pub(crate) const LESSON: Lesson = Lesson {
             "bounded-threads",
             3,
             Text::new(
-                "its threads stay bounded while 300 clients connect: 250 more clients add no threads",
-                "300 个客户端连上来时，它的线程数保持有界：再多 250 个客户端也不会多出线程",
+                "its threads stay bounded while 300 clients connect: from 50 connected to 300, at most 16 threads more",
+                "300 个客户端连上来时，它的线程数保持有界：从连上 50 个到连上 300 个，线程最多多出 16 个",
             ),
             Text::new(
                 "start a fixed number of worker threads once, each taking clients from the bounded queue (Python: N threading.Thread reading a queue.Queue(maxsize=Q); Java: N threads reading an ArrayBlockingQueue; C: N pthread_create at start) and hand each accepted client to them through the queue; never start a thread per client (see lessons/lesson-07/README.md#3-the-workers-started-once)",

@@ -109,7 +109,7 @@ fn run(args: &Args) -> Result<(), Error> {
 //   中文：写出 `fn refuse(conn: socket2::Socket, busy: &[u8])`，它拒绝一个客户端，而且从不等待
 //     （accept 循环会调用它）：把套接字设为非阻塞，发送 `busy`，`shutdown(Write)`，读出客户端
 //     已经发来的数据（最多 64 KiB，直到读取失败或返回 0），然后让套接字关闭。评分程序会检查被拒绝
-//     的客户端先读到 `服务器忙，请稍后再试`，然后是流的结束，而不是重置。
+//     的客户端先读到 `服务器忙，请稍后再试`，然后是数据流结束，而不是重置。
 //     参见：lessons/lesson-07/README.zh-CN.md#5-队列满了拒绝但不发送重置
 //
 // TODO 5 (worker): write `fn work(...)`, a worker's loop: lock the queue's receiving end and

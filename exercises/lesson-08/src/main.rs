@@ -25,7 +25,7 @@
 //! TODO 步骤会用到：`mio`（Cargo.toml 里已经有了：`mio::Poll`、`mio::Events`、
 //! `mio::Interest`、`mio::Token`、`mio::net::TcpListener`）；`use netcore::Context;`，
 //! 写了它之后可以在 I/O 调用后面加上 `.context(|| "正在做什么")?`；以及
-//! `std::io::ErrorKind::WouldBlock`：非阻塞套接字上的调用本来需要等待时，都这样说。
+//! `std::io::ErrorKind::WouldBlock`：非阻塞套接字上的调用在本来需要等待时，都会返回这个错误。
 
 use std::process::ExitCode;
 
@@ -119,7 +119,8 @@ fn run(options: &ServerOptions, echo: bool) -> Result<(), Error> {
     //     不会再有第二个事件）。每个客户端用它自己的 token 注册，只关注 Interest::READABLE，
     //     放进一个 HashMap<Token, 你的客户端结构体>，并打印 `client connected: ` 和它的地址
     //     （netcore::pyrepr::PyAddr）；
-    //   - 其他 token：轮到那个客户端处理（TODO 5）；它的这一轮说已经结束时，把它从映射表里移除。
+    //   - 其他 token：轮到那个客户端处理（TODO 5）；如果这一轮处理的结果是连接已结束，就把它从
+    //     映射表里移除。
     //     参见：lessons/lesson-08/README.zh-CN.md#3-事件循环
     //           lessons/lesson-08/README.zh-CN.md#4-接受所有在等待的客户端
     //
@@ -156,7 +157,7 @@ fn run(options: &ServerOptions, echo: bool) -> Result<(), Error> {
 //     were announced already.
 //     See: lessons/lesson-08/README.md#5-a-connections-turn
 //   中文：一个客户端的一轮处理：先读（TODO 6），再发送（TODO 7）。recv 返回过 0 并且输出
-//     全部发完了，或者出错时，关闭它：先注销（epoll_ctl DEL），再 drop 它。只在有输出等着
+//     全部发完了，或者出错时，关闭它：先注销（epoll_ctl DEL），再丢弃它（drop）。只在有输出等着
 //     发送时，关注的事件里才有 WRITABLE：发送之后还剩输出，就用 READABLE | WRITABLE 重新注册
 //     （epoll_ctl MOD）；全部发完了，就只用 READABLE；而且只在这一点变化时才重新注册（MOD 会
 //     让 epoll 立刻再报告一次就绪的套接字：每一轮都 MOD 就是忙循环）。如果它因为输出已满而
@@ -176,7 +177,7 @@ fn run(options: &ServerOptions, echo: bool) -> Result<(), Error> {
 //     最多 1024 字节的 recv 就是一条消息：打印 `received: `、decoder.feed(..).text 和地址，
 //     再把整条回复 `ok, 收到了` 加进输出（评分程序会逐字节检查）。echo 模式：把字节本身加进
 //     输出。收到 0 字节：打印 `client offline: ` 和地址；不再读取。出错（连接被重置）：关闭。
-//     反压：只要它的输出里有 256 KiB 或更多在等着，就不再从这个客户端读取：一个从不读取的
+//     背压：只要它的输出里有 256 KiB 或更多在等着，就不再从这个客户端读取：一个从不读取的
 //     客户端不能让服务端的内存增长。
 //     参见：lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock
 //

@@ -141,8 +141,8 @@ fn run(args: Args) -> Result<(), Error> {
 //     output::dropped，返回；否则 decoder.feed(&data)，再 output::print_message；
 //   - 如果文本正好是 SLOW：在阻塞线程池上运行 slow_work，
 //     `tokio::task::spawn_blocking(slow_work).await`，千万不要在任务里直接调用 slow_work()
-//     （那会让同一个工作线程上的所有客户端都卡住；设置了 config.blocking_mistake 时，
-//     --blocking-mistake 演示的正是这个错误）；
+//     （那会让同一个工作线程上的所有客户端都卡住；`--blocking-mistake`（即
+//     config.blocking_mistake 为 true）演示的正是这个错误）；
 //   - 用 `send_all(&conn, &config.reply).await`（TODO 7）把整条回复发出去；出错时
 //     output::cannot_reply，返回。
 //     参见：lessons/lesson-09/README.zh-CN.md#5-服务一个客户端
@@ -153,7 +153,7 @@ fn run(args: Args) -> Result<(), Error> {
 //     reads stops being read from: backpressure); the end and the errors as in TODO 4.
 //     See: lessons/lesson-09/README.md#9-echo-and-backpressure
 //   中文：编写 echo 模式的任务，参数和 TODO 4 一样：循环：recv，然后在下一次 recv 之前用
-//     send_all 把收到的全部发回去（这样一个从不读取的客户端就不会再被读取：背压）；
+//     send_all 把收到的全部发回去（这样客户端不读回显时，服务端也就不再读它：背压）；
 //     连接结束和出错的处理和 TODO 4 一样。
 //     参见：lessons/lesson-09/README.zh-CN.md#9-echo-与背压
 //

@@ -80,7 +80,7 @@ impl Pacer {
             if is_timeout(&err) {
                 tr!(
                     "it could not connect within {waited:.1} s",
-                    "它没能在 {waited:.1} s 内连接上"
+                    "它没能在 {waited:.1} 秒内连接上"
                 )
             } else {
                 tr!("it could not connect: {err}", "它无法连接：{err}")
@@ -374,12 +374,12 @@ pub(crate) fn busy_loop(program: &Program, window: Duration) -> Option<String> {
             let wanted = wanted.as_secs_f64();
             tr!(
                 "over {window:.1} s a thread of the server wanted a CPU (running or waiting to run) for {wanted:.2} s, and the server used {cpu:.2} s of CPU time",
-                "在 {window:.1} s 里，服务端的一个线程有 {wanted:.2} s 想要占用 CPU（正在运行或等待运行），服务端一共用了 {cpu:.2} s 的 CPU 时间"
+                "在 {window:.1} 秒里，服务端的一个线程有 {wanted:.2} 秒想要占用 CPU（正在运行或等待运行），服务端一共用了 {cpu:.2} 秒的 CPU 时间"
             )
         }
         None => tr!(
             "over {window:.1} s the server used {cpu:.2} s of CPU time",
-            "在 {window:.1} s 里，服务端用了 {cpu:.2} s 的 CPU 时间"
+            "在 {window:.1} 秒里，服务端用了 {cpu:.2} 秒的 CPU 时间"
         ),
     })
 }

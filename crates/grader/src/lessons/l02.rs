@@ -178,7 +178,7 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder) -> Option<std::process::ExitStatu
         } else {
             Err(tr!(
                 "the connection was still open 5 s after the reply, although the grader had closed its side",
-                "回复之后过了 5 s，连接仍然开着，尽管评分程序已经关闭了自己这一端"
+                "回复之后过了 5 秒，连接仍然开着，尽管评分程序已经关闭了自己这一端"
             ))
         },
         Some(&program),
@@ -235,7 +235,7 @@ fn refused(ctx: &Ctx, rec: &mut Recorder) {
     let result = match exited {
         None => Err(tr!(
             "with nothing listening, the program was still running after 10 s",
-            "没有任何程序在监听时，过了 10 s 程序仍在运行"
+            "没有任何程序在监听时，过了 10 秒程序仍在运行"
         )),
         Some(status) if status.success() => Err(tr!(
             "with nothing listening, the program exited with status 0, as if all went well",
@@ -301,7 +301,7 @@ fn invalid_reply(ctx: &Ctx, rec: &mut Recorder, normal_exit: Option<std::process
             (None, None) if normal_exit.is_none() => Ok(()),
             (None, None) => Err(tr!(
                 "after {what} the program was still running 5 s later, unlike after a valid reply",
-                "收到{what}之后过了 5 s，程序仍在运行；收到有效的回复之后并不会这样"
+                "收到{what}之后过了 5 秒，程序仍在运行；收到有效的回复之后并不会这样"
             )),
         }
     })();

@@ -171,7 +171,7 @@ fn conversation(ctx: &Ctx, rec: &mut Recorder) -> Option<u16> {
         } else {
             Err(tr!(
                 "the connection was still open 5 s after the message",
-                "发出消息之后过了 5 s，连接仍然开着"
+                "发出消息之后过了 5 秒，连接仍然开着"
             ))
         },
         Some(&program),
@@ -260,7 +260,7 @@ fn invalid_gbk(ctx: &Ctx, rec: &mut Recorder) {
             }
             None if exits_normally => Err(tr!(
                 "after {what} the program was still running 5 s later, unlike after a valid message",
-                "收到{what}之后过了 5 s，程序仍在运行；收到有效的消息之后并不会这样"
+                "收到{what}之后过了 5 秒，程序仍在运行；收到有效的消息之后并不会这样"
             )),
             None => Ok(()),
         }

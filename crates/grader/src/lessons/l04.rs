@@ -160,7 +160,7 @@ fn stops_on_zero(ctx: &Ctx, program: &mut Program, port: u16) -> Result<(), Stri
     };
     Err(tr!(
         "after the client closed, the server did not close the connection within 5 s{state}: close() the client's socket when recv returns 0",
-        "客户端关闭之后，服务端没有在 5 s 内关闭连接{state}：recv 返回 0 时，要对这个客户端的套接字调用 close()"
+        "客户端关闭之后，服务端没有在 5 秒内关闭连接{state}：recv 返回 0 时，要对这个客户端的套接字调用 close()"
     ))
 }
 
@@ -186,7 +186,7 @@ fn spinning(program: &mut Program) -> Result<Option<String>, String> {
             let (busy, window) = (busiest.as_secs_f64(), window.as_secs_f64());
             return Ok(Some(tr!(
                 "a thread of the server wanted a CPU (running or waiting to run) for {busy:.2} s of {window:.2} s",
-                "服务端的一个线程在 {window:.2} s 里有 {busy:.2} s 想要占用 CPU（正在运行或等待运行）"
+                "服务端的一个线程在 {window:.2} 秒里有 {busy:.2} 秒想要占用 CPU（正在运行或等待运行）"
             )));
         }
         return Ok(None);
@@ -200,7 +200,7 @@ fn spinning(program: &mut Program) -> Result<Option<String>, String> {
         let (used, window) = (used.as_secs_f64(), started.elapsed().as_secs_f64());
         tr!(
             "the server used {used:.2} s of CPU in {window:.1} s",
-            "服务端在 {window:.1} s 里用了 {used:.2} s 的 CPU 时间"
+            "服务端在 {window:.1} 秒里用了 {used:.2} 秒的 CPU 时间"
         )
     }))
 }
@@ -247,7 +247,7 @@ fn survives_reset(ctx: &Ctx, rec: &mut Recorder) {
         if reply.is_empty() {
             return Err(tr!(
                 "after a client reset its connection, the next client got no reply within 5 s",
-                "一个客户端重置连接之后，下一个客户端在 5 s 内没有收到回复"
+                "一个客户端重置连接之后，下一个客户端在 5 秒内没有收到回复"
             ));
         }
         Ok(())
@@ -303,7 +303,7 @@ fn client(ctx: &Ctx, rec: &mut Recorder) {
             let (status, after) = (describe_status(status), replied.elapsed().as_secs_f64());
             return Err(tr!(
                 "the client ended ({status}) {after:.1} s after the reply, before the server closed the connection: recv in a loop until it returns 0",
-                "客户端在回复之后 {after:.1} s 就结束了（{status}），这时服务端还没有关闭连接：要循环调用 recv，直到它返回 0"
+                "客户端在回复之后 {after:.1} 秒就结束了（{status}），这时服务端还没有关闭连接：要循环调用 recv，直到它返回 0"
             ));
         }
         let _ = run::send(&mut conn, &gbk(SECOND_REPLY));
@@ -314,7 +314,7 @@ fn client(ctx: &Ctx, rec: &mut Recorder) {
             Some(_) => Ok(()),
             None => Err(tr!(
                 "after the server closed the connection, the client was still running 5 s later; it must end once recv returns 0 (Node.js: an open stdin keeps a program alive)",
-                "服务端关闭连接之后过了 5 s，客户端仍在运行；recv 返回 0 之后它就必须结束（Node.js：标准输入没有关闭，程序就不会退出）"
+                "服务端关闭连接之后过了 5 秒，客户端仍在运行；recv 返回 0 之后它就必须结束（Node.js：标准输入没有关闭，程序就不会退出）"
             )),
         }
     })();
@@ -326,7 +326,7 @@ fn client(ctx: &Ctx, rec: &mut Recorder) {
                 let later = HOLD.as_secs_f64();
                 Err(tr!(
                     "the client printed the first reply, {FIRST_REPLY}, but not the second, {SECOND_REPLY}, sent {later:.1} s later before the server closed: recv in a loop, printing each reply, until recv returns 0",
-                    "客户端打印了第一条回复 {FIRST_REPLY}，却没有打印第二条 {SECOND_REPLY}（它在 {later:.1} s 之后、服务端关闭之前发出）：要循环调用 recv，打印每一条回复，直到 recv 返回 0"
+                    "客户端打印了第一条回复 {FIRST_REPLY}，却没有打印第二条 {SECOND_REPLY}（它在 {later:.1} 秒之后、服务端关闭之前发出）：要循环调用 recv，打印每一条回复，直到 recv 返回 0"
                 ))
             }
             (false, false) => Err(tr!(

@@ -97,7 +97,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             2,
             Text::new(
                 "你好 split inside a character across two sends is printed whole",
-                "你好 在一个字符的中间被拆成两次发送，仍被完整地打印出来",
+                "“你好”在一个字符的中间被拆成两次发送，仍被完整地打印出来",
             ),
             Text::new(
                 "decode with one incremental decoder per connection, which keeps half a character for the next recv; Python: codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\"); Java: one CharsetDecoder per connection; Node.js: new TextDecoder(\"gbk\") with {stream: true}; Rust: encoding_rs's Decoder (see lessons/lesson-05/README.md#4-serve-one-client)",
@@ -236,7 +236,7 @@ fn concurrent(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
                 )
                 .to_owned()
             } else {
-                tr("it got no reply within 3 s", "它在 3 s 内没有收到回复").to_owned()
+                tr("it got no reply within 3 s", "它在 3 秒内没有收到回复").to_owned()
             };
             return Err(match (k, exited, ended) {
                 (k, None, false) if k > 0 => {
@@ -274,7 +274,7 @@ pub(crate) fn converse(ctx: &Ctx, port: u16, message: &[u8]) -> Result<(), Strin
         1 << 16,
     );
     if reply.is_empty() {
-        return Err(tr("no reply within 5 s", "5 s 内没有收到回复").to_owned());
+        return Err(tr("no reply within 5 s", "5 秒内没有收到回复").to_owned());
     }
     Ok(())
 }
@@ -477,7 +477,7 @@ fn ask(ctx: &Ctx, conn: &mut TcpStream, message: &[u8]) -> Result<(), String> {
         return Err(if ended {
             tr("the connection was closed", "连接被关闭了").to_owned()
         } else {
-            tr("no reply within 5 s", "5 s 内没有收到回复").to_owned()
+            tr("no reply within 5 s", "5 秒内没有收到回复").to_owned()
         });
     }
     Ok(())
@@ -496,7 +496,7 @@ pub(crate) fn split_character(
 ) -> Result<(), String> {
     let what = tr(
         "你好 arrived in two pieces, b'\\xc4' and 0.3 s later b'\\xe3\\xba\\xc3',",
-        "收到分成两块发来的 你好（b'\\xc4'，0.3 s 后再发 b'\\xe3\\xba\\xc3'）",
+        "收到分成两块发来的“你好”（b'\\xc4'，0.3 秒后再发 b'\\xe3\\xba\\xc3'）",
     );
     goes_on_after(ctx, port, &[b"\xc4", b"\xe3\xba\xc3"], what)?;
     if !prints {
@@ -556,7 +556,7 @@ fn goes_on_after(ctx: &Ctx, port: u16, pieces: &[&[u8]], what: &str) -> Result<(
         } else {
             crate::tr!(
                 "after {what} the server sent no reply within 3 s",
-                "{what}之后，服务端在 3 s 内没有回复"
+                "{what}之后，服务端在 3 秒内没有回复"
             )
         });
     }

@@ -157,7 +157,7 @@ fn sink(ctx: &Ctx, rec: &mut Recorder) {
             )),
             Err(_) if reply.is_empty() && !ended => Err(tr!(
                 "sent {size} bytes in {chunks} uneven pieces, then closed the sending side; the sink replied nothing within 10 s: it must stop when recv returns 0, not at a count it expects",
-                "评分程序分 {chunks} 块大小不一地发送了 {size} 个字节，然后关闭了发送方向；sink 在 10 s 内什么也没有回复：它必须在 recv 返回 0 时停下，而不是在它预计的数量处停下"
+                "评分程序分 {chunks} 块大小不一地发送了 {size} 个字节，然后关闭了发送方向；sink 在 10 秒内什么也没有回复：它必须在 recv 返回 0 时停下，而不是在它预计的数量处停下"
             )),
             Err(_) if reply.is_empty() => Err(tr!(
                 "sent {size} bytes and closed the sending side; the sink closed the connection without a reply",
@@ -250,7 +250,7 @@ fn source(ctx: &Ctx, rec: &mut Recorder) {
         }
         None => Err(tr!(
             "the source was still running 5 s after sending",
-            "发送完之后过了 5 s，source 仍在运行"
+            "发送完之后过了 5 秒，source 仍在运行"
         )),
     };
     rec.record("source-exits-0", exit, Some(&program));

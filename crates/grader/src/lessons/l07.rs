@@ -85,11 +85,11 @@ pub(crate) const LESSON: Lesson = Lesson {
             3,
             Text::new(
                 "while every worker holds a client that says nothing, the next client is answered within the deadline (5 s)",
-                "每个工作线程都被一个不说话的客户端占着时，下一个客户端在截止时间（5 s）内得到回复",
+                "每个工作线程都被一个不说话的客户端占着时，下一个客户端在截止时间（5 秒）内得到回复",
             ),
             Text::new(
                 "give each connection a deadline: a recv that waits longer than 5 s for a client's next bytes ends that client, so that its worker takes the next one from the queue. Python: conn.settimeout(5), then except socket.timeout; C: setsockopt SO_RCVTIMEO (recv returns -1, EAGAIN); Java: socket.setSoTimeout(5000) (SocketTimeoutException) (see lessons/lesson-07/README.md#the-fix-a-deadline-per-connection)",
-                "给每个连接一个截止时间：recv 等待客户端下一批字节超过 5 s，就结束这个客户端，让它的工作线程去队列里取下一个。Python：conn.settimeout(5)，然后 except socket.timeout；C：setsockopt 设置 SO_RCVTIMEO（recv 返回 -1，EAGAIN）；Java：socket.setSoTimeout(5000)（SocketTimeoutException）（见 lessons/lesson-07/README.zh-CN.md#解决办法每个连接一个截止时间）",
+                "给每个连接一个截止时间：recv 等待客户端下一批字节超过 5 秒，就结束这个客户端，让它的工作线程去队列里取下一个。Python：conn.settimeout(5)，然后 except socket.timeout；C：setsockopt 设置 SO_RCVTIMEO（recv 返回 -1，EAGAIN）；Java：socket.setSoTimeout(5000)（SocketTimeoutException）（见 lessons/lesson-07/README.zh-CN.md#解决办法每个连接一个截止时间）",
             ),
         ),
         core(
@@ -109,7 +109,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             2,
             Text::new(
                 "你好 split inside a character across two sends is printed whole",
-                "你好 在一个字符的中间被拆成两次发送，仍被完整地打印出来",
+                "“你好”在一个字符的中间被拆成两次发送，仍被完整地打印出来",
             ),
             Text::new(
                 "decode with one incremental decoder per connection, which keeps half a character for the next recv; Python: codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\"); Java: one CharsetDecoder per connection (see lessons/lesson-07/README.md#7-serve-one-client)",
@@ -260,13 +260,13 @@ fn idle_deadline(ctx: &Ctx, port: u16) -> Result<(), String> {
             } else if k == 0 {
                 tr!(
                     "the first client sent a message; it got no reply within {secs:.1} s",
-                    "第一个客户端发送了一条消息；它在 {secs:.1} s 内没有收到回复"
+                    "第一个客户端发送了一条消息；它在 {secs:.1} 秒内没有收到回复"
                 )
             } else {
                 let s = if k == 1 { "" } else { "s" };
                 tr!(
                     "client {n} sent a message{waiting}; it got no reply within {secs:.1} s, the deadline (5 s) and a margin: the server serves {k} client{s} at a time, and a silent client keeps its worker past the deadline",
-                    "第 {n} 个客户端发送了一条消息{waiting}；它在 {secs:.1} s（截止时间 5 s 加上余量）内没有收到回复：服务端一次只服务 {k} 个客户端，而不说话的客户端过了截止时间还占着它的工作线程"
+                    "第 {n} 个客户端发送了一条消息{waiting}；它在 {secs:.1} 秒（截止时间 5 秒加上余量）内没有收到回复：服务端一次只服务 {k} 个客户端，而不说话的客户端过了截止时间还占着它的工作线程"
                 )
             });
         }
@@ -374,7 +374,7 @@ fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
         }
         return Err(tr!(
             "{connected} clients connected and stayed silent; none was refused (its connection closed, with or without the busy reply) within {within_s:.1} s of connecting: the server keeps every one of them waiting{memory}",
-            "{connected} 个客户端连上来、不说话；没有一个在连上之后 {within_s:.1} s 内被拒绝（连接被关闭，发不发繁忙回复都算）：服务端让它们每一个都在等着{memory}"
+            "{connected} 个客户端连上来、不说话；没有一个在连上之后 {within_s:.1} 秒内被拒绝（连接被关闭，发不发繁忙回复都算）：服务端让它们每一个都在等着{memory}"
         ));
     }
     // Once the queue is full, a bounded queue refuses the clients that
@@ -386,7 +386,7 @@ fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
     if count * 2 < after {
         return Err(tr!(
             "{connected} clients connected and stayed silent; from client {first} on, the connections of only {count} of the {after} clients were closed within {within_s:.1} s of connecting: the others were kept waiting, where a full queue refuses every client that comes{memory}",
-            "{connected} 个客户端连上来、不说话；从第 {first} 个起的 {after} 个客户端里，只有 {count} 个的连接在连上之后 {within_s:.1} s 内被关闭：其余的都被留下来等着，而队列满了时，每一个后来的客户端都应该被拒绝{memory}"
+            "{connected} 个客户端连上来、不说话；从第 {first} 个起的 {after} 个客户端里，只有 {count} 个的连接在连上之后 {within_s:.1} 秒内被关闭：其余的都被留下来等着，而队列满了时，每一个后来的客户端都应该被拒绝{memory}"
         ));
     }
     if let Some((before, grown)) = grown

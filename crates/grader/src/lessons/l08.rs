@@ -89,7 +89,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             2,
             Text::new(
                 "with 20 clients connected and silent, it uses next to no CPU for 2 s: it sleeps until a socket is ready",
-                "连着 20 个不说话的客户端时，它在 2 s 里几乎不占用 CPU：它一直睡到有套接字就绪",
+                "连着 20 个不说话的客户端时，它在 2 秒里几乎不占用 CPU：它一直睡到有套接字就绪",
             ),
             Text::new(
                 "wait for readiness with no timeout (select, epoll_wait, poll: None or -1) and never poll sockets in a loop (a timeout of 0, recv in a loop catching EWOULDBLOCK); ask for WRITABLE (EPOLLOUT) only while output waits, since an idle socket is always writable (see lessons/lesson-08/README.md#edge--and-level-triggered-readiness)",
@@ -125,7 +125,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             2,
             Text::new(
                 "你好 split inside a character across two sends is printed whole",
-                "你好 在一个字符的中间被拆成两次发送，仍被完整地打印出来",
+                "“你好”在一个字符的中间被拆成两次发送，仍被完整地打印出来",
             ),
             Text::new(
                 "decode with one incremental decoder per connection, kept with the connection's state from one event to the next, which keeps half a character for the next recv; Python: codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\"); Node.js: new TextDecoder(\"gbk\") with {stream: true} (see lessons/lesson-08/README.md#5-a-connections-turn)",
@@ -552,7 +552,7 @@ fn slow_reader(ctx: &Ctx, port: u16) -> Result<(), String> {
         } else {
             tr!(
                 "then nothing for {quiet:.1} s",
-                "然后 {quiet:.1} s 内再也没有数据"
+                "然后 {quiet:.1} 秒内再也没有数据"
             )
         };
         let took = if sent < size as u64 {
@@ -661,7 +661,7 @@ fn never_reads(ctx: &Ctx, port: u16, program: &mut Program, watch: bool) -> Resu
         if got < BESIDE {
             return Err(tr!(
                 "another client sent {BESIDE} bytes: {got} of its echo came back within {limit:.1} s",
-                "另一个客户端发送了 {BESIDE} 个字节：{limit:.1} s 内只回来了 {got} 个"
+                "另一个客户端发送了 {BESIDE} 个字节：{limit:.1} 秒内只回来了 {got} 个"
             ));
         }
         if echoed.bytes != *data {

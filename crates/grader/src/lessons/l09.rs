@@ -83,7 +83,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             2,
             Text::new(
                 "with 20 clients connected and silent, it uses next to no CPU for 2 s: its tasks wait, none polls",
-                "连着 20 个不说话的客户端时，它在 2 s 里几乎不占用 CPU：它的任务都在等待，没有一个在轮询",
+                "连着 20 个不说话的客户端时，它在 2 秒里几乎不占用 CPU：它的任务都在等待，没有一个在轮询",
             ),
             Text::new(
                 "wait with .await (readable(), read()), which parks the task until the runtime's I/O driver says the socket is ready; never a loop that retries try_read or sleeps a little and looks again (see lessons/lesson-09/README.md#6-recv-what-await-does)",
@@ -95,7 +95,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             3,
             Text::new(
                 "while slow requests (1 s of blocking work each) are in progress, the other clients are answered at once",
-                "在慢请求（每个要做 1 s 的阻塞工作）进行期间，其他客户端仍然立即得到回复",
+                "在慢请求（每个要做 1 秒的阻塞工作）进行期间，其他客户端仍然立即得到回复",
             ),
             Text::new(
                 "run the slow request's blocking work (a sleep, a slow library call, a file, a database) off the runtime's worker threads: tokio::task::spawn_blocking(...).await; Python: await loop.run_in_executor(None, ...) or asyncio.to_thread; a call that blocks inside a task holds its worker thread, and every client served by that thread waits (see lessons/lesson-09/README.md#8-the-slow-request-spawn_blocking)",
@@ -131,7 +131,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             2,
             Text::new(
                 "你好 split inside a character across two sends is printed whole",
-                "你好 在一个字符的中间被拆成两次发送，仍被完整地打印出来",
+                "“你好”在一个字符的中间被拆成两次发送，仍被完整地打印出来",
             ),
             Text::new(
                 "decode with one incremental decoder per connection, owned by its task, which keeps half a character for the next recv; Python: codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\"); Node.js: new TextDecoder(\"gbk\") with {stream: true} (see lessons/lesson-09/README.md#5-serve-one-client)",
@@ -338,7 +338,7 @@ fn one_try(ctx: &Ctx, port: u16) -> Result<(), Failed> {
         let missing = slow_replies.iter().filter(|r| r.is_none()).count();
         return Err(Failed::Other(tr!(
             "{slow_count} clients sent slow at once; {missing} of them got no reply within {secs:.1} s",
-            "{slow_count} 个客户端同时发送了 slow；其中 {missing} 个在 {secs:.1} s 内没有收到回复"
+            "{slow_count} 个客户端同时发送了 slow；其中 {missing} 个在 {secs:.1} 秒内没有收到回复"
         )));
     };
     let soonest = first_slow.duration_since(started);
@@ -346,7 +346,7 @@ fn one_try(ctx: &Ctx, port: u16) -> Result<(), Failed> {
         let soonest = soonest.as_secs_f64();
         return Err(Failed::Other(tr!(
             "the request slow was answered {soonest:.2} s after it was sent: it stands for 1 s of blocking work (sleep 1 s, then the reply ok, 收到了), which this check needs to see the other clients served meanwhile",
-            "请求 slow 在发出后 {soonest:.2} s 就得到了回复：它代表 1 s 的阻塞工作（sleep 1 s，然后回复 ok, 收到了），这一项检查要靠它来看别的客户端在此期间是否得到服务"
+            "请求 slow 在发出后 {soonest:.2} 秒就得到了回复：它代表 1 秒的阻塞工作（sleep 1 秒，然后回复 ok, 收到了），这一项检查要靠它来看别的客户端在此期间是否得到服务"
         )));
     }
     // The fast clients: each answered before the first slow reply.
@@ -366,7 +366,7 @@ fn one_try(ctx: &Ctx, port: u16) -> Result<(), Failed> {
         .fold(0.0, f64::max);
     Err(Failed::Stalled(tr!(
         "{slow_count} clients sent slow at once (1 s of blocking work each), and 0.1 s later {FAST_CLIENTS} other clients sent a message each; the first slow reply came {first:.2} s after the slow requests, and {count} of the {FAST_CLIENTS} other clients were answered only after it (the longest waited {longest:.2} s); tried {TRIES} times: the blocking work stopped the other clients",
-        "{slow_count} 个客户端同时发送了 slow（每个要做 1 s 的阻塞工作），0.1 s 后另外 {FAST_CLIENTS} 个客户端各发送了一条消息；第一条 slow 的回复在慢请求发出后 {first:.2} s 到达，而另外 {FAST_CLIENTS} 个客户端中有 {count} 个在它之后才得到回复（等得最久的一个等了 {longest:.2} s）；试了 {TRIES} 次：阻塞工作让其他客户端都停了下来"
+        "{slow_count} 个客户端同时发送了 slow（每个要做 1 秒的阻塞工作），0.1 秒后另外 {FAST_CLIENTS} 个客户端各发送了一条消息；第一条 slow 的回复在慢请求发出后 {first:.2} 秒到达，而另外 {FAST_CLIENTS} 个客户端中有 {count} 个在它之后才得到回复（等得最久的一个等了 {longest:.2} 秒）；试了 {TRIES} 次：阻塞工作让其他客户端都停了下来"
     )))
 }
 

@@ -649,23 +649,43 @@ impl Program {
         }
     }
 
-    /// The live processes of the program: those of its PID namespace (but
-    /// the init), or of its process group.
+    /// The live processes of the program, whose threads, CPU time and
+    /// memory the checks measure. In the jail: every descendant of its
+    /// init, which is every process of its PID namespace and of any
+    /// namespace nested in it (an orphan there is adopted by that
+    /// namespace's init, a descendant too), whatever sessions or process
+    /// groups they make. Without the jail: its process group and the
+    /// descendants of its first process; a process that leaves both (a
+    /// new session, then an orphan) is not seen, one of the reasons to
+    /// grade in the jail.
     fn members(&self) -> Vec<u32> {
+        let root = self.child.id();
+        let mut members = process::descendants(root);
         match &self.jailed {
             Some(jailed) => {
-                let init = self.child.id();
-                process::pids()
-                    .into_iter()
-                    .filter(|&pid| pid != init)
-                    .filter(|&pid| {
-                        process::pid_namespace(pid).is_some_and(|ns| ns == jailed.namespace)
-                            && Stat::read(pid).is_ok_and(|s| s.state != 'Z')
-                    })
-                    .collect()
+                let namespace = process::pids().into_iter().filter(|&pid| {
+                    pid != root
+                        && process::pid_namespace(pid).is_some_and(|ns| ns == jailed.namespace)
+                        && Stat::read(pid).is_ok_and(|s| s.state != 'Z')
+                });
+                for pid in namespace.collect::<Vec<_>>() {
+                    if !members.contains(&pid) {
+                        members.push(pid);
+                    }
+                }
             }
-            None => process::group_members(self.pgid),
+            None => {
+                if Stat::read(root).is_ok_and(|s| s.state != 'Z') {
+                    members.push(root);
+                }
+                for pid in process::group_members(self.pgid) {
+                    if !members.contains(&pid) {
+                        members.push(pid);
+                    }
+                }
+            }
         }
+        members
     }
 
     /// Its stdout so far (within the cap), with a terminal's `\r\n` turned
@@ -781,11 +801,33 @@ impl Program {
         self.status_sum(|status| status.threads)
     }
 
-    /// The resident memory of its live processes together, in bytes
-    /// (`VmRSS:` in each `/proc/PID/status`); `None` where the kernel
-    /// does not say.
+    /// The memory its live processes hold together, in bytes: their
+    /// resident memory (`VmRSS:` in each `/proc/PID/status`), plus, in the
+    /// jail, the files they keep in its `/tmp` and `/dev/shm`, which are
+    /// memory too (tmpfs) but not in any process's `VmRSS`; `None` where
+    /// the kernel does not say.
     pub fn resident_bytes(&self) -> Option<u64> {
-        self.status_sum(|status| status.rss_bytes)
+        let resident = self.status_sum(|status| status.rss_bytes)?;
+        Some(resident + self.stored_bytes())
+    }
+
+    /// The bytes stored in the jail's memory-backed file systems (its
+    /// `/tmp`, the work space, and its `/dev/shm`), seen through its
+    /// init's root; 0 outside the jail, where the files are on the
+    /// machine's own disks.
+    fn stored_bytes(&self) -> u64 {
+        if self.jailed.is_none() {
+            return 0;
+        }
+        let root = PathBuf::from(format!("/proc/{}/root", self.child.id()));
+        ["tmp", "dev/shm"]
+            .iter()
+            .filter_map(|dir| nix::sys::statvfs::statvfs(&root.join(dir)).ok())
+            .map(|fs| {
+                let used = fs.blocks().saturating_sub(fs.blocks_free()) as u64;
+                used.saturating_mul(fs.fragment_size() as u64)
+            })
+            .sum()
     }
 
     /// `field` of every live process's status, added up; `None` when no

@@ -1117,3 +1117,39 @@ fn a_busy_machine_does_not_hide_a_spinning_server() {
     }
     assert!(left.is_empty(), "load processes left behind: {left:?}");
 }
+
+/// A program that moves its work where the grader does not start it (a
+/// nested user and PID namespace; a new session, orphaned) is measured all
+/// the same: a spinning event loop hidden that way still loses
+/// `no-busy-loop`, and a thread per client still loses `one-thread`.
+#[test]
+fn work_moved_out_of_sight_is_still_measured() {
+    let Some(python) = python3_or_skip("hidden work") else {
+        return;
+    };
+    let python = python.to_string_lossy().into_owned();
+    let cases = [
+        ("namespace", "spin", "no-busy-loop", "over"),
+        ("session", "thread-per-client", "one-thread", "more threads"),
+    ];
+    for (how, fault, lost, reason_word) in cases {
+        {
+            let command = words(&[
+                &python,
+                &program("hide.py"),
+                how,
+                "--",
+                &python,
+                &program("evloop.py"),
+                "{mode}",
+                "{port}",
+                fault,
+            ]);
+            grade("lesson-08", &["--only", lost], &command).assert_verdict(
+                &format!("lesson-08 {fault}, hidden by {how}"),
+                &[lost],
+                reason_word,
+            );
+        }
+    }
+}

@@ -357,6 +357,33 @@ pub fn group_members(pgid: i32) -> Vec<u32> {
         .collect()
 }
 
+/// The live processes (zombies left out) descended from process `root`,
+/// by their parent process ids, `root` left out. A process stays its
+/// parent's descendant whatever it does to its session, process group or
+/// namespaces; only an orphan leaves the tree, adopted by the nearest
+/// reaper (inside a PID namespace, its init).
+pub fn descendants(root: u32) -> Vec<u32> {
+    let stats: Vec<(u32, Stat)> = pids()
+        .into_iter()
+        .filter_map(|pid| Some((pid, Stat::read(pid).ok()?)))
+        .collect();
+    let mut found = Vec::new();
+    let mut parents = vec![root];
+    // A process is read once: a bound of one pass per process, whatever a
+    // /proc that changes meanwhile says about parents.
+    for _ in 0..=stats.len() {
+        let Some(parent) = parents.pop() else { break };
+        for (pid, stat) in &stats {
+            if stat.ppid == parent && *pid != root && !found.contains(pid) {
+                found.push(*pid);
+                parents.push(*pid);
+            }
+        }
+    }
+    found.retain(|pid| stats.iter().any(|(p, s)| p == pid && s.state != 'Z'));
+    found
+}
+
 /// The children of process `pid` (of its main thread), from
 /// `/proc/PID/task/PID/children`; `None` where the kernel does not list
 /// them.
@@ -625,6 +652,46 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    /// A grandchild in a session of its own (`setsid`) is still found:
+    /// it left its process group, not the tree.
+    #[test]
+    fn descendants_include_a_grandchild_in_its_own_session() {
+        use std::os::unix::process::CommandExt;
+        // The shell leads a process group of its own (its pid); the sleep
+        // leaves it for a new session.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "setsid sleep 30 & wait"])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let root = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let (mut found, mut pgrps) = (Vec::new(), Vec::new());
+        while std::time::Instant::now() < deadline {
+            found = descendants(root);
+            pgrps = found
+                .iter()
+                .filter_map(|&pid| Stat::read(pid).ok())
+                .map(|stat| stat.pgrp)
+                .collect();
+            if pgrps.iter().any(|&pgrp| pgrp != root as i32) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        for &pid in &found {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            !found.contains(&root) && pgrps.iter().any(|&pgrp| pgrp != root as i32),
+            "descendants of {root}: {found:?}, in process groups {pgrps:?}"
+        );
+    }
+
     #[test]
     fn a_process_that_has_gone_is_an_error_not_a_panic() {
         let mut child = std::process::Command::new("true").spawn().unwrap();

@@ -824,8 +824,8 @@ impl Program {
             .iter()
             .filter_map(|dir| nix::sys::statvfs::statvfs(&root.join(dir)).ok())
             .map(|fs| {
-                let used = u64::from(fs.blocks().saturating_sub(fs.blocks_free()));
-                used.saturating_mul(u64::from(fs.fragment_size()))
+                let used = fs.blocks().saturating_sub(fs.blocks_free());
+                used.saturating_mul(fs.fragment_size())
             })
             .sum()
     }

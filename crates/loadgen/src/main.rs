@@ -24,7 +24,7 @@ use clap::{Arg, ArgMatches, Command};
 use loadgen::bulk::ToSink;
 use loadgen::cli::{self, whole};
 use loadgen::idle::Idle;
-use loadgen::pingpong::PingPong;
+use loadgen::pingpong::{Fault, PingPong};
 use netcore::Error;
 use netcore::cli::resolve;
 use netcore::text::Encoding;
@@ -272,11 +272,18 @@ fn pingpong(
             Some(message) => format!("at message {message}"),
             None => "before its first message".to_owned(),
         };
+        // The wait for one reply is not --timeout (the whole run's): say it.
+        let reason = match first.fault {
+            Fault::NoReply => format!(
+                "no reply within {} s (the wait for each reply)",
+                run.io_timeout.as_secs()
+            ),
+            _ => first.reason.clone(),
+        };
         Err(Error::msg(format!(
-            "{} of {clients} clients failed; client {} {at}: {}",
+            "{} of {clients} clients failed; client {} {at}: {reason}",
             report.clients - report.completed,
             first.client,
-            first.reason
         )))
     }
 }

@@ -87,3 +87,32 @@ fn help_lists_every_option_with_its_default_and_exits_0() {
         }
     }
 }
+
+/// A server that accepts and never answers: the error names the message
+/// plainly (not `Some(0)`) and the wait that ran out, which is each
+/// reply's, not `--timeout`.
+#[test]
+fn a_silent_server_is_named_with_the_wait_that_ran_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    // Accepted by the kernel's backlog; nobody reads or replies.
+    let out = loadgen(&[
+        "pingpong",
+        "--port",
+        &port,
+        "--clients",
+        "1",
+        "--messages",
+        "1",
+        "--timeout",
+        "60",
+    ]);
+    drop(listener);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("client 0 at message 0: no reply within 5 s (the wait for each reply)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Some("), "{stderr}");
+}

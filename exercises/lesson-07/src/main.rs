@@ -103,13 +103,15 @@ fn run(args: &Args) -> Result<(), Error> {
 // TODO 4 (refuse): write `fn refuse(conn: socket2::Socket, busy: &[u8])`, which turns a client
 //     away without ever waiting (the accept loop runs it): make the socket non-blocking, send
 //     `busy`, `shutdown(Write)`, read what the client had already sent (at most 64 KiB, until a
-//     read fails or returns 0), and let the socket close. The grader checks that a refused
-//     client reads `服务器忙，请稍后再试` and then the end of the stream, not a reset.
+//     read fails or returns 0), and let the socket close. A refused client then reads
+//     `服务器忙，请稍后再试` and the end of the stream, never a reset: that is the lesson's
+//     promise (the grader counts any quick close as a refusal, so try it by hand too).
 //     See: lessons/lesson-07/README.md#5-a-full-queue-refuse-without-a-reset
 //   中文：写出 `fn refuse(conn: socket2::Socket, busy: &[u8])`，它拒绝一个客户端，而且从不等待
 //     （accept 循环会调用它）：把套接字设为非阻塞，发送 `busy`，`shutdown(Write)`，读出客户端
-//     已经发来的数据（最多 64 KiB，直到读取失败或返回 0），然后让套接字关闭。评分程序会检查被拒绝
-//     的客户端先读到 `服务器忙，请稍后再试`，然后是数据流结束，而不是重置。
+//     已经发来的数据（最多 64 KiB，直到读取失败或返回 0），然后让套接字关闭。这样被拒绝的客户端
+//     先读到 `服务器忙，请稍后再试`，然后是数据流结束，绝不是重置：这是本课的承诺（评分程序把任何
+//     很快发生的关闭都算作拒绝，所以也要亲手试一试）。
 //     参见：lessons/lesson-07/README.zh-CN.md#5-队列满了拒绝但不发送重置
 //
 // TODO 5 (worker): write `fn work(...)`, a worker's loop: lock the queue's receiving end and
@@ -131,8 +133,9 @@ fn run(args: &Args) -> Result<(), Error> {
 //       a timeout (`ErrorKind::WouldBlock` or `TimedOut`): the client was silent past its
 //       deadline: print `client idle, closing: ...`, leave the loop, so that the worker is free;
 //       another error (a client that resets): print it, leave the loop;
-//       otherwise: print `received: ` with decoder.feed(..).text and the address, and send the
-//       whole reply, `ok, 收到了`;
+//       otherwise: print `received: ` with decoder.feed(..).text, escaped as
+//       `netcore::pyrepr::PyText(&text)` (a client's bytes must not steer your terminal), and
+//       the address, and send the whole reply, `ok, 收到了`;
 //   - close the socket (drop it).
 //   See: lessons/lesson-07/README.md#7-serve-one-client
 //   中文：写出 `fn handle_request(...)`，也就是在工作线程上进行练习 05 的那段对话：
@@ -142,7 +145,7 @@ fn run(args: &Args) -> Result<(), Error> {
 //       超时（`ErrorKind::WouldBlock` 或 `TimedOut`）：客户端沉默超过了截止时间：打印
 //       `client idle, closing: ...`，跳出循环，让工作线程空出来；
 //       其他错误（客户端重置了连接）：打印错误，跳出循环；
-//       否则：打印 `received: `、decoder.feed(..).text 和客户端地址，再把整条回复
-//       `ok, 收到了` 发送出去；
+//       否则：打印 `received: `、decoder.feed(..).text（用 `netcore::pyrepr::PyText(&text)`
+//       转义：客户端发来的字节不能操纵你的终端）和客户端地址，再把整条回复 `ok, 收到了` 发送出去；
 //   - 关闭套接字（丢弃它）。
 //   参见：lessons/lesson-07/README.zh-CN.md#7-服务一个客户端

@@ -78,6 +78,11 @@ fn main() -> ExitCode {
 fn run(options: &ServerOptions, echo: bool) -> Result<(), Error> {
     let addr = options.addr()?;
     let reply = options.encoding.encode(REPLY)?;
+    // One descriptor per client, and the grader connects 1,000 at once: many systems start a
+    // program with room for 1024 only. Written for you (plumbing, not the lesson).
+    //   中文：每个客户端占一个描述符，而评分程序会同时连上 1,000 个：很多系统启动程序时只给
+    //   1024 个的空间。这一行已经为你写好（辅助代码，不是本课的内容）。
+    let _ = netcore::sys::raise_open_file_limit();
 
     // TODO 1 (listen): socket, SO_REUSEADDR, bind(addr), listen(1024), as in exercise 05; then
     //     make the socket non-blocking (set_nonblocking(true)): from now on no call waits.
@@ -167,14 +172,16 @@ fn run(options: &ServerOptions, echo: bool) -> Result<(), Error> {
 //
 // TODO 6 (read): recv until WouldBlock (edge-triggered: bytes left unread get no second
 //     event). Reply mode: each recv of up to 1024 bytes is one message: print `received: `,
-//     decoder.feed(..).text and the address, and add the whole reply, `ok, 收到了`, to the
+//     decoder.feed(..).text escaped as `netcore::pyrepr::PyText(&text)` (a client's bytes must
+//     not steer your terminal) and the address, and add the whole reply, `ok, 收到了`, to the
 //     output (the grader checks those exact bytes). Echo mode: add the bytes themselves.
 //     0 bytes: print `client offline: ` and the address; read no more. An error (a reset):
 //     close. Backpressure: while 256 KiB or more wait in its output, read nothing more from
 //     this client: a client that never reads must not grow the server's memory.
 //     See: lessons/lesson-08/README.md#6-read-until-wouldblock
 //   中文：一直 recv 到 WouldBlock（边缘触发：没读的字节不会再有第二个事件）。reply 模式：每次
-//     最多 1024 字节的 recv 就是一条消息：打印 `received: `、decoder.feed(..).text 和地址，
+//     最多 1024 字节的 recv 就是一条消息：打印 `received: `、decoder.feed(..).text（用
+//     `netcore::pyrepr::PyText(&text)` 转义：客户端发来的字节不能操纵你的终端）和地址，
 //     再把整条回复 `ok, 收到了` 加进输出（评分程序会逐字节检查）。echo 模式：把字节本身加进
 //     输出。收到 0 字节：打印 `client offline: ` 和地址；不再读取。出错（连接被重置）：关闭。
 //     背压：只要它的输出里有 256 KiB 或更多在等着，就不再从这个客户端读取：一个从不读取的

@@ -58,8 +58,8 @@ struct Service {
     encoding: Encoding,
     reply: Vec<u8>,
     idle_timeout: Option<Duration>,
-    /// How many workers are serving a client right now.
-    serving: AtomicUsize,
+    /// The clients in the pool: waiting in the queue or being served.
+    clients: AtomicUsize,
 }
 
 fn main() -> ExitCode {
@@ -105,7 +105,7 @@ fn run(args: &Args) -> Result<(), Error> {
         encoding: args.server.encoding,
         reply: args.server.encoding.encode(REPLY)?,
         idle_timeout: args.idle_timeout,
-        serving: AtomicUsize::new(0),
+        clients: AtomicUsize::new(0),
     });
     for number in 1..=args.workers {
         let (waiting, service) = (Arc::clone(&waiting), Arc::clone(&service));
@@ -144,10 +144,11 @@ fn run(args: &Args) -> Result<(), Error> {
         // try_send never waits: with the queue full it gives the client
         // back at once, and the client hears "busy". (send() would stop
         // this loop until a worker is free, and the clients behind would
-        // pile up unseen in the kernel's backlog.)
-        let all_serving = service.serving.load(Ordering::SeqCst) >= args.workers;
+        // pile up unseen in the kernel's backlog.) `ahead`: the clients
+        // already in the pool; with one per worker, this one waits.
+        let ahead = service.clients.fetch_add(1, Ordering::SeqCst);
         match queue.try_send((conn, ip_port)) {
-            Ok(()) if all_serving => say!(
+            Ok(()) if ahead >= args.workers => say!(
                 "waiting for a worker: {} (all busy: --workers {})",
                 "等待工作线程: {}（全都在忙: --workers {}）",
                 PyAddr(ip_port),
@@ -155,6 +156,7 @@ fn run(args: &Args) -> Result<(), Error> {
             ),
             Ok(()) => {}
             Err(TrySendError::Full((conn, _)) | TrySendError::Disconnected((conn, _))) => {
+                service.clients.fetch_sub(1, Ordering::SeqCst);
                 refusal::refuse(conn, &busy_reply);
                 say!(
                     "server busy: refused {} (the queue is full: --queue {})",
@@ -190,9 +192,8 @@ fn work(waiting: &Mutex<Receiver<Client>>, service: &Service) {
         // only for a zero duration, which args.rs never gives.)
         let _ = conn.set_read_timeout(service.idle_timeout);
         let _ = conn.set_write_timeout(service.idle_timeout);
-        service.serving.fetch_add(1, Ordering::SeqCst);
         handle_request(conn, ip_port, service);
-        service.serving.fetch_sub(1, Ordering::SeqCst);
+        service.clients.fetch_sub(1, Ordering::SeqCst);
     }
 }
 // ANCHOR_END: worker

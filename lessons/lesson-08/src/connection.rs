@@ -64,6 +64,7 @@ impl Shared {
     }
 }
 
+// ANCHOR: state
 /// What the loop does with a connection after its turn.
 pub(crate) enum Step {
     /// Nothing to do until the kernel reports it ready again.
@@ -90,7 +91,6 @@ enum Reading {
     Failed,
 }
 
-// ANCHOR: state
 /// One client.
 pub(crate) struct Connection {
     stream: TcpStream,

@@ -94,12 +94,15 @@ fn run(args: &Args) -> Result<(), Error> {
         .context(|| tr("cannot register the listener", "无法注册监听套接字"))?;
     // ANCHOR_END: poll
 
+    // ANCHOR: event_loop
+    // What every turn uses (the mode, the reply, one receive buffer), the
+    // clients by their token (a token names a socket in the poll's
+    // events), the next token to give, and the connections with work left
+    // over from their turn (connection.rs).
     let mut shared = Shared::new(args, args.server.encoding.encode(REPLY)?);
     let mut connections: HashMap<Token, Connection> = HashMap::new();
     let mut next_token = LISTENER.0 + 1;
-    // Connections with work left over from their turn (connection.rs).
     let mut again: Vec<Token> = Vec::new();
-    // ANCHOR: event_loop
     loop {
         // epoll_wait: the one place this thread sleeps, for as long as it
         // takes (None) until a socket is ready. While a connection has work

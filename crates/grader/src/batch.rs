@@ -309,7 +309,7 @@ pub fn setup(
             Err((
                 tr!(
                     "the setup step `{setup}` took longer than {limit} s",
-                    "设置步骤 `{setup}` 用时超过了 {limit} s"
+                    "设置步骤 `{setup}` 用时超过了 {limit} 秒"
                 ),
                 tail,
             ))
@@ -488,7 +488,7 @@ fn wait_bounded(
             let limit = limit.as_secs();
             return Err(tr!(
                 "grading took longer than {limit} s and was stopped",
-                "评分用时超过了 {limit} s，已被停止"
+                "评分用时超过了 {limit} 秒，已被停止"
             ));
         }
         Err(err) => {

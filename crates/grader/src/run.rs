@@ -971,7 +971,7 @@ pub fn exit_zero(
             let ending = self::ending(ending);
             Err(tr!(
                 "the program was still running 5 s after {after} ({ending})",
-                "{after}之后过了 5 s，程序仍在运行（{ending}）"
+                "{after}之后过了 5 秒，程序仍在运行（{ending}）"
             ))
         }
     }

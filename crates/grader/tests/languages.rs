@@ -285,6 +285,22 @@ fn java_lesson_06_buffers() {
     grade("lesson-06", JVM, &[], &command).assert_verdict("Buffers06", &[], "");
 }
 
+#[test]
+fn java_lesson_07_pool() {
+    let Some((_dir, java)) = java("java lesson-07", "Pool07") else {
+        return;
+    };
+    let pool = with(&java, &["{port}"]);
+    grade("lesson-07", JVM, &[], &pool).assert_verdict("Pool07", &[], "");
+    // A LinkedBlockingQueue without a bound: offer() never fails, so no
+    // client is refused; the deadline alone frees the workers.
+    grade("lesson-07", JVM, &[], &with(&pool, &["unbounded"])).assert_verdict(
+        "Pool07 unbounded",
+        &["queue-full"],
+        "none was refused",
+    );
+}
+
 // Node.js: the net module's event loop.
 
 #[test]
@@ -343,6 +359,24 @@ fn node_lesson_06_buffers() {
         return;
     };
     grade("lesson-06", FAST, &[], &command).assert_verdict("buffers06.js", &[], "");
+}
+
+#[test]
+fn node_lesson_08_event_loop() {
+    // The lesson-09 program: one event loop, which is lesson 08's design.
+    let Some(command) = node("node lesson-08", "server09.js", &["{mode}", "{port}"]) else {
+        return;
+    };
+    grade("lesson-08", FAST, &[], &command).assert_verdict("server09.js", &[], "");
+}
+
+#[test]
+fn node_lesson_09_async() {
+    // The event loop serves every client; `slow` blocks a worker thread.
+    let Some(command) = node("node lesson-09", "server09.js", &["{mode}", "{port}"]) else {
+        return;
+    };
+    grade("lesson-09", FAST, &[], &command).assert_verdict("server09.js", &[], "");
 }
 
 // C: compiled with cc -O1 -pthread; faults chosen with -D.
@@ -478,6 +512,24 @@ fn go_lesson_05_goroutines() {
         &["concurrent"],
         "serves only 2 clients at a time",
     );
+}
+
+#[test]
+fn go_lesson_09_goroutines() {
+    if runtime("go lesson-09", "go", &["version"]).is_none() {
+        return;
+    }
+    let dir = TempDir::new("go-lesson-09");
+    // A goroutine per client; `slow` blocks its thread in a system call,
+    // and the runtime runs the other goroutines on another.
+    let server = go(&dir, "server09");
+    grade(
+        "lesson-09",
+        FAST,
+        &[],
+        &words(&[&server, "{mode}", "{port}"]),
+    )
+    .assert_verdict("server09.go", &[], "");
 }
 
 // Rust: a single file compiled with rustc.

@@ -372,12 +372,31 @@ fn lesson_07_faults_threads_and_deadline() {
             (
                 "thread-per-client",
                 &["bounded-threads"],
-                "with 50 clients connected and silent the program had",
+                "before any client connected the program had",
             ),
             (
                 "no-deadline",
                 &["idle-deadline"],
                 "the server serves 4 clients at a time, and a silent client keeps its worker past the deadline",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_faults_a_capped_thread_per_client_and_a_short_deadline() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            // A cap just above the 50 clients of a count that used to come
+            // first: the threads are counted from before the first client.
+            ("capped-threads", &["bounded-threads"], "more threads for"),
+            (
+                "short-deadline",
+                &["idle-deadline"],
+                "sooner than 4 s: a silent client must be kept",
             ),
         ],
     );
@@ -400,12 +419,34 @@ fn lesson_07_faults_queue() {
                 &["queue-full"],
                 "the server stopped accepting",
             ),
+            ("leaks", &["queue-full"], "resident memory grew by"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_faults_queue_closing_the_first_clients() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
             (
                 "unbounded-1s",
                 &["queue-full"],
+                "one of the first 8, which the workers and the queue hold",
+            ),
+            // Nearly every client seems refused, the first ones too.
+            (
+                "unbounded-fast",
+                &["queue-full"],
+                "one of the first 8, which the workers and the queue hold",
+            ),
+            (
+                "refuses-some",
+                &["queue-full"],
                 "the others were kept waiting",
             ),
-            ("leaks", &["queue-full"], "resident memory grew by"),
         ],
     );
 }
@@ -423,11 +464,37 @@ fn lesson_07_faults_conversation() {
                 "expected b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb' (\"ok, 收到了\" in GBK)",
             ),
             (
+                "double-reply",
+                &["many-clients"],
+                "10 bytes it did not ask for",
+            ),
+            (
                 "per-recv-decode",
                 &["split-character"],
                 "neither stdout nor stderr holds 你好 whole",
             ),
             ("strict-decode", &["invalid-gbk"], "without a reply"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_07_faults_reset_and_age() {
+    faults(
+        "lesson-07",
+        "pool07.py",
+        &["{port}"],
+        &[
+            (
+                "dies-on-reset",
+                &["survives-reset"],
+                "after 6 clients, one after another, reset their connections, the next client",
+            ),
+            (
+                "lifetime",
+                &["talking-client"],
+                "not on the connection's age",
+            ),
         ],
     );
 }

@@ -147,10 +147,10 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     }
     with_server(ctx, &mut rec, "many-clients", many_clients);
     with_server(ctx, &mut rec, "survives-close", |ctx, port, _| {
-        next_after(ctx, port, false)
+        next_after(ctx, port, false, 1)
     });
     with_server(ctx, &mut rec, "survives-reset", |ctx, port, _| {
-        next_after(ctx, port, true)
+        next_after(ctx, port, true, 1)
     });
     let prints = rec.passed("prints-messages");
     with_server(ctx, &mut rec, "split-character", |ctx, port, program| {
@@ -420,45 +420,61 @@ pub(crate) fn fault_zh(fault: &Fault) -> String {
     }
 }
 
-/// A client talks, then closes (or resets); the next client must be served.
-fn next_after(ctx: &Ctx, port: u16, with_reset: bool) -> Result<(), String> {
-    let mut first = ctx.connect(port)?;
-    run::send(&mut first, &gbk(FIRST_MESSAGE))?;
-    let _ = run::read_message(
-        &mut first,
-        ctx.timeout(Duration::from_secs(3)),
-        Duration::from_millis(100),
-        1 << 16,
-    );
-    if with_reset {
-        // Half a character, then a reset: the rudest way to leave. Wait for
-        // the server to answer the half character first, so that the reset
-        // finds it waiting in recv (not in send), where a server that does
-        // not handle errors dies of it.
-        run::send(&mut first, b"\xc4")?;
+/// `clients` clients, one after another, talk, then close (or reset); the
+/// next client must be served. Lesson 07 resets more clients than the
+/// lesson's pool has workers: a worker that a reset kills is lost for good.
+pub(crate) fn next_after(
+    ctx: &Ctx,
+    port: u16,
+    with_reset: bool,
+    clients: usize,
+) -> Result<(), String> {
+    for _ in 0..clients {
+        let mut first = ctx.connect(port)?;
+        run::send(&mut first, &gbk(FIRST_MESSAGE))?;
         let _ = run::read_message(
             &mut first,
-            ctx.timeout(Duration::from_millis(500)),
+            ctx.timeout(Duration::from_secs(3)),
             Duration::from_millis(100),
             1 << 16,
         );
-        reset(first);
-    } else {
-        drop(first);
+        if with_reset {
+            // Half a character, then a reset: the rudest way to leave. Wait
+            // for the server to answer the half character first, so that
+            // the reset finds it waiting in recv (not in send), where a
+            // server that does not handle errors dies of it.
+            run::send(&mut first, b"\xc4")?;
+            let _ = run::read_message(
+                &mut first,
+                ctx.timeout(Duration::from_millis(500)),
+                Duration::from_millis(100),
+                1 << 16,
+            );
+            reset(first);
+        } else {
+            drop(first);
+        }
     }
     thread::sleep(Duration::from_millis(200));
-    let how = if with_reset {
-        tr("reset its connection", "重置了连接")
-    } else {
-        tr("closed its connection", "关闭了连接")
+    let how = match (with_reset, clients) {
+        (true, 1) => tr("a client reset its connection", "一个客户端重置了连接").to_owned(),
+        (false, 1) => tr("a client closed its connection", "一个客户端关闭了连接").to_owned(),
+        (true, n) => crate::tr!(
+            "{n} clients, one after another, reset their connections",
+            "{n} 个客户端一个接一个地重置了连接"
+        ),
+        (false, n) => crate::tr!(
+            "{n} clients, one after another, closed their connections",
+            "{n} 个客户端一个接一个地关闭了连接"
+        ),
     };
     let mut next = ctx
         .connect(port)
-        .map_err(|err| crate::tr!("after a client {how}: {err}", "一个客户端{how}之后：{err}"))?;
+        .map_err(|err| crate::tr!("after {how}: {err}", "{how}之后：{err}"))?;
     ask(ctx, &mut next, &gbk(SECOND_MESSAGE)).map_err(|err| {
         crate::tr!(
-            "after a client {how}, the next client: {err}",
-            "一个客户端{how}之后，下一个客户端：{err}"
+            "after {how}, the next client: {err}",
+            "{how}之后，下一个客户端：{err}"
         )
     })
 }

@@ -1,29 +1,37 @@
 //! Lesson 07: the student's program is a thread pool, a fixed number of
 //! worker threads serving the clients of a bounded queue. The grader checks
-//! lesson 05's conversation, that the threads stay bounded while hundreds
-//! of clients connect, that silent clients hold a worker no longer than the
-//! documented deadline (5 s), and that a full queue refuses the next client
-//! at once instead of keeping it (and its memory) without bound.
+//! lesson 05's conversation (one reply per message), that the threads stay
+//! bounded while hundreds of clients connect (counted from before the first
+//! one), that silent clients hold a worker no longer than the documented
+//! deadline (5 s) and no shorter either, that a full queue refuses the next
+//! client at once instead of keeping it (and its memory) without bound while
+//! the clients the workers and the queue hold are kept, that resets do not
+//! kill the workers, and that the deadline is on silence, not on a
+//! connection's age.
 //!
 //! The grader knows neither the pool's size nor its queue's: it finds them
 //! out, as a client would. Clients that talk once and stay silent come one
 //! after another until one is not answered at once (every worker holds a
-//! silent client); that one must be answered within the deadline. Silent
-//! clients keep coming until some are refused.
+//! silent client); that one must be answered within the deadline, while
+//! the first is kept at least [`EARLIEST_CLOSE`]. Silent clients keep
+//! coming until some are refused, and the first [`KEPT_FIRST`] must not be.
 
 use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
+use std::process::ExitStatus;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Lesson, core, robust};
 use crate::i18n::{Text, tr};
 use crate::run::{self, Ctx, Outcome, Recorder};
-use crate::sandbox::Program;
+use crate::sandbox::{Program, describe_status};
 use crate::tr;
 
-use super::crowd::{self, Pacer, mib, open_file_room};
-use super::l05::{converse, ended_during, invalid_gbk, pingpong, split_character, with_server};
+use super::crowd::{self, FIRST_COUNT, Pacer, SECOND_COUNT, THREAD_GROWTH, mib, open_file_room};
+use super::l05::{
+    converse, ended_during, invalid_gbk, next_after, pingpong, split_character, with_server,
+};
 use super::{gbk, show_bytes};
 
 /// Lesson 07's checks.
@@ -60,48 +68,72 @@ pub(crate) const LESSON: Lesson = Lesson {
             "many-clients",
             3,
             Text::new(
-                "8 clients at once, 20 messages each: every reply is ok, 收到了 in GBK",
-                "同时 8 个客户端，每个发送 20 条消息：每条回复都是 GBK 编码的 ok, 收到了",
+                "8 clients at once, 20 messages each: every reply is ok, 收到了 in GBK; then a client alone gets exactly one reply per message",
+                "同时 8 个客户端，每个发送 20 条消息：每条回复都是 GBK 编码的 ok, 收到了；然后单独一个客户端的每条消息都正好得到一条回复",
             ),
             Text::new(
-                "a worker replies ok, 收到了 in GBK (exactly the bytes b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb') to every message of its client until recv returns 0, then takes the next client from the queue; the workers and the queue together must hold 8 clients (the lesson's 4 workers and queue of 16 hold 20) (see lessons/lesson-07/README.md#7-serve-one-client)",
-                "工作线程对它的客户端的每条消息都回复 GBK 编码的 ok, 收到了（正好是这些字节：b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb'），直到 recv 返回 0，然后从队列里取下一个客户端；工作线程和队列加起来要能容纳 8 个客户端（本课的 4 个工作线程加上容纳 16 个的队列，能容纳 20 个）（见 lessons/lesson-07/README.zh-CN.md#7-服务一个客户端）",
+                "a worker replies ok, 收到了 in GBK (exactly the bytes b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb'), once, to every message of its client until recv returns 0, then takes the next client from the queue; the workers and the queue together must hold 8 clients (the lesson's 4 workers and queue of 16 hold 20) (see lessons/lesson-07/README.md#7-serve-one-client)",
+                "工作线程对它的客户端的每条消息都回复一次 GBK 编码的 ok, 收到了（正好是这些字节：b'ok, \\xca\\xd5\\xb5\\xbd\\xc1\\xcb'），直到 recv 返回 0，然后从队列里取下一个客户端；工作线程和队列加起来要能容纳 8 个客户端（本课的 4 个工作线程加上容纳 16 个的队列，能容纳 20 个）（见 lessons/lesson-07/README.zh-CN.md#7-服务一个客户端）",
             ),
         ),
         core(
             "bounded-threads",
             3,
             Text::new(
-                "its threads stay bounded while 300 clients connect: from 50 connected to 300, at most 16 threads more",
-                "300 个客户端连上来时，它的线程数保持有界：从连上 50 个到连上 300 个，线程最多多出 16 个",
+                "its threads stay bounded while 300 clients connect: at most 16 more than before the first client",
+                "300 个客户端连上来时，它的线程数保持有界：最多比第一个客户端连上来之前多 16 个",
             ),
             Text::new(
-                "start a fixed number of worker threads once, each taking clients from the bounded queue (Python: N threading.Thread reading a queue.Queue(maxsize=Q); Java: N threads reading an ArrayBlockingQueue; C: N pthread_create at start) and hand each accepted client to them through the queue; never start a thread per client (see lessons/lesson-07/README.md#3-the-workers-started-once)",
-                "只启动一次、固定数量的工作线程，每个都从有界队列里取客户端（Python：N 个 threading.Thread 读取一个 queue.Queue(maxsize=Q)；Java：N 个线程读取一个 ArrayBlockingQueue；C：启动时调用 N 次 pthread_create），通过队列把每个接受的客户端交给它们；决不要每个客户端开一个线程（见 lessons/lesson-07/README.zh-CN.md#3-工作线程只启动一次）",
+                "start a fixed number of worker threads once, each taking clients from the bounded queue (Python: N threading.Thread reading a queue.Queue(maxsize=Q); Java: N threads reading an ArrayBlockingQueue; C: N pthread_create at start) and hand each accepted client to them through the queue; never start a thread per client, not even up to a cap (see lessons/lesson-07/README.md#3-the-workers-started-once)",
+                "只启动一次、固定数量的工作线程，每个都从有界队列里取客户端（Python：N 个 threading.Thread 读取一个 queue.Queue(maxsize=Q)；Java：N 个线程读取一个 ArrayBlockingQueue；C：启动时调用 N 次 pthread_create），通过队列把每个接受的客户端交给它们；决不要每个客户端开一个线程，有上限也不行（见 lessons/lesson-07/README.zh-CN.md#3-工作线程只启动一次）",
             ),
         ),
         core(
             "idle-deadline",
             3,
             Text::new(
-                "while every worker holds a client that says nothing, the next client is answered within the deadline (5 s)",
-                "每个工作线程都被一个不说话的客户端占着时，下一个客户端在截止时间（5 秒）内得到回复",
+                "while every worker holds a client that says nothing, the next client is answered within the deadline (5 s); a silent client is not closed before 4 s",
+                "每个工作线程都被一个不说话的客户端占着时，下一个客户端在截止时间（5 秒）内得到回复；不说话的客户端不会在 4 秒之前被关闭",
             ),
             Text::new(
-                "give each connection a deadline: a recv that waits longer than 5 s for a client's next bytes ends that client, so that its worker takes the next one from the queue. Python: conn.settimeout(5), then except socket.timeout; C: setsockopt SO_RCVTIMEO (recv returns -1, EAGAIN); Java: socket.setSoTimeout(5000) (SocketTimeoutException) (see lessons/lesson-07/README.md#the-fix-a-deadline-per-connection)",
-                "给每个连接一个截止时间：recv 等待客户端下一批字节超过 5 秒，就结束这个客户端，让它的工作线程去队列里取下一个。Python：conn.settimeout(5)，然后 except socket.timeout；C：setsockopt 设置 SO_RCVTIMEO（recv 返回 -1，EAGAIN）；Java：socket.setSoTimeout(5000)（SocketTimeoutException）（见 lessons/lesson-07/README.zh-CN.md#解决办法每个连接一个截止时间）",
+                "give each connection a deadline of 5 s, the documented one, neither more nor less: a recv that waits longer than 5 s for a client's next bytes ends that client, so that its worker takes the next one from the queue. Python: conn.settimeout(5), then except socket.timeout; C: setsockopt SO_RCVTIMEO (recv returns -1, EAGAIN); Java: socket.setSoTimeout(5000) (SocketTimeoutException) (see lessons/lesson-07/README.md#the-fix-a-deadline-per-connection)",
+                "给每个连接一个截止时间，就是文档规定的 5 秒，不多也不少：recv 等待客户端下一批字节超过 5 秒，就结束这个客户端，让它的工作线程去队列里取下一个。Python：conn.settimeout(5)，然后 except socket.timeout；C：setsockopt 设置 SO_RCVTIMEO（recv 返回 -1，EAGAIN）；Java：socket.setSoTimeout(5000)（SocketTimeoutException）（见 lessons/lesson-07/README.zh-CN.md#解决办法每个连接一个截止时间）",
             ),
         ),
         core(
             "queue-full",
             3,
             Text::new(
-                "300 silent clients: once the queue is full, the next are refused at once (closed, with or without the busy reply), and memory stays bounded",
-                "300 个不说话的客户端：队列满了以后，后来的客户端立即被拒绝（关闭连接，发不发繁忙回复都行），内存保持有界",
+                "300 silent clients: the first, which the workers and the queue hold, are kept; once the queue is full, the next are refused at once (closed, with or without the busy reply), and memory stays bounded",
+                "300 个不说话的客户端：工作线程和队列容纳的前几个被留下；队列满了以后，后来的客户端立即被拒绝（关闭连接，发不发繁忙回复都行），内存保持有界",
             ),
             Text::new(
-                "hand each client to the queue without waiting (Python: queue.put_nowait, which raises queue.Full; Java: offer() on an ArrayBlockingQueue; Rust: try_send on a sync_channel), and when it is full send the busy reply 服务器忙，请稍后再试, shutdown the sending side, read what the client sent, close; never a queue without a bound (a ThreadPoolExecutor's or Executors.newFixedThreadPool's own queue has none), never an accept loop that waits for room (see lessons/lesson-07/README.md#5-a-full-queue-refuse-without-a-reset)",
-                "把客户端交给队列时不要等待（Python：queue.put_nowait，队列满时抛出 queue.Full；Java：ArrayBlockingQueue 的 offer()；Rust：sync_channel 的 try_send），队列满时发送繁忙回复 服务器忙，请稍后再试，关闭发送方向，读掉客户端发来的数据，再关闭；决不要用没有上限的队列（ThreadPoolExecutor 和 Executors.newFixedThreadPool 自带的队列都没有上限），也决不要让 accept 循环等队列腾出位置（见 lessons/lesson-07/README.zh-CN.md#5-队列满了拒绝但不发送重置）",
+                "keep the clients that the workers and the queue hold until the deadline frees them (5 s of silence once a worker has one); hand each client to the queue without waiting (Python: queue.put_nowait, which raises queue.Full; Java: offer() on an ArrayBlockingQueue; Rust: try_send on a sync_channel), and when it is full send the busy reply 服务器忙，请稍后再试, shutdown the sending side, read what the client sent, close; never a queue without a bound (a ThreadPoolExecutor's or Executors.newFixedThreadPool's own queue has none), never an accept loop that waits for room (see lessons/lesson-07/README.md#5-a-full-queue-refuse-without-a-reset)",
+                "工作线程和队列接收的客户端要一直留到截止时间（工作线程接手后沉默 5 秒）；把客户端交给队列时不要等待（Python：queue.put_nowait，队列满时抛出 queue.Full；Java：ArrayBlockingQueue 的 offer()；Rust：sync_channel 的 try_send），队列满时发送繁忙回复 服务器忙，请稍后再试，关闭发送方向，读掉客户端发来的数据，再关闭；决不要用没有上限的队列（ThreadPoolExecutor 和 Executors.newFixedThreadPool 自带的队列都没有上限），也决不要让 accept 循环等队列腾出位置（见 lessons/lesson-07/README.zh-CN.md#5-队列满了拒绝但不发送重置）",
+            ),
+        ),
+        robust(
+            "survives-reset",
+            1,
+            Text::new(
+                "after 6 clients, one after another, reset their connections (more than the lesson's 4 workers), the next client is served",
+                "6 个客户端一个接一个地重置连接之后（比本课的 4 个工作线程多），下一个客户端仍能得到服务",
+            ),
+            Text::new(
+                "catch the connection-reset error inside the worker's loop and end only that client: the worker goes on to the next one; a worker that dies of it is lost for good, and once N have died nobody is served. Python: except OSError (ConnectionResetError) around recv and sendall; C: recv returns -1 (ECONNRESET); Java: catch IOException (see lessons/lesson-07/README.md#7-serve-one-client)",
+                "在工作线程的循环里捕获连接被重置的错误，只结束这一个客户端：工作线程接着去服务下一个；被它弄死的工作线程就永远没了，死掉 N 个之后谁也得不到服务。Python：在 recv 和 sendall 外面 except OSError（ConnectionResetError）；C：recv 返回 -1（ECONNRESET）；Java：catch IOException（见 lessons/lesson-07/README.zh-CN.md#7-服务一个客户端）",
+            ),
+        ),
+        robust(
+            "talking-client",
+            1,
+            Text::new(
+                "a client that sends a message every 0.25 s for 6 s gets every reply: the deadline is on silence, not on the connection's age",
+                "一个客户端每 0.25 秒发送一条消息、持续 6 秒，每条都得到回复：截止时间针对的是沉默，而不是连接存在了多久",
+            ),
+            Text::new(
+                "put the deadline on each recv, so that every byte that arrives starts it again, never on the whole connection: a client that keeps talking keeps its worker. Python: conn.settimeout(5) once, not a time.monotonic() limit counted from when the worker took the client; C: SO_RCVTIMEO; Java: socket.setSoTimeout(5000) (see lessons/lesson-07/README.md#what-the-deadline-costs-an-honest-client)",
+                "把截止时间放在每一次 recv 上，让每个到达的字节都重新开始计时，决不要放在整个连接上：一直在说话的客户端一直占着它的工作线程。Python：调用一次 conn.settimeout(5)，不要从工作线程接手客户端时起用 time.monotonic() 计时；C：SO_RCVTIMEO；Java：socket.setSoTimeout(5000)（见 lessons/lesson-07/README.zh-CN.md#截止时间让诚实的客户端付出的代价）",
             ),
         ),
         robust(
@@ -109,7 +141,7 @@ pub(crate) const LESSON: Lesson = Lesson {
             2,
             Text::new(
                 "你好 split inside a character across two sends is printed whole",
-                "“你好”在一个字符的中间被拆成两次发送，仍被完整地打印出来",
+                "你好 在一个字符的中间被拆成两次发送，仍被完整地打印出来",
             ),
             Text::new(
                 "decode with one incremental decoder per connection, which keeps half a character for the next recv; Python: codecs.getincrementaldecoder(\"gbk\")(errors=\"replace\"); Java: one CharsetDecoder per connection (see lessons/lesson-07/README.md#7-serve-one-client)",
@@ -156,6 +188,28 @@ const REFUSE_WITHIN: Duration = Duration::from_millis(2500);
 /// How much the program's resident memory may grow while those clients
 /// connect.
 const QUEUE_MEMORY: u64 = 32 << 20;
+/// The clients that the workers and the queue hold at least (the lesson's
+/// 4 and 16 hold 20): of `queue-full`'s silent clients, none of the first
+/// this many may be refused, nor closed soon by a deadline shorter than the
+/// documented one.
+const KEPT_FIRST: usize = 8;
+/// The least silence after which a server may close a client: the deadline
+/// (5 s) less a margin. The grader measures from the moment it sent the
+/// client's message, before the server began to wait for the next one, and
+/// sees a close only after it happened: a machine's load makes a close
+/// look later, never sooner. Not scaled by `--time-scale`.
+const EARLIEST_CLOSE: Duration = Duration::from_secs(4);
+/// Clients that `survives-reset` resets, one after another: more than the
+/// lesson's 4 workers, so that a worker that a reset kills shows.
+const RESETS: usize = 6;
+/// `talking-client`: a message every `TALK_EVERY`, `TALKS` of them, the
+/// last 6 s after the first: past the deadline counted from the first, but
+/// so often that even a deadline far shorter than the documented one (which
+/// `idle-deadline` and `queue-full` fail) does not end the conversation.
+const TALK_EVERY: Duration = Duration::from_millis(250);
+const TALKS: u32 = 25;
+/// How long a client waits, after a reply, for bytes it did not ask for.
+const UNASKED_WAIT: Duration = Duration::from_millis(300);
 
 fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     let mut rec = Recorder::new(lesson);
@@ -166,6 +220,8 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
                 "many-clients",
                 "bounded-threads",
                 "queue-full",
+                "survives-reset",
+                "talking-client",
                 "split-character",
                 "invalid-gbk",
             ],
@@ -174,16 +230,15 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
         return rec.finish();
     }
     with_server(ctx, &mut rec, "many-clients", |ctx, port, _| {
-        pingpong(ctx, port, 8, 20)
+        pingpong(ctx, port, 8, 20)?;
+        one_reply_each(ctx, port)
     });
-    with_server(ctx, &mut rec, "bounded-threads", |ctx, port, program| {
-        let keeps = tr(
-            "a thread pool keeps the fixed number of workers it started",
-            "线程池一直只有它启动的那几个固定数量的工作线程",
-        );
-        crowd::thread_growth(ctx, port, program, keeps)
-    });
+    with_server(ctx, &mut rec, "bounded-threads", bounded_threads);
     with_server(ctx, &mut rec, "queue-full", queue_full);
+    with_server(ctx, &mut rec, "survives-reset", |ctx, port, _| {
+        next_after(ctx, port, true, RESETS)
+    });
+    with_server(ctx, &mut rec, "talking-client", talking_client);
     let prints = rec.passed("prints-messages");
     with_server(ctx, &mut rec, "split-character", |ctx, port, program| {
         split_character(ctx, port, program, prints)
@@ -221,8 +276,63 @@ fn first_run(ctx: &Ctx, rec: &mut Recorder) {
 /// a silent client, and it waits in the queue) must get it within the
 /// deadline and a margin: a deadline closed a silent client, and its worker
 /// took this one. Then the check is over. A server that answers
-/// [`SILENT_MAX`] + 1 clients at once passes too.
+/// [`SILENT_MAX`] + 1 clients at once passes that part too. Meanwhile the
+/// first client is watched: its connection must not end sooner than
+/// [`EARLIEST_CLOSE`] after its message (a deadline shorter than the
+/// documented one, which a thread per client or a big pool would show
+/// nowhere else).
 fn idle_deadline(ctx: &Ctx, port: u16) -> Result<(), String> {
+    let mut watch = None;
+    let queued = queued_client(ctx, port, &mut watch);
+    let early = watch.and_then(|watch| watch.join().ok().flatten());
+    queued?;
+    match early {
+        None => Ok(()),
+        Some(after) => {
+            let (after, earliest) = (after.as_secs_f64(), EARLIEST_CLOSE.as_secs_f64());
+            Err(tr!(
+                "client 1 sent a message, got its reply and stayed connected and silent; the server closed its connection within {after:.1} s of the message, sooner than {earliest:.0} s: a silent client must be kept until the documented deadline, 5 s of silence",
+                "第 1 个客户端发送了一条消息，收到回复后保持连接、不再发送；服务端在这条消息发出后 {after:.1} 秒内就关闭了它的连接，不到 {earliest:.0} 秒：不说话的客户端应该一直保留到文档规定的截止时间，也就是沉默 5 秒"
+            ))
+        }
+    }
+}
+
+/// Watches a client that has talked and stays silent, from `since` (when
+/// it sent its message) until [`EARLIEST_CLOSE`] after: `Some(how long
+/// after)` when its connection ended sooner. Bytes that come meanwhile are
+/// another check's point.
+fn watch_silent(mut conn: TcpStream, since: Instant) -> thread::JoinHandle<Option<Duration>> {
+    thread::spawn(move || {
+        let mut buffer = [0u8; 1024];
+        loop {
+            let left = (since + EARLIEST_CLOSE).saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            let _ = conn.set_read_timeout(Some(left));
+            let ended = match conn.read(&mut buffer) {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(err) => {
+                    !(loadgen::pingpong::is_timeout(&err) || err.kind() == ErrorKind::Interrupted)
+                }
+            };
+            // Seen now: it ended at this moment or before.
+            let after = since.elapsed();
+            if ended {
+                return (after < EARLIEST_CLOSE).then_some(after);
+            }
+        }
+    })
+}
+
+/// [`idle_deadline`]'s clients; the first one's watch goes to `watch`.
+fn queued_client(
+    ctx: &Ctx,
+    port: u16,
+    watch: &mut Option<thread::JoinHandle<Option<Duration>>>,
+) -> Result<(), String> {
     let wait = DEADLINE + ctx.timeout(Duration::from_secs(3));
     let secs = wait.as_secs_f64();
     let reply = gbk(REPLY);
@@ -283,6 +393,11 @@ fn idle_deadline(ctx: &Ctx, port: u16) -> Result<(), String> {
             // proves nothing: the next client is tried.)
             return Ok(());
         }
+        if k == 0
+            && let Ok(clone) = conn.try_clone()
+        {
+            *watch = Some(watch_silent(clone, sent));
+        }
         silent.push(conn);
     }
     Ok(())
@@ -297,11 +412,14 @@ struct Held {
     got: Vec<u8>,
 }
 
-/// [`QUEUE_CLIENTS`] clients connect (paced) and say nothing. Once the
-/// workers and the queue are full, the next must be refused at once: their
-/// connection ends (the busy reply, then the end of the stream, or a
-/// reset) within [`REFUSE_WITHIN`] of connecting. Meanwhile the program's
-/// memory must not grow by more than [`QUEUE_MEMORY`].
+/// [`QUEUE_CLIENTS`] clients connect (paced) and say nothing. The first
+/// [`KEPT_FIRST`] are the workers' and the queue's: none of them may be
+/// refused (nor closed as soon by a deadline shorter than the documented
+/// one). Once the workers and the queue are full, the next must be refused
+/// at once: their connection ends (the busy reply, then the end of the
+/// stream, or a reset) within [`REFUSE_WITHIN`] of connecting, nearly all
+/// of them. Meanwhile the program's memory must not grow by more than
+/// [`QUEUE_MEMORY`].
 fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String> {
     let total = open_file_room(QUEUE_CLIENTS);
     let within = REFUSE_WITHIN;
@@ -377,11 +495,28 @@ fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
             "{connected} 个客户端连上来、不说话；没有一个在连上之后 {within_s:.1} 秒内被拒绝（连接被关闭，发不发繁忙回复都算）：服务端让它们每一个都在等着{memory}"
         ));
     }
+    // The first clients are the workers' and the queue's: kept, not
+    // refused, nor closed soon by a deadline shorter than the documented
+    // one (a queue without a bound whose workers close silent clients soon
+    // ends theirs within moments).
+    let (first, after, got) = &refused[0];
+    let first = *first;
+    if first <= KEPT_FIRST {
+        let after = after.as_secs_f64();
+        let got = if got.is_empty() {
+            String::new()
+        } else {
+            let got = show_bytes(got);
+            tr!(", after it got {got}", "，之前它收到了 {got}")
+        };
+        return Err(tr!(
+            "{connected} clients connected and stayed silent; client {first}, one of the first {KEPT_FIRST}, which the workers and the queue hold, was closed within {after:.1} s of connecting{got}: the clients that the workers and the queue take must be kept until the deadline frees them (5 s of silence once a worker has one), and only those that find the queue full refused{memory}",
+            "{connected} 个客户端连上来、不说话；第 {first} 个客户端属于前 {KEPT_FIRST} 个，本应由工作线程和队列容纳，却在连上之后 {after:.1} 秒内就被关闭了{got}：工作线程和队列接收的客户端应该一直保留到截止时间让出位置（工作线程接手后沉默 5 秒），只有遇到队列已满的客户端才被拒绝{memory}"
+        ));
+    }
     // Once the queue is full, a bounded queue refuses the clients that
     // come after, nearly all of them (a deadline may free a place now and
-    // then); a queue without a bound whose workers close silent clients
-    // soon ends a few connections, one worker's client at a time.
-    let (first, ..) = refused[0];
+    // then); a queue that refuses now and then keeps the others waiting.
     let (count, after) = (refused.len(), connected + 1 - first);
     if count * 2 < after {
         return Err(tr!(
@@ -441,4 +576,198 @@ fn look(
         }
     }
     refused.sort_by_key(|(n, ..)| *n);
+}
+
+/// After `many-clients`' crowd, a client alone sends 3 messages, each once
+/// the reply to the one before has come: each reply must be exactly
+/// `ok, 收到了` in GBK, and nothing more may come in the [`UNASKED_WAIT`]
+/// after it. A reply sent twice passes a crowd that reads one reply's
+/// length at a time (the second copy is taken for the next reply); not
+/// this.
+fn one_reply_each(ctx: &Ctx, port: u16) -> Result<(), String> {
+    let reply = gbk(REPLY);
+    let mut conn = ctx.connect(port)?;
+    for m in 1..=3 {
+        run::send(&mut conn, &gbk(&format!("单独的客户端消息{m}")))?;
+        crowd::read_reply(&mut conn, &reply, ctx.timeout(Duration::from_secs(5)), true).map_err(
+            |fault| {
+                let fault = crowd::fault_text(&fault);
+                tr!(
+                    "after the 8 clients, a client alone sent message {m}: {fault}",
+                    "8 个客户端之后，单独一个客户端发送了第 {m} 条消息：{fault}"
+                )
+            },
+        )?;
+        let (more, _) = run::read_message(&mut conn, UNASKED_WAIT, Duration::from_millis(50), 256);
+        if !more.is_empty() {
+            let (n, more, reply) = (more.len(), show_bytes(&more), show_bytes(&reply));
+            let ms = UNASKED_WAIT.as_millis();
+            return Err(tr!(
+                "after the 8 clients, a client alone sent message {m} and got the reply {reply}; then, within {ms} ms, {n} bytes it did not ask for: {more}: every message gets one reply, once",
+                "8 个客户端之后，单独一个客户端发送了第 {m} 条消息，收到了回复 {reply}；然后在 {ms} ms 内又收到了 {n} 个它没有要的字节：{more}：每条消息只得到一条回复，只回复一次"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Clients connect (paced) and stay, saying nothing. The program's threads
+/// are counted before the first ([`threads_at_rest`]), after
+/// [`FIRST_COUNT`] clients, every 50 after, and after [`SECOND_COUNT`]
+/// (fewer where the grader's open files do not allow so many, or where the
+/// server stops accepting): `Err` when a count exceeds the first by more
+/// than [`THREAD_GROWTH`], or when the program ended meanwhile. A pool's
+/// workers, started once, are there before any client; a runtime's threads
+/// that start as they are needed (a JVM's) and a pool that starts its few
+/// workers with its first clients fit in the allowance; a thread per
+/// client does not, whatever its cap above that.
+fn bounded_threads(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String> {
+    let keeps = tr(
+        "a thread pool keeps the fixed number of workers it started",
+        "线程池一直只有它启动的那几个固定数量的工作线程",
+    );
+    let ended_with = |status: ExitStatus, clients: usize| {
+        let status = describe_status(status);
+        tr!(
+            "the program ended ({status}) with {clients} clients connected",
+            "有 {clients} 个客户端连着时，程序结束了（{status}）"
+        )
+    };
+    let before = threads_at_rest(program).map_err(|status| ended_with(status, 0))?;
+    let total = open_file_room(SECOND_COUNT);
+    let first = FIRST_COUNT.min(total / 2).max(1);
+    let mut pacer = Pacer::new(port);
+    let mut clients: Vec<TcpStream> = Vec::with_capacity(total);
+    // The most threads seen, and the clients connected then.
+    let mut peak = (0, before);
+    let mut ended = None;
+    let mut stage = first;
+    loop {
+        let mut stopped = false;
+        while clients.len() < stage {
+            match pacer.connect(ctx, ctx.timeout(Duration::from_secs(3))) {
+                Ok(conn) => clients.push(conn),
+                Err(_) => {
+                    // The server stopped accepting (or ended): what it
+                    // holds is counted; the other checks say why.
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+        // The first and the last count wait for threads that start a
+        // moment after their client's accept; those between look once.
+        let looks = if stage == first || stage == total || stopped {
+            6
+        } else {
+            1
+        };
+        match count_threads(program, looks) {
+            Ok(threads) if threads > peak.1 => peak = (clients.len(), threads),
+            Ok(_) => {}
+            Err(status) => {
+                ended = Some(ended_with(status, clients.len()));
+                break;
+            }
+        }
+        if stopped || stage == total {
+            break;
+        }
+        stage = (stage + 50).min(total);
+    }
+    let (many, at) = peak;
+    let grown = at.saturating_sub(before);
+    if grown > THREAD_GROWTH {
+        let then = ended
+            .map(|ended| tr!("; then {ended}", "；后来{ended}"))
+            .unwrap_or_default();
+        return Err(tr!(
+            "before any client connected the program had {before} threads; with {many} clients connected and silent it had {at}: {grown} more threads for {many} clients (at most {THREAD_GROWTH} more are allowed); {keeps}{then}",
+            "还没有客户端连上来时，程序有 {before} 个线程；有 {many} 个客户端连着、不说话时，它有 {at} 个：{many} 个客户端多出了 {grown} 个线程（最多允许多 {THREAD_GROWTH} 个）；{keeps}{then}"
+        ));
+    }
+    match ended {
+        Some(ended) => Err(ended),
+        None => Ok(()),
+    }
+}
+
+/// The program's threads before any client: counted every 50 ms until the
+/// count has stayed the same for 300 ms (a pool that starts its workers
+/// after it listens has started them), for 2 s at most; the most seen.
+/// `Err` with its status when the program has ended.
+fn threads_at_rest(program: &mut Program) -> Result<u64, ExitStatus> {
+    let until = Instant::now() + Duration::from_secs(2);
+    let (mut most, mut last, mut same) = (0, None, 0);
+    loop {
+        thread::sleep(Duration::from_millis(50));
+        if let Some(status) = program.exited() {
+            return Err(status);
+        }
+        let now = program.threads().unwrap_or(0);
+        most = most.max(now);
+        if last == Some(now) {
+            same += 1;
+        } else {
+            (last, same) = (Some(now), 0);
+        }
+        if same >= 6 || Instant::now() >= until {
+            return Ok(most);
+        }
+    }
+}
+
+/// The program's threads, counted `looks` times 50 ms apart (threads
+/// started for the last clients may come a moment after their `accept`):
+/// the most seen. `Err` with its status when the program has ended.
+fn count_threads(program: &mut Program, looks: usize) -> Result<u64, ExitStatus> {
+    let mut most = 0;
+    for _ in 0..looks {
+        thread::sleep(Duration::from_millis(50));
+        if let Some(status) = program.exited() {
+            return Err(status);
+        }
+        most = most.max(program.threads().unwrap_or(0));
+    }
+    Ok(most)
+}
+
+/// One client sends a message every [`TALK_EVERY`], [`TALKS`] of them:
+/// past the deadline (5 s) counted from the first, never silent for more
+/// than a moment. Each must get a reply (any bytes: `many-clients` checks
+/// the words). A server that cuts a connection at a fixed age, talking or
+/// not, fails.
+fn talking_client(ctx: &Ctx, port: u16, _: &mut Program) -> Result<(), String> {
+    let mut conn = ctx.connect(port)?;
+    let start = Instant::now();
+    let wait = ctx.timeout(Duration::from_secs(3));
+    for m in 1..=TALKS {
+        thread::sleep((start + TALK_EVERY * (m - 1)).saturating_duration_since(Instant::now()));
+        let since = start.elapsed().as_secs_f64();
+        let seen = match run::send(&mut conn, &gbk(&format!("一直说话的客户端消息{m}"))) {
+            Err(err) => err,
+            Ok(()) => {
+                let (got, ended) =
+                    run::read_message(&mut conn, wait, Duration::from_millis(100), 1 << 16);
+                if !got.is_empty() {
+                    continue;
+                }
+                if ended {
+                    tr(
+                        "the server closed the connection without a reply",
+                        "服务端没有回复就关闭了连接",
+                    )
+                    .to_owned()
+                } else {
+                    let secs = wait.as_secs_f64();
+                    tr!("no reply within {secs:.1} s", "{secs:.1} s 内没有收到回复")
+                }
+            }
+        };
+        return Err(tr!(
+            "a client sent a message every 0.25 s, each one answered; message {m}, {since:.1} s after the first: {seen}: the deadline is on silence (5 s without a byte), not on the connection's age",
+            "一个客户端每 0.25 秒发送一条消息，每条都得到了回复；第 {m} 条消息，在第一条之后 {since:.1} 秒：{seen}：截止时间针对的是沉默（5 秒没有一个字节），而不是连接存在了多久"
+        ));
+    }
+    Ok(())
 }

@@ -563,6 +563,11 @@ fn lesson_08_faults_threads_and_cpu() {
                 &["many-clients"],
                 "1000 clients connected at once, each sent message 1; 1000 of them did not get the reply",
             ),
+            (
+                "double-reply",
+                &["many-clients"],
+                "1000 of them got more bytes, which no message asked for",
+            ),
         ],
     );
 }
@@ -590,6 +595,13 @@ fn lesson_08_faults_echo() {
                 "then, with its output waiting and nothing else to do, over",
             ),
             ("drops-partial", &["slow-reader"], "reading the echo slowly"),
+            // Memory kept flat by throwing bytes away: only the echo read
+            // back at last shows it.
+            (
+                "drop-over-16m",
+                &["never-reads"],
+                "then it stopped sending and read the echo",
+            ),
         ],
     );
 }
@@ -607,6 +619,11 @@ fn lesson_08_faults_decoding() {
                 "neither stdout nor stderr holds 你好 whole",
             ),
             ("strict-decode", &["invalid-gbk"], "the program ended"),
+            (
+                "crash-on-reset",
+                &["survives-reset"],
+                "after a client reset its connection",
+            ),
             // Lesson 08 sends no slow request: the loop that blocks in it
             // loses nothing here (lesson 09's slow-request catches it).
             ("blocking-slow", &[], ""),
@@ -626,6 +643,23 @@ fn lesson_09_faults() {
                 "blocking-slow",
                 &["slow-request"],
                 "other clients were answered only after it",
+            ),
+            // Its slow request is answered twice too, and the slow-request
+            // check does not take the second reply for the next one.
+            (
+                "double-reply",
+                &["many-clients"],
+                "1000 of them got more bytes, which no message asked for",
+            ),
+            (
+                "drop-over-16m",
+                &["never-reads"],
+                "then it stopped sending and read the echo",
+            ),
+            (
+                "crash-on-reset",
+                &["survives-reset"],
+                "after a client reset its connection",
             ),
         ],
     );

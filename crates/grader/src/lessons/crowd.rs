@@ -220,6 +220,53 @@ pub(crate) fn ask_all(
     }
 }
 
+/// How long clients wait, after their last reply, for bytes they did not
+/// ask for: a reply sent twice comes right after the first.
+pub(crate) const EXTRA_WAIT: Duration = Duration::from_millis(300);
+
+/// What waits to be read on `conn` now, without waiting for more: up to
+/// `limit` bytes (fewer when the stream ended or failed).
+pub(crate) fn waiting_bytes(conn: &mut TcpStream, limit: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    if conn.set_nonblocking(true).is_err() {
+        return got;
+    }
+    let mut buffer = [0u8; 4096];
+    while got.len() < limit {
+        let room = buffer.len().min(limit - got.len());
+        match conn.read(&mut buffer[..room]) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buffer[..n]),
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let _ = conn.set_nonblocking(false);
+    got
+}
+
+/// Once every client of `clients` has read its last reply: waits
+/// [`EXTRA_WAIT`], then looks at each. `Ok` when none was sent anything
+/// more (a reply sent twice, a second reply to one message); else how many
+/// were, and the first of them (its client, from 1, and up to 80 of those
+/// bytes).
+pub(crate) fn nothing_more(clients: &mut [TcpStream]) -> Result<(), (usize, usize, Vec<u8>)> {
+    thread::sleep(EXTRA_WAIT);
+    let mut first = None;
+    let mut count = 0;
+    for (i, conn) in clients.iter_mut().enumerate() {
+        let extra = waiting_bytes(conn, 80);
+        if !extra.is_empty() {
+            count += 1;
+            first.get_or_insert((i + 1, extra));
+        }
+    }
+    match first {
+        None => Ok(()),
+        Some((client, extra)) => Err((count, client, extra)),
+    }
+}
+
 /// Clients connected when the threads are counted the first time, and in
 /// all: between the two counts, a thread per client shows as hundreds of
 /// threads more, while a pool, an event loop or a runtime (whose threads
@@ -409,6 +456,30 @@ mod tests {
             Fault::Wrong { got, .. } => assert_eq!(got, "ok, 收到了".as_bytes()),
             other => panic!("{other:?}"),
         }
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_reply_sent_twice_is_found_and_one_sent_once_is_not() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (mut once, _) = listener.accept().unwrap();
+            let (mut twice, _) = listener.accept().unwrap();
+            once.write_all(b"ok").unwrap();
+            twice.write_all(b"ok").unwrap();
+            twice.write_all(b"ok").unwrap();
+            thread::sleep(Duration::from_millis(800));
+        });
+        let mut clients = vec![
+            TcpStream::connect(addr).unwrap(),
+            TcpStream::connect(addr).unwrap(),
+        ];
+        for conn in &mut clients {
+            read_reply(conn, b"ok", Duration::from_secs(5), true).unwrap();
+        }
+        assert_eq!(nothing_more(&mut clients), Err((1, 2, b"ok".to_vec())));
+        assert_eq!(nothing_more(&mut clients), Ok(()));
         server.join().unwrap();
     }
 

@@ -1,9 +1,11 @@
 //! Lesson 08: the student's program is an event loop, one thread serving
 //! every client, in two modes: `reply` (lesson 05's conversation) and
 //! `echo` (every byte sent back). The grader holds a thousand clients at
-//! once, counts the program's threads as clients come, watches its CPU
-//! while it has nothing to do, echoes megabytes through it to a client that
-//! reads slowly, and floods it from a client that never reads.
+//! once (every message answered once, nothing more), counts the program's
+//! threads as clients come, watches its CPU while it has nothing to do,
+//! echoes megabytes through it to a client that reads slowly, floods it
+//! from a client that does not read (and then reads every byte back), and
+//! resets a connection.
 //!
 //! Lesson 09 (tokio) is graded with the same checks ([`event_loop`]), but
 //! for the thread count's wording, plus its slow request.
@@ -23,9 +25,14 @@ use crate::run::{self, Ctx, Outcome, Recorder};
 use crate::sandbox::Program;
 use crate::tr;
 
-use super::crowd::{self, Pacer, ask_all, busy_loop, fault_text, mib, open_file_room};
+use super::crowd::{
+    self, EXTRA_WAIT, Pacer, ask_all, busy_loop, fault_text, mib, nothing_more, open_file_room,
+};
 use super::gbk;
-use super::l05::{converse, ended_during, invalid_gbk, split_character, with_server_in};
+use super::l05::{
+    converse, ended_during, invalid_gbk, split_character, survives_reset, with_server_in,
+};
+use super::show_bytes;
 
 /// Lesson 08's checks.
 pub(crate) const LESSON: Lesson = Lesson {
@@ -64,12 +71,12 @@ pub(crate) const LESSON: Lesson = Lesson {
             "many-clients",
             3,
             Text::new(
-                "1000 clients connected at once, each sending twice: every reply is ok, 收到了 in GBK",
-                "同时连着 1000 个客户端，每个发送两次：每条回复都是 GBK 编码的 ok, 收到了",
+                "1000 clients connected at once, each sending twice: every message gets one reply, ok, 收到了 in GBK, and nothing more",
+                "同时连着 1000 个客户端，每个发送两次：每条消息都得到一条回复，即 GBK 编码的 ok, 收到了，再没有别的",
             ),
             Text::new(
-                "each time the listening socket is ready, accept every client waiting (until accept says EWOULDBLOCK), answer each message with exactly ok, 收到了 in GBK, and hold a thousand sockets (raise the open-file limit, RLIMIT_NOFILE, where it is 1024). Python: selectors or asyncio; C: epoll; Java: a Selector; Node.js: net (see lessons/lesson-08/README.md#4-accept-everyone-waiting)",
-                "每次监听套接字就绪时，把所有在等待的客户端都 accept 进来（直到 accept 返回 EWOULDBLOCK），对每条消息都只回复 GBK 编码的 ok, 收到了，并且能同时持有一千个套接字（打开文件数上限 RLIMIT_NOFILE 为 1024 时要调高）。Python：selectors 或 asyncio；C：epoll；Java：Selector；Node.js：net（见 lessons/lesson-08/README.zh-CN.md#4-接受所有在等待的客户端）",
+                "each time the listening socket is ready, accept every client waiting (until accept says EWOULDBLOCK), answer each message once, with exactly ok, 收到了 in GBK, and hold a thousand sockets (raise the open-file limit, RLIMIT_NOFILE, where it is 1024). Python: selectors or asyncio; C: epoll; Java: a Selector; Node.js: net (see lessons/lesson-08/README.md#4-accept-everyone-waiting)",
+                "每次监听套接字就绪时，把所有在等待的客户端都 accept 进来（直到 accept 返回 EWOULDBLOCK），对每条消息只回复一次，而且恰好是 GBK 编码的 ok, 收到了，并且能同时持有一千个套接字（打开文件数上限 RLIMIT_NOFILE 为 1024 时要调高）。Python：selectors 或 asyncio；C：epoll；Java：Selector；Node.js：net（见 lessons/lesson-08/README.zh-CN.md#4-接受所有在等待的客户端）",
             ),
         ),
         core(
@@ -112,12 +119,24 @@ pub(crate) const LESSON: Lesson = Lesson {
             "never-reads",
             2,
             Text::new(
-                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others, nor makes the server's memory grow, nor keeps it busy",
-                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长或者忙个不停",
+                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others, nor makes the server's memory grow, nor keeps it busy; when it reads at last, every byte the server took comes back, in order",
+                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长或者忙个不停；等它终于读取时，服务端收下的每个字节都按顺序回来",
             ),
             Text::new(
-                "never wait for one client: sends are non-blocking, and what does not fit stays in its buffer until the socket is WRITABLE (do not come back to it before: that spins); once that buffer holds a limit (256 KiB, say), stop reading from that client until it drains (backpressure), so that TCP holds the rest back in the client (see lessons/lesson-08/README.md#6-read-until-wouldblock)",
-                "决不要为一个客户端等待：send 是非阻塞的，发不出去的部分留在它的缓冲区里，直到套接字 WRITABLE（在那之前不要回头再试：那会空转）；一旦这个缓冲区达到上限（比如 256 KiB），就停止从这个客户端读取，直到缓冲区发空（背压），让 TCP 把其余的数据挡在客户端那边（见 lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock）",
+                "never wait for one client: sends are non-blocking, and what does not fit stays in its buffer until the socket is WRITABLE (do not come back to it before: that spins); once that buffer holds a limit (256 KiB, say), stop reading from that client until it drains (backpressure), so that TCP holds the rest back in the client; never throw away what was read: each byte is echoed once, in order (see lessons/lesson-08/README.md#6-read-until-wouldblock)",
+                "决不要为一个客户端等待：send 是非阻塞的，发不出去的部分留在它的缓冲区里，直到套接字 WRITABLE（在那之前不要回头再试：那会空转）；一旦这个缓冲区达到上限（比如 256 KiB），就停止从这个客户端读取，直到缓冲区发空（背压），让 TCP 把其余的数据挡在客户端那边；决不要丢掉读到的数据：每个字节都按顺序回显一次（见 lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock）",
+            ),
+        ),
+        robust(
+            "survives-reset",
+            1,
+            Text::new(
+                "after a client resets its connection, the next client is served: the loop goes on",
+                "一个客户端重置（RST）了连接之后，下一个客户端仍能得到服务：循环还在继续",
+            ),
+            Text::new(
+                "an error on one client's socket (recv or send failing with ECONNRESET or EPIPE: the client reset its connection) ends that client only: close its socket, forget its state and go on with the loop; an exception that escapes one client's turn ends the loop, and every client with it; Python: except OSError (ConnectionResetError is one) around recv and send (see lessons/lesson-08/README.md#6-read-until-wouldblock)",
+                "一个客户端套接字上的错误（recv 或 send 因 ECONNRESET 或 EPIPE 失败：客户端重置了连接）只结束这一个客户端：关闭它的套接字，丢掉它的状态，然后继续循环；从一个客户端的处理中逃出来的异常会结束整个循环，所有客户端都跟着完了；Python：在 recv 和 send 外面 except OSError（ConnectionResetError 就是一种 OSError）（见 lessons/lesson-08/README.zh-CN.md#6-一直读到-wouldblock）",
             ),
         ),
         robust(
@@ -167,6 +186,11 @@ const FLOOD: u64 = 64 << 20;
 const FLOOD_MEMORY: u64 = 32 << 20;
 /// What another client has echoed beside the flood.
 const BESIDE: usize = 1 << 20;
+/// What the flooding client sends over and over: the course's pattern, a
+/// whole number of its periods (251 bytes), so that byte `i` of the flood
+/// is `i % 251` however the writes fall, and a byte lost, repeated or out
+/// of order shows where.
+const FLOOD_CHUNK: usize = 251 * 261;
 
 /// What lessons 08 and 09 say differently in the checks they share.
 pub(crate) struct Design {
@@ -189,7 +213,7 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     let mut rec = Recorder::new(lesson);
     if event_loop(ctx, &mut rec, &DESIGN) {
         echo_checks(ctx, &mut rec);
-        decoding_checks(ctx, &mut rec);
+        conversation_checks(ctx, &mut rec);
     }
     rec.finish()
 }
@@ -205,6 +229,7 @@ pub(crate) fn event_loop(ctx: &Ctx, rec: &mut Recorder, design: &Design) -> bool
             design.threads_check,
             "slow-reader",
             "never-reads",
+            "survives-reset",
             "split-character",
             "invalid-gbk",
         ];
@@ -234,9 +259,10 @@ pub(crate) fn event_loop(ctx: &Ctx, rec: &mut Recorder, design: &Design) -> bool
     true
 }
 
-/// `split-character` and `invalid-gbk` (lesson 05's), in reply mode, each
-/// in a run of its own.
-pub(crate) fn decoding_checks(ctx: &Ctx, rec: &mut Recorder) {
+/// `survives-reset`, `split-character` and `invalid-gbk` (lesson 05's), in
+/// reply mode, each in a run of its own.
+pub(crate) fn conversation_checks(ctx: &Ctx, rec: &mut Recorder) {
+    with_server_in(ctx, rec, "survives-reset", Some("reply"), survives_reset);
     let prints = rec.passed("prints-messages");
     with_server_in(
         ctx,
@@ -272,12 +298,16 @@ pub(crate) fn echo_checks(ctx: &Ctx, rec: &mut Recorder) {
     // then is its CPU watched while a client's output waits (a program
     // that always spins has lost `no-busy-loop` for it already).
     let sleeps = rec.passed("no-busy-loop");
+    // Whether the program echoes every byte to a client that reads
+    // slowly: only then is the flood's echo read back (a program that
+    // loses bytes has lost `slow-reader` for it already).
+    let whole = rec.passed("slow-reader");
     with_server_in(
         ctx,
         rec,
         "never-reads",
         Some("echo"),
-        |ctx, port, program| never_reads(ctx, port, program, sleeps),
+        |ctx, port, program| never_reads(ctx, port, program, sleeps, whole),
     );
 }
 
@@ -353,7 +383,8 @@ fn no_busy_loop(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), Strin
 
 /// A thousand clients connect (paced, so that no listen queue overflows)
 /// and stay; then each sends a message, all of them before any reply is
-/// read, and every reply is checked; twice.
+/// read, and every reply is checked, and then that nothing more came (a
+/// reply sent twice); twice.
 fn many_clients(ctx: &Ctx, port: u16) -> Result<(), String> {
     let total = open_file_room(CROWD);
     let mut pacer = Pacer::new(port);
@@ -392,6 +423,13 @@ fn many_clients(ctx: &Ctx, port: u16) -> Result<(), String> {
             tr!(
                 "{total} clients connected at once, each sent message {round}; {failed} of them did not get the reply ok, 收到了 in GBK; the first, client {client}: {fault}",
                 "同时连着 {total} 个客户端，每个都发送了第 {round} 条消息；其中 {failed} 个没有收到 GBK 编码的回复 ok, 收到了；第一个是第 {client} 个客户端：{fault}"
+            )
+        })?;
+        nothing_more(&mut clients).map_err(|(count, client, extra)| {
+            let (wait, extra) = (EXTRA_WAIT.as_secs_f64(), show_bytes(&extra));
+            tr!(
+                "{total} clients connected at once, each sent message {round} and got the reply ok, 收到了 in GBK; then, within {wait:.1} s, {count} of them got more bytes, which no message asked for; the first, client {client}: {extra} (each message is answered once)",
+                "同时连着 {total} 个客户端，每个都发送了第 {round} 条消息，并收到了 GBK 编码的回复 ok, 收到了；之后 {wait:.1} 秒内，其中 {count} 个又收到了没有哪条消息要求的字节；第一个是第 {client} 个客户端：{extra}（每条消息只回复一次）"
             )
         })?;
     }
@@ -594,8 +632,18 @@ fn slow_reader(ctx: &Ctx, port: u16) -> Result<(), String> {
 /// server stops taking it (nothing more goes for 2 s); meanwhile the
 /// server's resident memory is sampled. Then another client's echo of
 /// [`BESIDE`] must come back whole, and the memory must not have grown by
-/// more than [`FLOOD_MEMORY`].
-fn never_reads(ctx: &Ctx, port: u16, program: &mut Program, watch: bool) -> Result<(), String> {
+/// more than [`FLOOD_MEMORY`]. Last (when `whole`: the program passed
+/// `slow-reader`), the flooding client stops sending and reads: every byte
+/// its kernel took must come back, in order ([`flood_echo`]): a server
+/// that threw bytes away to keep its memory flat, instead of no longer
+/// reading them, is caught there.
+fn never_reads(
+    ctx: &Ctx,
+    port: u16,
+    program: &mut Program,
+    watch: bool,
+    whole: bool,
+) -> Result<(), String> {
     let before = program.resident_bytes();
     let mut peak = before.unwrap_or(0);
     let sample = |peak: &mut u64| {
@@ -603,14 +651,14 @@ fn never_reads(ctx: &Ctx, port: u16, program: &mut Program, watch: bool) -> Resu
             *peak = (*peak).max(now);
         }
     };
-    let flooder = ctx.connect(port)?;
+    let mut flooder = ctx.connect(port)?;
     let (stop, sent) = (
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicU64::new(0)),
     );
     let flood = sender(
         &flooder,
-        Arc::new(vec![b'x'; 64 * 1024]),
+        Arc::new(pattern(FLOOD_CHUNK)),
         FLOOD,
         false,
         Arc::clone(&stop),
@@ -682,30 +730,127 @@ fn never_reads(ctx: &Ctx, port: u16, program: &mut Program, watch: bool) -> Resu
     } else {
         None
     };
+    // The flood stops: what the kernel took is all the client sent.
     stop.store(true, Ordering::SeqCst);
-    let _ = flooder.shutdown(Shutdown::Both);
     let _ = flood.join();
-    if let Err(err) = beside {
-        return Err(tr!(
-            "a client sent {flooded} and read none of the echo; meanwhile {err}",
-            "一个客户端发送了 {flooded}，却一点回显也不读；与此同时，{err}"
-        ));
-    }
-    if let Some(before) = before {
-        let grown = peak.saturating_sub(before);
-        if grown > FLOOD_MEMORY {
-            let (grown, before, peak, allowed) =
-                (mib(grown), mib(before), mib(peak), mib(FLOOD_MEMORY));
+    let result = (|| {
+        if let Err(err) = beside {
             return Err(tr!(
-                "a client sent {flooded} and read none of the echo; the server's resident memory grew by {grown}, from {before} to {peak} (at most {allowed} more is allowed): it kept what that client was owed",
-                "一个客户端发送了 {flooded}，却一点回显也不读；服务端的常驻内存增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：它把欠这个客户端的数据全都留在了内存里"
+                "a client sent {flooded} and read none of the echo; meanwhile {err}",
+                "一个客户端发送了 {flooded}，却一点回显也不读；与此同时，{err}"
             ));
         }
+        if let Some(before) = before {
+            let grown = peak.saturating_sub(before);
+            if grown > FLOOD_MEMORY {
+                let (grown, before, peak, allowed) =
+                    (mib(grown), mib(before), mib(peak), mib(FLOOD_MEMORY));
+                return Err(tr!(
+                    "a client sent {flooded} and read none of the echo; the server's resident memory grew by {grown}, from {before} to {peak} (at most {allowed} more is allowed): it kept what that client was owed",
+                    "一个客户端发送了 {flooded}，却一点回显也不读；服务端的常驻内存增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：它把欠这个客户端的数据全都留在了内存里"
+                ));
+            }
+        }
+        if let Some(seen) = busy {
+            return Err(tr!(
+                "a client sent {flooded} and read none of the echo; then, with its output waiting and nothing else to do, {seen}: a busy loop",
+                "一个客户端发送了 {flooded}，却一点回显也不读；之后，在欠它的数据等着发送、又没有别的事可做时，{seen}：这是忙循环"
+            ));
+        }
+        if !whole {
+            return Ok(());
+        }
+        flood_echo(ctx, &mut flooder, sent.load(Ordering::SeqCst))
+    })();
+    let _ = flooder.shutdown(Shutdown::Both);
+    result
+}
+
+/// `never-reads`' last step: the client that flooded, and has stopped
+/// sending, reads its echo. Exactly the `sent` bytes it sent (those its
+/// kernel took) must come back, byte `i` being `i % 251`, each byte read
+/// within 5 s of the one before and all within 30 s; then nothing more for
+/// [`EXTRA_WAIT`]. A server with backpressure has left what it did not
+/// read in the kernel's buffers, and echoes it now.
+fn flood_echo(ctx: &Ctx, conn: &mut TcpStream, sent: u64) -> Result<(), String> {
+    let quiet = ctx.timeout(Duration::from_secs(5));
+    let limit = ctx.timeout(Duration::from_secs(30));
+    let deadline = Instant::now() + limit;
+    let (mut got, mut differs, mut ended) = (0u64, None, false);
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut last = Instant::now();
+    let mut more_until = None;
+    let _ = conn.set_read_timeout(Some(Duration::from_millis(50)));
+    loop {
+        let now = Instant::now();
+        if got >= sent {
+            // All came: a moment more, for bytes that were never sent.
+            if now >= *more_until.get_or_insert(now + EXTRA_WAIT) {
+                break;
+            }
+        } else if now >= deadline || now.duration_since(last) >= quiet {
+            break;
+        }
+        match conn.read(&mut buffer) {
+            Ok(0) => {
+                ended = true;
+                break;
+            }
+            Ok(n) => {
+                if differs.is_none() {
+                    differs = buffer[..n]
+                        .iter()
+                        .zip(got..)
+                        .position(|(byte, i)| u64::from(*byte) != i % 251)
+                        .map(|at| got + at as u64);
+                }
+                got += n as u64;
+                last = Instant::now();
+            }
+            Err(err) if loadgen::pingpong::is_timeout(&err) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                ended = true;
+                break;
+            }
+        }
     }
-    if let Some(seen) = busy {
+    let flooded = mib(sent);
+    let told = tr!(
+        "a client sent {flooded} ({sent} bytes) and read none of the echo; then it stopped sending and read the echo",
+        "一个客户端发送了 {flooded}（{sent} 个字节），一点回显也不读；然后它停止发送，开始读取回显"
+    );
+    if let Some(at) = differs.filter(|at| *at < sent) {
         return Err(tr!(
-            "a client sent {flooded} and read none of the echo; then, with its output waiting and nothing else to do, {seen}: a busy loop",
-            "一个客户端发送了 {flooded}，却一点回显也不读；之后，在欠它的数据等着发送、又没有别的事可做时，{seen}：这是忙循环"
+            "{told}: from byte {at} on it was not what the client sent (byte i is i % 251): the server lost bytes, or sent them out of order",
+            "{told}：从第 {at} 个字节起，回来的和客户端发送的不一样（第 i 个字节是 i % 251）：服务端丢了字节，或者打乱了顺序"
+        ));
+    }
+    if got < sent {
+        let then = if ended {
+            tr!(
+                "then the server closed the connection",
+                "然后服务端关闭了连接"
+            )
+        } else if Instant::now() >= deadline {
+            let limit = limit.as_secs_f64();
+            tr!("within {limit:.1} s", "{limit:.1} s 内")
+        } else {
+            let quiet = quiet.as_secs_f64();
+            tr!(
+                "then nothing for {quiet:.1} s",
+                "然后 {quiet:.1} 秒内再也没有数据"
+            )
+        };
+        return Err(tr!(
+            "{told}: {got} of the {sent} bytes came back, {then}: the server threw away what it read and could not send (with backpressure it stops reading instead, the rest waits in the client, and every byte comes back once the client reads)",
+            "{told}：{sent} 个字节中只回来了 {got} 个，{then}：服务端把读到却发不出去的数据扔掉了（有背压时，它会停止读取，其余的数据留在客户端那边，等客户端读取时每个字节都会回来）"
+        ));
+    }
+    if got > sent {
+        return Err(tr!(
+            "{told}: {got} bytes came back, more than the {sent} it sent",
+            "{told}：回来了 {got} 个字节，比它发送的 {sent} 个还多"
         ));
     }
     Ok(())

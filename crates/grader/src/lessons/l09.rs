@@ -16,7 +16,7 @@ use crate::run::{Ctx, Outcome, Recorder};
 use crate::sandbox::Program;
 use crate::tr;
 
-use super::crowd::{fault_text, read_reply};
+use super::crowd::{EXTRA_WAIT, fault_text, read_reply, waiting_bytes};
 use super::gbk;
 use super::l05::with_server_in;
 use super::l08::{self, Design, MODES};
@@ -58,12 +58,12 @@ pub(crate) const LESSON: Lesson = Lesson {
             "many-clients",
             3,
             Text::new(
-                "1000 clients connected at once, each sending twice: every reply is ok, 收到了 in GBK",
-                "同时连着 1000 个客户端，每个发送两次：每条回复都是 GBK 编码的 ok, 收到了",
+                "1000 clients connected at once, each sending twice: every message gets one reply, ok, 收到了 in GBK, and nothing more",
+                "同时连着 1000 个客户端，每个发送两次：每条消息都得到一条回复，即 GBK 编码的 ok, 收到了，再没有别的",
             ),
             Text::new(
-                "spawn a task per accepted client and go straight back to accept; answer each message with exactly ok, 收到了 in GBK; hold a thousand sockets (raise the open-file limit, RLIMIT_NOFILE, where it is 1024) (see lessons/lesson-09/README.md#4-a-task-per-client)",
-                "每接受一个客户端就为它 spawn 一个任务，然后马上回去 accept；对每条消息都只回复 GBK 编码的 ok, 收到了；能同时持有一千个套接字（打开文件数上限 RLIMIT_NOFILE 为 1024 时要调高）（见 lessons/lesson-09/README.zh-CN.md#4-每个客户端一个任务）",
+                "spawn a task per accepted client and go straight back to accept; answer each message once, with exactly ok, 收到了 in GBK; hold a thousand sockets (raise the open-file limit, RLIMIT_NOFILE, where it is 1024) (see lessons/lesson-09/README.md#4-a-task-per-client)",
+                "每接受一个客户端就为它 spawn 一个任务，然后马上回去 accept；对每条消息只回复一次，而且恰好是 GBK 编码的 ok, 收到了；能同时持有一千个套接字（打开文件数上限 RLIMIT_NOFILE 为 1024 时要调高）（见 lessons/lesson-09/README.zh-CN.md#4-每个客户端一个任务）",
             ),
         ),
         core(
@@ -118,12 +118,24 @@ pub(crate) const LESSON: Lesson = Lesson {
             "never-reads",
             2,
             Text::new(
-                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others, nor makes the server's memory grow, nor keeps it busy",
-                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长或者忙个不停",
+                "in echo mode, a client that sends 64 MiB and reads nothing neither stops the others, nor makes the server's memory grow, nor keeps it busy; when it reads at last, every byte the server took comes back, in order",
+                "在 echo 模式下，一个发送 64 MiB 却什么也不读的客户端，既不会让别的客户端停下，也不会让服务端的内存增长或者忙个不停；等它终于读取时，服务端收下的每个字节都按顺序回来",
             ),
             Text::new(
-                "read again only once what was read is sent (await the send), so that a client that does not read stops being read from, and TCP holds the rest back in the client (backpressure); never keep a growing buffer for it, never a send that blocks the thread, never a task that retries a full socket without awaiting writable() (see lessons/lesson-09/README.md#9-echo-and-backpressure)",
-                "只有把读到的数据发完（await 发送）之后才再读，这样一个不读取的客户端就不会再被读取，TCP 会把其余的数据挡在客户端那边（背压）；决不要为它保留一个越来越大的缓冲区，决不要用会阻塞线程的发送，也决不要让任务不 await writable() 就反复重试一个已满的套接字（见 lessons/lesson-09/README.zh-CN.md#9-echo-与背压）",
+                "read again only once what was read is sent (await the send), so that a client that does not read stops being read from, and TCP holds the rest back in the client (backpressure); never keep a growing buffer for it, never throw away what was read, never a send that blocks the thread, never a task that retries a full socket without awaiting writable() (see lessons/lesson-09/README.md#9-echo-and-backpressure)",
+                "只有把读到的数据发完（await 发送）之后才再读，这样一个不读取的客户端就不会再被读取，TCP 会把其余的数据挡在客户端那边（背压）；决不要为它保留一个越来越大的缓冲区，决不要丢掉读到的数据，决不要用会阻塞线程的发送，也决不要让任务不 await writable() 就反复重试一个已满的套接字（见 lessons/lesson-09/README.zh-CN.md#9-echo-与背压）",
+            ),
+        ),
+        robust(
+            "survives-reset",
+            1,
+            Text::new(
+                "after a client resets its connection, the next client is served",
+                "一个客户端重置（RST）了连接之后，下一个客户端仍能得到服务",
+            ),
+            Text::new(
+                "an error from recv or send (the client reset its connection: ECONNRESET) ends that client's task only: return from it, and never exit the process or stop the runtime for it; Python: except ConnectionResetError (an OSError) in the client's coroutine, not sys.exit (see lessons/lesson-09/README.md#5-serve-one-client)",
+                "recv 或 send 出错（客户端重置了连接：ECONNRESET）只结束这个客户端的任务：从任务里返回，决不要因此退出进程或停掉运行时；Python：在客户端的协程里 except ConnectionResetError（它是一种 OSError），不要 sys.exit（见 lessons/lesson-09/README.zh-CN.md#5-服务一个客户端）",
             ),
         ),
         robust(
@@ -189,7 +201,7 @@ fn grade(lesson: &'static Lesson, ctx: &Ctx) -> Vec<Outcome> {
     if l08::event_loop(ctx, &mut rec, &DESIGN) {
         with_server_in(ctx, &mut rec, "slow-request", Some("reply"), slow_request);
         l08::echo_checks(ctx, &mut rec);
-        l08::decoding_checks(ctx, &mut rec);
+        l08::conversation_checks(ctx, &mut rec);
     }
     rec.finish()
 }
@@ -290,6 +302,13 @@ fn one_try(ctx: &Ctx, port: u16) -> Result<(), Failed> {
         } else {
             fast.push(conn);
         }
+    }
+    // Bytes beyond a reply (a reply sent twice) would be taken for the
+    // next one, and the slow request for answered at once: they are
+    // `many-clients`' to judge, and thrown away here.
+    thread::sleep(EXTRA_WAIT);
+    for conn in slow.iter_mut().chain(fast.iter_mut()) {
+        waiting_bytes(conn, 1 << 16);
     }
     // Long enough for a server that does the slow requests one after
     // another, and stalls the fast ones behind them all.

@@ -10,10 +10,16 @@ back; `await writer.drain()` after each write is the backpressure: the
 task reads again only once the transport's buffer is low, and asyncio's
 stream stops reading a client whose buffer is full).
 
-Without a fault it is a careful solution. Its fault:
+Without a fault it is a careful solution. Each fault breaks one thing:
 
-    blocking-slow  runs the slow request's time.sleep(1) inside the task: the one
-                   thread stops, and every client with it (slow-request)
+    blocking-slow   runs the slow request's time.sleep(1) inside the task: the one
+                    thread stops, and every client with it (slow-request)
+    double-reply    answers every message twice (many-clients)
+    drop-over-16m   echo without drain(), and memory kept flat by throwing away what
+                    a client sends while 16 MiB wait for it: its echo comes back short
+                    (never-reads)
+    crash-on-reset  ends the program (SystemExit, which asyncio lets out of the loop)
+                    when a client resets its connection (survives-reset)
 """
 
 import asyncio
@@ -25,6 +31,7 @@ MODE = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else "reply"
 PORT = int(sys.argv[2])
 FAULT = sys.argv[3] if len(sys.argv) > 3 else ""
 REPLY = "ok, 收到了".encode("gbk")
+DROP_OVER = 16 * 1024 * 1024
 
 
 async def handle(reader, writer):
@@ -38,8 +45,11 @@ async def handle(reader, writer):
             if not data:
                 break
             if MODE == "echo":
-                writer.write(data)
-                await writer.drain()
+                if FAULT != "drop-over-16m":
+                    writer.write(data)
+                    await writer.drain()
+                elif writer.transport.get_write_buffer_size() + len(data) <= DROP_OVER:
+                    writer.write(data)
                 continue
             text = decoder.decode(data)
             print(f"received: {text} {addr}", flush=True)
@@ -49,7 +59,12 @@ async def handle(reader, writer):
                 else:
                     await asyncio.get_running_loop().run_in_executor(None, time.sleep, 1)
             writer.write(REPLY)
+            if FAULT == "double-reply":
+                writer.write(REPLY)
             await writer.drain()
+    except ConnectionResetError:
+        if FAULT == "crash-on-reset":
+            raise SystemExit(1)
     except OSError:
         pass
     finally:

@@ -18,6 +18,8 @@ Without a fault it is a careful solution. Each fault breaks one thing:
                        limit (RLIMIT_DATA counts every thread's stack: 8 MiB each by default)
     spin               polls with a timeout of 0: a busy loop (no-busy-loop)
     unbounded          no backpressure: keeps all a client is owed (never-reads)
+    drop-over-16m      no backpressure, and memory kept flat by throwing away what a client sends
+                       once it is owed 16 MiB: its echo comes back short (never-reads)
     blocking-send      sends with a blocking sendall, which waits on a client that does not read (never-reads)
     drops-partial      ignores what send() did not take (slow-reader)
     spin-while-full    comes back to a connection whose output does not fit at once, in a loop,
@@ -25,6 +27,9 @@ Without a fault it is a careful solution. Each fault breaks one thing:
                        (never-reads)
     blocking-slow      runs the slow request's sleep inside the loop (lesson 09: slow-request)
     utf8-reply         replies in UTF-8 (many-clients)
+    double-reply       answers every message twice (many-clients)
+    crash-on-reset     lets a reset connection's error escape the client's turn: the loop, and the
+                       server, end (survives-reset)
     per-recv-decode    decodes each recv on its own (split-character)
     strict-decode      decodes strictly: bytes that are not GBK raise, which ends the loop (invalid-gbk)
 """
@@ -42,7 +47,7 @@ PORT = int(sys.argv[2])
 FAULT = sys.argv[3] if len(sys.argv) > 3 else ""
 
 REPLY = "ok, 收到了".encode("utf-8" if FAULT == "utf8-reply" else "gbk")
-LIMIT = float("inf") if FAULT == "unbounded" else 256 * 1024
+LIMIT = float("inf") if FAULT in ("unbounded", "drop-over-16m") else 256 * 1024
 READ_SIZE = 1024 if MODE == "reply" else 65536
 
 selector = selectors.DefaultSelector()
@@ -86,6 +91,8 @@ class Client:
             except BlockingIOError:
                 return
             except OSError:
+                if FAULT == "crash-on-reset":
+                    raise
                 return self.close()
             if not data:
                 self.ended = True
@@ -106,6 +113,8 @@ class Client:
                     threading.Thread(target=slow_work, args=(self,), daemon=True).start()
             else:
                 self.owe(REPLY)
+                if FAULT == "double-reply":
+                    self.owe(REPLY)
 
     def owe(self, data):
         if FAULT == "blocking-send":
@@ -117,6 +126,8 @@ class Client:
             finally:
                 if not self.closed:
                     self.sock.setblocking(False)
+            return
+        if FAULT == "drop-over-16m" and len(self.out) + len(data) > 16 * 1024 * 1024:
             return
         self.out += data
 

@@ -419,7 +419,7 @@ fn lesson_07_faults_queue() {
                 &["queue-full"],
                 "the server stopped accepting",
             ),
-            ("leaks", &["queue-full"], "resident memory grew by"),
+            ("leaks", &["queue-full"], "files in /tmp) grew by"),
         ],
     );
 }
@@ -548,11 +548,7 @@ fn lesson_08_faults_threads_and_cpu() {
         &["{mode}", "{port}"],
         &[
             ("", &[], ""),
-            (
-                "thread-per-client",
-                &["one-thread"],
-                "250 more threads for 250 more clients",
-            ),
+            ("thread-per-client", &["one-thread"], "more threads for"),
             (
                 "spin",
                 &["no-busy-loop"],
@@ -579,11 +575,10 @@ fn lesson_08_faults_echo() {
         "evloop.py",
         &["{mode}", "{port}"],
         &[
-            (
-                "unbounded",
-                &["never-reads"],
-                "the server's resident memory grew by",
-            ),
+            ("unbounded", &["never-reads"], "files in /tmp) grew by"),
+            // The same, kept in a file in the jail's /tmp, which is memory
+            // too (tmpfs) though no VmRSS shows it.
+            ("spool", &["never-reads"], "files in /tmp) grew by"),
             (
                 "blocking-send",
                 &["never-reads"],
@@ -674,7 +669,7 @@ fn lesson_09_faults() {
             (
                 "thread-per-client",
                 &["bounded-threads"],
-                "250 more threads for 250 more clients",
+                "more threads for",
             ),
             (
                 "blocking-slow",

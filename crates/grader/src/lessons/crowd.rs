@@ -21,6 +21,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
+use std::process::ExitStatus;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -267,36 +268,50 @@ pub(crate) fn nothing_more(clients: &mut [TcpStream]) -> Result<(), (usize, usiz
     }
 }
 
-/// Clients connected when the threads are counted the first time, and in
-/// all: between the two counts, a thread per client shows as hundreds of
-/// threads more, while a pool, an event loop or a runtime (whose threads
-/// start with the program, or with its first clients) stays where it was.
+/// Clients connected when the threads are counted with clients the first
+/// time (after a count before any client), and in all: a thread per client
+/// shows as dozens, then hundreds of threads more, while a pool, an event
+/// loop or a runtime (whose threads start with the program, or with its
+/// first clients) stays where it was.
 pub(crate) const FIRST_COUNT: usize = 50;
 /// See [`FIRST_COUNT`].
 pub(crate) const SECOND_COUNT: usize = 300;
-/// The threads a program may gain between the two counts: a runtime's own
-/// (a JVM's compiler and collector threads start as they are needed), not
-/// one per client.
+/// The threads a program may gain over its count before any client: a
+/// runtime's own (a JVM's compiler and collector threads start as they are
+/// needed), not one per client.
 pub(crate) const THREAD_GROWTH: u64 = 16;
 
-/// Clients connect (paced) and stay, saying nothing; the program's threads
-/// are counted after [`FIRST_COUNT`] clients, every 50 clients after, and
-/// after [`SECOND_COUNT`] (fewer where the grader's open files do not allow
-/// so many, or where the server stops accepting): `Err` when they grew by
-/// more than [`THREAD_GROWTH`] from the first count to the last, or when
-/// the program ended meanwhile. `keeps` ends the reason: what the lesson's
-/// design keeps instead, in the grading's language.
+/// Clients connect (paced) and stay, saying nothing. The program's threads
+/// are counted before the first ([`threads_at_rest`]), after
+/// [`FIRST_COUNT`] clients, every 50 after, and after [`SECOND_COUNT`]
+/// (fewer where the grader's open files do not allow so many, or where the
+/// server stops accepting): `Err` when a count exceeds the first by more
+/// than [`THREAD_GROWTH`], or when the program ended meanwhile. `keeps` ends the
+/// reason: what the lesson's design keeps instead, in the grading's
+/// language. A pool's workers, started once, are there before any client; a runtime's threads
+/// that start as they are needed (a JVM's) and a pool that starts its few
+/// workers with its first clients fit in the allowance; a thread per
+/// client does not, whatever its cap above that.
 pub(crate) fn thread_growth(
     ctx: &Ctx,
     port: u16,
     program: &mut Program,
     keeps: &str,
 ) -> Result<(), String> {
+    let ended_with = |status: ExitStatus, clients: usize| {
+        let status = describe_status(status);
+        tr!(
+            "the program ended ({status}) with {clients} clients connected",
+            "有 {clients} 个客户端连着时，程序结束了（{status}）"
+        )
+    };
+    let before = threads_at_rest(program).map_err(|status| ended_with(status, 0))?;
     let total = open_file_room(SECOND_COUNT);
     let first = FIRST_COUNT.min(total / 2).max(1);
     let mut pacer = Pacer::new(port);
     let mut clients: Vec<TcpStream> = Vec::with_capacity(total);
-    let mut counts: Vec<(usize, u64)> = Vec::new();
+    // The most threads seen, and the clients connected then.
+    let mut peak = (0, before);
     let mut ended = None;
     let mut stage = first;
     loop {
@@ -320,9 +335,10 @@ pub(crate) fn thread_growth(
             1
         };
         match count_threads(program, looks) {
-            Ok(threads) => counts.push((clients.len(), threads)),
+            Ok(threads) if threads > peak.1 => peak = (clients.len(), threads),
+            Ok(_) => {}
             Err(status) => {
-                ended = Some(status);
+                ended = Some(ended_with(status, clients.len()));
                 break;
             }
         }
@@ -331,25 +347,15 @@ pub(crate) fn thread_growth(
         }
         stage = (stage + 50).min(total);
     }
-    let ended = ended.map(|status| {
-        let (status, clients) = (describe_status(status), clients.len());
-        tr!(
-            "the program ended ({status}) with {clients} clients connected",
-            "有 {clients} 个客户端连着时，程序结束了（{status}）"
-        )
-    });
-    let (Some(&(few, at_few)), Some(&(many, at_many))) = (counts.first(), counts.last()) else {
-        return Err(ended.unwrap_or_default());
-    };
-    let grown = at_many.saturating_sub(at_few);
+    let (many, at) = peak;
+    let grown = at.saturating_sub(before);
     if grown > THREAD_GROWTH {
-        let more = many - few;
         let then = ended
             .map(|ended| tr!("; then {ended}", "；后来{ended}"))
             .unwrap_or_default();
         return Err(tr!(
-            "with {few} clients connected and silent the program had {at_few} threads, with {many} it had {at_many}: {grown} more threads for {more} more clients (at most {THREAD_GROWTH} more are allowed); {keeps}{then}",
-            "有 {few} 个客户端连着、不说话时，程序有 {at_few} 个线程；有 {many} 个时，它有 {at_many} 个：多了 {more} 个客户端，就多了 {grown} 个线程（最多允许多 {THREAD_GROWTH} 个）；{keeps}{then}"
+            "before any client connected the program had {before} threads; with {many} clients connected and silent it had {at}: {grown} more threads for {many} clients (at most {THREAD_GROWTH} more are allowed); {keeps}{then}",
+            "还没有客户端连上来时，程序有 {before} 个线程；有 {many} 个客户端连着、不说话时，它有 {at} 个：{many} 个客户端多出了 {grown} 个线程（最多允许多 {THREAD_GROWTH} 个）；{keeps}{then}"
         ));
     }
     match ended {
@@ -358,10 +364,35 @@ pub(crate) fn thread_growth(
     }
 }
 
+/// The program's threads before any client: counted every 50 ms until the
+/// count has stayed the same for 300 ms (a pool that starts its workers
+/// after it listens has started them), for 2 s at most; the most seen.
+/// `Err` with its status when the program has ended.
+pub(crate) fn threads_at_rest(program: &mut Program) -> Result<u64, ExitStatus> {
+    let until = Instant::now() + Duration::from_secs(2);
+    let (mut most, mut last, mut same) = (0, None, 0);
+    loop {
+        thread::sleep(Duration::from_millis(50));
+        if let Some(status) = program.exited() {
+            return Err(status);
+        }
+        let now = program.threads().unwrap_or(0);
+        most = most.max(now);
+        if last == Some(now) {
+            same += 1;
+        } else {
+            (last, same) = (Some(now), 0);
+        }
+        if same >= 6 || Instant::now() >= until {
+            return Ok(most);
+        }
+    }
+}
+
 /// The program's threads, counted `looks` times 50 ms apart (threads
 /// started for the last clients may come a moment after their `accept`):
 /// the most seen. `Err` with its status when the program has ended.
-fn count_threads(program: &mut Program, looks: usize) -> Result<u64, std::process::ExitStatus> {
+fn count_threads(program: &mut Program, looks: usize) -> Result<u64, ExitStatus> {
     let mut most = 0;
     for _ in 0..looks {
         thread::sleep(Duration::from_millis(50));

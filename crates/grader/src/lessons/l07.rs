@@ -18,17 +18,16 @@
 
 use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
-use std::process::ExitStatus;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Lesson, core, robust};
 use crate::i18n::{Text, tr};
 use crate::run::{self, Ctx, Outcome, Recorder};
-use crate::sandbox::{Program, describe_status};
+use crate::sandbox::Program;
 use crate::tr;
 
-use super::crowd::{self, FIRST_COUNT, Pacer, SECOND_COUNT, THREAD_GROWTH, mib, open_file_room};
+use super::crowd::{self, Pacer, mib, open_file_room};
 use super::l05::{
     converse, ended_during, invalid_gbk, next_after, pingpong, split_character, with_server,
 };
@@ -475,8 +474,8 @@ fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
         .map(|(_, grown)| {
             let grown = mib(grown);
             tr!(
-                "; its resident memory grew by {grown} meanwhile",
-                "；与此同时，它的常驻内存增长了 {grown}"
+                "; its memory (resident, and its files in /tmp) grew by {grown} meanwhile",
+                "；与此同时，它的内存（常驻内存，以及它在 /tmp 里的文件）增长了 {grown}"
             )
         })
         .unwrap_or_default();
@@ -530,8 +529,8 @@ fn queue_full(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String>
         let (grown, before, peak, allowed) =
             (mib(grown), mib(before), mib(peak), mib(QUEUE_MEMORY));
         return Err(tr!(
-            "{connected} clients connected and stayed silent, and from client {first} on they were refused, but the server's resident memory grew by {grown}, from {before} to {peak} (at most {allowed} more is allowed): it keeps something for every client, refused or not",
-            "{connected} 个客户端连上来、不说话，从第 {first} 个起它们被拒绝了，但服务端的常驻内存增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：不管拒绝与否，它都为每个客户端留下了一些东西"
+            "{connected} clients connected and stayed silent, and from client {first} on they were refused, but the server's memory (resident, and its files in /tmp) grew by {grown}, from {before} to {peak} (at most {allowed} more is allowed): it keeps something for every client, refused or not",
+            "{connected} 个客户端连上来、不说话，从第 {first} 个起它们被拒绝了，但服务端的内存（常驻内存，以及它在 /tmp 里的文件）增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：不管拒绝与否，它都为每个客户端留下了一些东西"
         ));
     }
     Ok(())
@@ -611,125 +610,14 @@ fn one_reply_each(ctx: &Ctx, port: u16) -> Result<(), String> {
     Ok(())
 }
 
-/// Clients connect (paced) and stay, saying nothing. The program's threads
-/// are counted before the first ([`threads_at_rest`]), after
-/// [`FIRST_COUNT`] clients, every 50 after, and after [`SECOND_COUNT`]
-/// (fewer where the grader's open files do not allow so many, or where the
-/// server stops accepting): `Err` when a count exceeds the first by more
-/// than [`THREAD_GROWTH`], or when the program ended meanwhile. A pool's
-/// workers, started once, are there before any client; a runtime's threads
-/// that start as they are needed (a JVM's) and a pool that starts its few
-/// workers with its first clients fit in the allowance; a thread per
-/// client does not, whatever its cap above that.
+/// `bounded-threads`: [`crowd::thread_growth`], counted from before the
+/// first client, as for lessons 08 and 09.
 fn bounded_threads(ctx: &Ctx, port: u16, program: &mut Program) -> Result<(), String> {
     let keeps = tr(
         "a thread pool keeps the fixed number of workers it started",
         "线程池一直只有它启动的那几个固定数量的工作线程",
     );
-    let ended_with = |status: ExitStatus, clients: usize| {
-        let status = describe_status(status);
-        tr!(
-            "the program ended ({status}) with {clients} clients connected",
-            "有 {clients} 个客户端连着时，程序结束了（{status}）"
-        )
-    };
-    let before = threads_at_rest(program).map_err(|status| ended_with(status, 0))?;
-    let total = open_file_room(SECOND_COUNT);
-    let first = FIRST_COUNT.min(total / 2).max(1);
-    let mut pacer = Pacer::new(port);
-    let mut clients: Vec<TcpStream> = Vec::with_capacity(total);
-    // The most threads seen, and the clients connected then.
-    let mut peak = (0, before);
-    let mut ended = None;
-    let mut stage = first;
-    loop {
-        let mut stopped = false;
-        while clients.len() < stage {
-            match pacer.connect(ctx, ctx.timeout(Duration::from_secs(3))) {
-                Ok(conn) => clients.push(conn),
-                Err(_) => {
-                    // The server stopped accepting (or ended): what it
-                    // holds is counted; the other checks say why.
-                    stopped = true;
-                    break;
-                }
-            }
-        }
-        // The first and the last count wait for threads that start a
-        // moment after their client's accept; those between look once.
-        let looks = if stage == first || stage == total || stopped {
-            6
-        } else {
-            1
-        };
-        match count_threads(program, looks) {
-            Ok(threads) if threads > peak.1 => peak = (clients.len(), threads),
-            Ok(_) => {}
-            Err(status) => {
-                ended = Some(ended_with(status, clients.len()));
-                break;
-            }
-        }
-        if stopped || stage == total {
-            break;
-        }
-        stage = (stage + 50).min(total);
-    }
-    let (many, at) = peak;
-    let grown = at.saturating_sub(before);
-    if grown > THREAD_GROWTH {
-        let then = ended
-            .map(|ended| tr!("; then {ended}", "；后来{ended}"))
-            .unwrap_or_default();
-        return Err(tr!(
-            "before any client connected the program had {before} threads; with {many} clients connected and silent it had {at}: {grown} more threads for {many} clients (at most {THREAD_GROWTH} more are allowed); {keeps}{then}",
-            "还没有客户端连上来时，程序有 {before} 个线程；有 {many} 个客户端连着、不说话时，它有 {at} 个：{many} 个客户端多出了 {grown} 个线程（最多允许多 {THREAD_GROWTH} 个）；{keeps}{then}"
-        ));
-    }
-    match ended {
-        Some(ended) => Err(ended),
-        None => Ok(()),
-    }
-}
-
-/// The program's threads before any client: counted every 50 ms until the
-/// count has stayed the same for 300 ms (a pool that starts its workers
-/// after it listens has started them), for 2 s at most; the most seen.
-/// `Err` with its status when the program has ended.
-fn threads_at_rest(program: &mut Program) -> Result<u64, ExitStatus> {
-    let until = Instant::now() + Duration::from_secs(2);
-    let (mut most, mut last, mut same) = (0, None, 0);
-    loop {
-        thread::sleep(Duration::from_millis(50));
-        if let Some(status) = program.exited() {
-            return Err(status);
-        }
-        let now = program.threads().unwrap_or(0);
-        most = most.max(now);
-        if last == Some(now) {
-            same += 1;
-        } else {
-            (last, same) = (Some(now), 0);
-        }
-        if same >= 6 || Instant::now() >= until {
-            return Ok(most);
-        }
-    }
-}
-
-/// The program's threads, counted `looks` times 50 ms apart (threads
-/// started for the last clients may come a moment after their `accept`):
-/// the most seen. `Err` with its status when the program has ended.
-fn count_threads(program: &mut Program, looks: usize) -> Result<u64, ExitStatus> {
-    let mut most = 0;
-    for _ in 0..looks {
-        thread::sleep(Duration::from_millis(50));
-        if let Some(status) = program.exited() {
-            return Err(status);
-        }
-        most = most.max(program.threads().unwrap_or(0));
-    }
-    Ok(most)
+    crowd::thread_growth(ctx, port, program, keeps)
 }
 
 /// One client sends a message every [`TALK_EVERY`], [`TALKS`] of them:

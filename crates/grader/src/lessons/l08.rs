@@ -746,8 +746,8 @@ fn never_reads(
                 let (grown, before, peak, allowed) =
                     (mib(grown), mib(before), mib(peak), mib(FLOOD_MEMORY));
                 return Err(tr!(
-                    "a client sent {flooded} and read none of the echo; the server's resident memory grew by {grown}, from {before} to {peak} (at most {allowed} more is allowed): it kept what that client was owed",
-                    "一个客户端发送了 {flooded}，却一点回显也不读；服务端的常驻内存增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：它把欠这个客户端的数据全都留在了内存里"
+                    "a client sent {flooded} and read none of the echo; the server's memory (resident, and its files in /tmp) grew by {grown}, from {before} to {peak} (at most {allowed} more is allowed): it kept what that client was owed",
+                    "一个客户端发送了 {flooded}，却一点回显也不读；服务端的内存（常驻内存，以及它在 /tmp 里的文件）增长了 {grown}，从 {before} 涨到 {peak}（最多允许增长 {allowed}）：它把欠这个客户端的数据全都留了下来"
                 ));
             }
         }

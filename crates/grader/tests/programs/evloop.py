@@ -28,6 +28,9 @@ Without a fault it is a careful solution. Each fault breaks one thing:
     blocking-slow      runs the slow request's sleep inside the loop (lesson 09: slow-request)
     utf8-reply         replies in UTF-8 (many-clients)
     double-reply       answers every message twice (many-clients)
+    spool              no backpressure: what a client is owed beyond 256 KiB goes to a file in /tmp
+                       and comes back in order, so the echo is whole, but the file is memory
+                       (tmpfs) that no VmRSS shows (never-reads)
     crash-on-reset     lets a reset connection's error escape the client's turn: the loop, and the
                        server, end (survives-reset)
     per-recv-decode    decodes each recv on its own (split-character)
@@ -35,10 +38,12 @@ Without a fault it is a careful solution. Each fault breaks one thing:
 """
 
 import codecs
+import os
 import queue
 import selectors
 import socket
 import sys
+import tempfile
 import threading
 import time
 
@@ -47,7 +52,7 @@ PORT = int(sys.argv[2])
 FAULT = sys.argv[3] if len(sys.argv) > 3 else ""
 
 REPLY = "ok, 收到了".encode("utf-8" if FAULT == "utf8-reply" else "gbk")
-LIMIT = float("inf") if FAULT in ("unbounded", "drop-over-16m") else 256 * 1024
+LIMIT = float("inf") if FAULT in ("unbounded", "drop-over-16m", "spool") else 256 * 1024
 READ_SIZE = 1024 if MODE == "reply" else 65536
 
 selector = selectors.DefaultSelector()
@@ -73,13 +78,20 @@ class Client:
         errors = "strict" if FAULT == "strict-decode" else "replace"
         self.decoder = codecs.getincrementaldecoder("gbk")(errors=errors)
         self.events = selectors.EVENT_READ
+        # spool: the file, and how far it has been written and read back.
+        self.spool, self.spooled, self.unspooled = None, 0, 0
         selector.register(sock, self.events, self)
+
+    def owes(self):
+        return bool(self.out) or self.spooled > self.unspooled
 
     def close(self):
         if not self.closed:
             self.closed = True
             selector.unregister(self.sock)
             self.sock.close()
+            if self.spool is not None:
+                self.spool.close()
             say(f"client offline: {self.addr}")
 
     def read(self):
@@ -129,9 +141,19 @@ class Client:
             return
         if FAULT == "drop-over-16m" and len(self.out) + len(data) > 16 * 1024 * 1024:
             return
+        if FAULT == "spool" and (len(self.out) >= 256 * 1024 or self.spooled > self.unspooled):
+            if self.spool is None:
+                self.spool = tempfile.TemporaryFile(dir="/tmp")
+            os.pwrite(self.spool.fileno(), data, self.spooled)
+            self.spooled += len(data)
+            return
         self.out += data
 
     def write(self):
+        if not self.out and self.spooled > self.unspooled:
+            chunk = os.pread(self.spool.fileno(), 256 * 1024, self.unspooled)
+            self.unspooled += len(chunk)
+            self.out += chunk
         while self.out and not self.closed:
             try:
                 n = self.sock.send(self.out)
@@ -153,12 +175,12 @@ class Client:
         self.write()
         if self.closed:
             return
-        if self.ended and not self.out:
+        if self.ended and not self.owes():
             return self.close()
         events = 0
         if not self.ended and len(self.out) < LIMIT:
             events |= selectors.EVENT_READ
-        if self.out:
+        if self.owes():
             events |= selectors.EVENT_WRITE
         if events == 0:
             events = selectors.EVENT_READ

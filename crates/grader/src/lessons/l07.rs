@@ -127,8 +127,8 @@ pub(crate) const LESSON: Lesson = Lesson {
             "talking-client",
             1,
             Text::new(
-                "a client that sends a message every 0.25 s for 6 s gets every reply: the deadline is on silence, not on the connection's age",
-                "一个客户端每 0.25 秒发送一条消息、持续 6 秒，每条都得到回复：截止时间针对的是沉默，而不是连接存在了多久",
+                "a client that sends a message every 0.25 s for 9 s gets every reply: the deadline is on silence, not on the connection's age",
+                "一个客户端每 0.25 秒发送一条消息、持续 9 秒，每条都得到回复：截止时间针对的是沉默，而不是连接存在了多久",
             ),
             Text::new(
                 "put the deadline on each recv, so that every byte that arrives starts it again, never on the whole connection: a client that keeps talking keeps its worker. Python: conn.settimeout(5) once, not a time.monotonic() limit counted from when the worker took the client; C: SO_RCVTIMEO; Java: socket.setSoTimeout(5000) (see lessons/lesson-07/README.md#what-the-deadline-costs-an-honest-client)",
@@ -202,11 +202,13 @@ const EARLIEST_CLOSE: Duration = Duration::from_secs(4);
 /// lesson's 4 workers, so that a worker that a reset kills shows.
 const RESETS: usize = 6;
 /// `talking-client`: a message every `TALK_EVERY`, `TALKS` of them, the
-/// last 6 s after the first: past the deadline counted from the first, but
+/// last 9 s after the first: past the deadline counted from the first, and
+/// past `idle-deadline`'s margin (5 s + 3 s), so that a cut on the
+/// connection's age loses one check or the other whatever its length; and
 /// so often that even a deadline far shorter than the documented one (which
 /// `idle-deadline` and `queue-full` fail) does not end the conversation.
 const TALK_EVERY: Duration = Duration::from_millis(250);
-const TALKS: u32 = 25;
+const TALKS: u32 = 37;
 /// How long a client waits, after a reply, for bytes it did not ask for.
 const UNASKED_WAIT: Duration = Duration::from_millis(300);
 

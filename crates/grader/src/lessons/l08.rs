@@ -83,8 +83,8 @@ pub(crate) const LESSON: Lesson = Lesson {
             "one-thread",
             2,
             Text::new(
-                "one thread (or a few, fixed) serves every client: 250 more clients connected add no threads",
-                "一个线程（或者固定的几个）服务所有客户端：再连上 250 个客户端也不会多出线程",
+                "one thread (or a few, fixed) serves every client: from before the first client to 300 connected, at most 16 threads more",
+                "一个线程（或者固定的几个）服务所有客户端：从第一个客户端连上来之前到连着 300 个，线程最多多出 16 个",
             ),
             Text::new(
                 "serve every client from one event loop: non-blocking sockets and one wait for readiness (select, epoll, a Java Selector, asyncio, Node.js's net), not a thread per client (see lessons/lesson-08/README.md#threads-or-one-loop-lessons-05-07-and-08)",

@@ -70,8 +70,8 @@ pub(crate) const LESSON: Lesson = Lesson {
             "bounded-threads",
             2,
             Text::new(
-                "a few threads, fixed, serve every client: 250 more clients connected add no threads",
-                "固定的几个线程服务所有客户端：再连上 250 个客户端也不会多出线程",
+                "a few threads, fixed, serve every client: from before the first client to 300 connected, at most 16 threads more",
+                "固定的几个线程服务所有客户端：从第一个客户端连上来之前到连着 300 个，线程最多多出 16 个",
             ),
             Text::new(
                 "a task per client (tokio::spawn, asyncio, Node.js), run by the runtime's few worker threads, which start with it; never a thread per client (see lessons/lesson-09/README.md#threads-a-pool-an-event-loop-tasks)",
